@@ -1,0 +1,361 @@
+"""pyfreeze runtime for a stock libpython (frozen into every table built with runtime = true).
+
+`install(table)` is called by pyfreeze_runtime.c with the `_pyfreeze` module. It puts
+`PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter`, adds a path hook for
+the folders of frozen packages, repairs modules that `FrozenImporter` loaded before it, and on
+3.10-3.12 installs an excepthook that prints source lines.
+
+This module runs while the interpreter is still initialising: at module level it may only
+use builtin modules and `_frozen_importlib`; everything else is imported lazily.
+"""
+
+import sys
+import _frozen_importlib as _bootstrap
+
+_PACKAGE = 1
+_NAMESPACE = 2
+_table = None  # the `_pyfreeze` module
+_dirs = None  # folder -> package name ("" for a root), built on first use
+_children = None  # package name -> ((child, is_package), ...)
+
+
+def _dirname(path):
+    return path.rpartition("/")[0]
+
+
+def _make_spec(name, flags, origin):
+    if flags & _NAMESPACE:
+        spec = _bootstrap.ModuleSpec(name, PyfreezeImporter, origin=None, is_package=True)
+        spec.submodule_search_locations = [origin]
+        return spec
+    is_package = bool(flags & _PACKAGE)
+    spec = _bootstrap.ModuleSpec(name, PyfreezeImporter, origin=origin, is_package=is_package)
+    spec.has_location = True
+    if is_package:
+        spec.submodule_search_locations = [_dirname(origin)]
+    return spec
+
+
+def _package_dirs():
+    global _dirs
+    if _dirs is None:
+        dirs = {}
+        for name, flags, origin in _table.modules():
+            if flags & _NAMESPACE:
+                folder = origin
+            elif flags & _PACKAGE:
+                folder = _dirname(origin)
+            else:
+                folder = None
+            if folder is not None:
+                dirs.setdefault(folder, name)
+            if "." not in name:
+                dirs.setdefault(_dirname(folder if folder is not None else origin), "")
+        _dirs = dirs
+    return _dirs
+
+
+def _children_of(package):
+    global _children
+    if _children is None:
+        children = {}
+        for name, flags, _origin in _table.modules():
+            parent, _, child = name.rpartition(".")
+            children.setdefault(parent, []).append((child, bool(flags & _PACKAGE)))
+        _children = {k: tuple(v) for k, v in children.items()}
+    return _children.get(package, ())
+
+
+def _register_lines(name, origin):
+    """Lets linecache find the source of `origin` even without module globals (warnings)."""
+    linecache = sys.modules.get("linecache")
+    if linecache is not None and origin not in linecache.cache:
+        linecache.cache[origin] = (lambda: PyfreezeImporter.get_source(name),)
+
+
+class PyfreezeImporter:
+    """Finder and loader for the modules of pyfreeze's extended frozen table."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        info = _table.find(fullname)
+        if info is None:
+            return None
+        return _make_spec(fullname, *info)
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        name = module.__spec__.name
+        exec(_table.get_code(name), module.__dict__)
+        origin = module.__spec__.origin
+        if origin is not None:
+            _register_lines(name, origin)
+        if name == "linecache":
+            for other, flags, other_origin in _table.modules():
+                if other in sys.modules and not flags & _NAMESPACE:
+                    _register_lines(other, other_origin)
+
+    @classmethod
+    def load_module(cls, fullname):
+        return _bootstrap._load_module_shim(cls, fullname)
+
+    @classmethod
+    def get_code(cls, fullname):
+        return _table.get_code(fullname)
+
+    @classmethod
+    def get_source(cls, fullname):
+        data = _table.get_source(fullname)
+        if data is None:
+            return None
+        return _bootstrap._bootstrap_external.decode_source(data)
+
+    @classmethod
+    def is_package(cls, fullname):
+        info = _table.find(fullname)
+        if info is None:
+            raise ImportError("no frozen module named %r" % (fullname,), name=fullname)
+        return bool(info[0] & _PACKAGE)
+
+    @classmethod
+    def get_filename(cls, fullname):
+        info = _table.find(fullname)
+        if info is None or info[0] & _NAMESPACE:
+            raise ImportError("no frozen module file for %r" % (fullname,), name=fullname)
+        return info[1]
+
+    @classmethod
+    def get_data(cls, path):
+        """Data files of frozen packages come from the table; other paths from disk."""
+        dirs = _package_dirs()
+        head = path
+        while True:
+            head, sep, _ = head.rpartition("/")
+            if not sep:
+                break
+            package = dirs.get(head)
+            if package:
+                try:
+                    return _table.read_resource(package, path[len(head) + 1:])
+                except FileNotFoundError:
+                    break
+        import _io
+
+        with _io.open_code(path) as f:
+            return f.read()
+
+    @classmethod
+    def get_resource_reader(cls, fullname):
+        info = _table.find(fullname)
+        if info is None or not info[0] & _PACKAGE:
+            return None
+        _register_traversable()
+        return _ResourceReader(fullname)
+
+
+# -- importlib.resources ---------------------------------------------------------------------
+
+
+def _register_traversable():
+    try:
+        from importlib.resources.abc import Traversable  # 3.11+
+    except ImportError:
+        from importlib.abc import Traversable  # 3.10
+    Traversable.register(_Traversable)
+
+
+class _Traversable:
+    """A file or folder of frozen package data (importlib.resources.abc.Traversable)."""
+
+    def __init__(self, package, rel):
+        self._package = package
+        self._rel = rel
+
+    @property
+    def name(self):
+        return self._rel.rpartition("/")[2] if self._rel else self._package.rpartition(".")[2]
+
+    def __repr__(self):
+        return "<frozen data %s:%s>" % (self._package, self._rel)
+
+    def _files(self):
+        return _table.resources(self._package)
+
+    def iterdir(self):
+        prefix = self._rel + "/" if self._rel else ""
+        seen = set()
+        for path in self._files():
+            if path.startswith(prefix):
+                head = path[len(prefix):].partition("/")[0]
+                if head not in seen:
+                    seen.add(head)
+                    yield _Traversable(self._package, prefix + head)
+        if not self._rel:
+            for child, is_package in _children_of(self._package):
+                if is_package and child not in seen:
+                    seen.add(child)
+                    yield _Traversable(self._package + "." + child, "")
+
+    def is_file(self):
+        return self._rel in self._files()
+
+    def is_dir(self):
+        if not self._rel:
+            return True
+        prefix = self._rel + "/"
+        return any(p.startswith(prefix) for p in self._files())
+
+    def joinpath(self, *descendants):
+        package, rel = self._package, self._rel
+        for part in "/".join(descendants).split("/"):
+            if not part or part == ".":
+                continue
+            if not rel and (part, True) in _children_of(package):
+                package = package + "." + part
+            else:
+                rel = rel + "/" + part if rel else part
+        return _Traversable(package, rel)
+
+    __truediv__ = joinpath
+
+    def open(self, mode="r", *args, **kwargs):
+        import io
+
+        data = io.BytesIO(_table.read_resource(self._package, self._rel))
+        if "b" in mode:
+            return data
+        return io.TextIOWrapper(data, *args, **kwargs)
+
+    def read_bytes(self):
+        return _table.read_resource(self._package, self._rel)
+
+    def read_text(self, encoding=None):
+        with self.open(encoding=encoding) as f:
+            return f.read()
+
+
+class _ResourceReader:
+    """TraversableResources-style reader, with the ResourceReader methods 3.10 still calls."""
+
+    def __init__(self, package):
+        self._package = package
+
+    def files(self):
+        return _Traversable(self._package, "")
+
+    def open_resource(self, resource):
+        import io
+
+        return io.BytesIO(_table.read_resource(self._package, resource))
+
+    def resource_path(self, resource):
+        raise FileNotFoundError(resource)
+
+    def is_resource(self, path):
+        return path in _table.resources(self._package)
+
+    def contents(self):
+        return iter(sorted({p.partition("/")[0] for p in _table.resources(self._package)}))
+
+
+# -- pkgutil.iter_modules --------------------------------------------------------------------
+
+
+class _PathEntryFinder:
+    """Path-entry finder for the folder of a frozen package: lists frozen submodules for
+    pkgutil and hands names it does not hold to a FileFinder over the real folder."""
+
+    def __init__(self, path, package):
+        self.path = path
+        self.package = package
+        self._disk = False
+
+    def _disk_finder(self):
+        if self._disk is False:
+            self._disk = None
+            external = _bootstrap._bootstrap_external
+            if external._path_isdir(self.path):
+                self._disk = external.FileFinder(self.path, *external._get_supported_file_loaders())
+        return self._disk
+
+    def find_spec(self, fullname, target=None):
+        info = _table.find(fullname)
+        if info is not None and fullname.rpartition(".")[0] == self.package:
+            return _make_spec(fullname, *info)
+        disk = self._disk_finder()
+        return disk.find_spec(fullname, target) if disk is not None else None
+
+    def invalidate_caches(self):
+        disk = self._disk_finder()
+        if disk is not None:
+            disk.invalidate_caches()
+
+    def iter_modules(self, prefix=""):
+        seen = set()
+        for child, is_package in _children_of(self.package):
+            seen.add(child)
+            yield prefix + child, is_package
+        disk = self._disk_finder()
+        if disk is not None:
+            import pkgutil
+
+            for name, is_package in pkgutil.iter_importer_modules(disk, prefix):
+                if name[len(prefix):] not in seen:
+                    yield name, is_package
+
+
+def _path_hook(path):
+    package = _package_dirs().get(path)
+    if package is None:
+        raise ImportError("not the folder of a frozen package", path=path)
+    return _PathEntryFinder(path, package)
+
+
+# -- tracebacks ------------------------------------------------------------------------------
+
+
+def _excepthook(exc_type, value, tb):
+    """3.10-3.12 print uncaught exceptions in C, which reads source lines from files only;
+    print through `traceback`, which asks the loader."""
+    try:
+        import traceback
+
+        traceback.print_exception(exc_type, value, tb)
+    except BaseException:
+        sys.__excepthook__(exc_type, value, tb)
+
+
+def _fix_up(name, module, flags, origin):
+    spec = _make_spec(name, flags, origin)
+    module.__spec__ = spec
+    module.__loader__ = PyfreezeImporter
+    if spec.has_location:
+        module.__file__ = origin
+    if spec.submodule_search_locations is not None:
+        module.__path__ = spec.submodule_search_locations
+
+
+def install(table):
+    global _table
+    _table = table
+    meta_path = sys.meta_path
+    if PyfreezeImporter in meta_path:
+        return
+    position = len(meta_path)
+    for i, finder in enumerate(meta_path):
+        if finder is _bootstrap.FrozenImporter:
+            position = i
+            break
+    meta_path.insert(position, PyfreezeImporter)
+    sys.path_hooks.insert(0, _path_hook)
+    sys.path_importer_cache.clear()
+    for name, module in list(sys.modules.items()):
+        info = table.find(name)
+        if info is not None and getattr(module, "__loader__", None) is not PyfreezeImporter:
+            _fix_up(name, module, *info)
+    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _excepthook

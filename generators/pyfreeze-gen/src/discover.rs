@@ -1,0 +1,339 @@
+//! Finding modules, packages, namespace packages and package data under the roots.
+//!
+//! Rules, per directory (entries visited in byte order of their names, so the result does not
+//! depend on the file system's order):
+//! - at a root, `x.py` is module `x`; a folder with `__init__.py` is a package; a folder
+//!   without one that holds `.py` files somewhere below is a namespace package; other
+//!   folders are ignored;
+//! - inside a package the same holds for submodules, and every other file (and every file
+//!   below a folder without `.py` files) is package data of the nearest package;
+//! - `__pycache__`, hidden entries (`.name`) and compiled files (`.pyc`, `.so`, ...) are
+//!   skipped. Extension modules are counted so the caller can say they stay on disk.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::select::Selector;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Module,
+    Package,
+    Namespace,
+}
+
+/// A module found under a root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    pub name: String,
+    pub kind: Kind,
+    /// The `.py` file (a package's `__init__.py`), or a namespace package's folder.
+    pub path: PathBuf,
+    /// `path` relative to the root, `/`-separated.
+    pub rel: String,
+}
+
+/// A package data file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub package: String,
+    /// Relative to the package folder, `/`-separated.
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+/// What discovery found under all roots.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub modules: BTreeMap<String, Module>,
+    pub resources: Vec<Resource>,
+    /// Every folder walked (a new file in one of them should trigger a rebuild).
+    pub dirs: Vec<PathBuf>,
+    /// Extension modules seen inside selected packages (they are not frozen).
+    pub extensions: Vec<PathBuf>,
+}
+
+const COMPILED_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"];
+
+#[derive(Clone)]
+enum Ctx {
+    Root,
+    Package(String),
+    Data { package: String, prefix: String },
+}
+
+/// One root, with its selector.
+pub struct RootWalk<'a> {
+    pub path: &'a Path,
+    pub selector: &'a Selector,
+    pub package_data: bool,
+}
+
+struct Walker<'a> {
+    root: &'a RootWalk<'a>,
+    found: &'a mut Found,
+    problems: &'a mut Vec<String>,
+    include_hits: Vec<bool>,
+    names_here: BTreeMap<String, PathBuf>,
+}
+
+/// Whether `s` is a Python identifier (approximately `str.isidentifier()`).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c == '_' || c.is_alphabetic() => {}
+        _ => return false,
+    }
+    chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// A module file's stem may also contain `-`: importable through `importlib` only, which is
+/// how CPython imports its own `_sysconfigdata_*-linux-gnu` module.
+fn is_module_stem(s: &str) -> bool {
+    is_identifier(&s.replace('-', "_"))
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list folder", e))?;
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir, "list folder", e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Follow symlinks, as the import system does.
+        let is_dir = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
+        out.push((name, path, is_dir));
+    }
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
+}
+
+fn contains_py(dir: &Path) -> bool {
+    let Ok(rd) = std::fs::read_dir(dir) else { return false };
+    rd.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "__pycache__" {
+            return false;
+        }
+        let p = e.path();
+        if p.is_dir() {
+            contains_py(&p)
+        } else {
+            name.ends_with(".py")
+        }
+    })
+}
+
+fn join_rel(rel: &str, name: &str) -> String {
+    if rel.is_empty() {
+        name.to_string()
+    } else {
+        format!("{rel}/{name}")
+    }
+}
+
+fn join_name(pkg: &str, name: &str) -> String {
+    if pkg.is_empty() {
+        name.to_string()
+    } else {
+        format!("{pkg}.{name}")
+    }
+}
+
+impl Walker<'_> {
+    fn add_module(&mut self, name: String, kind: Kind, path: PathBuf, rel: String) {
+        let sel = self.root.selector;
+        let hits = sel.include.matching(Some(&name), &rel);
+        for &i in &hits {
+            self.include_hits[i] = true;
+        }
+        if !sel.include.is_empty() && hits.is_empty() {
+            return;
+        }
+        if sel.exclude.matches(Some(&name), &rel) {
+            return;
+        }
+        let last = name.rsplit('.').next().unwrap_or(&name);
+        let parents_ok = name.split('.').rev().skip(1).all(is_identifier);
+        let last_ok = if kind == Kind::Module { is_module_stem(last) } else { is_identifier(last) };
+        if !(parents_ok && last_ok) {
+            self.problems.push(format!(
+                "{}: `{name}` is not a valid module name (names must be Python identifiers); \
+                 rename it, or exclude it with `--exclude '{rel}'`",
+                path.display()
+            ));
+            return;
+        }
+        if let Some(first) = self.names_here.get(&name) {
+            self.problems.push(format!(
+                "module `{name}` is defined twice: {} and {}; remove one of them",
+                first.display(),
+                path.display()
+            ));
+            return;
+        }
+        self.names_here.insert(name.clone(), path.clone());
+        self.found.modules.insert(name.clone(), Module { name, kind, path, rel });
+    }
+
+    fn walk(&mut self, dir: &Path, rel: &str, ctx: Ctx) -> Result<()> {
+        self.found.dirs.push(dir.to_path_buf());
+        let entries = sorted_entries(dir)?;
+        let pkg_name = match &ctx {
+            Ctx::Root => String::new(),
+            Ctx::Package(p) => p.clone(),
+            Ctx::Data { package, .. } => package.clone(),
+        };
+        for (name, path, is_dir) in entries {
+            if name.starts_with('.') || name == "__pycache__" {
+                continue;
+            }
+            let child_rel = join_rel(rel, &name);
+            if is_dir {
+                match &ctx {
+                    Ctx::Root | Ctx::Package(_) => {
+                        let full = join_name(&pkg_name, &name);
+                        if self.root.selector.excludes(Some(&full), &child_rel) {
+                            continue;
+                        }
+                        let init = path.join("__init__.py");
+                        if init.is_file() {
+                            self.add_module(full.clone(), Kind::Package, init, join_rel(&child_rel, "__init__.py"));
+                            self.walk(&path, &child_rel, Ctx::Package(full))?;
+                        } else if contains_py(&path) {
+                            self.add_module(full.clone(), Kind::Namespace, path.clone(), child_rel.clone());
+                            self.walk(&path, &child_rel, Ctx::Package(full))?;
+                        } else if let Ctx::Package(p) = &ctx {
+                            self.walk(
+                                &path,
+                                &child_rel,
+                                Ctx::Data {
+                                    package: p.clone(),
+                                    prefix: name.clone(),
+                                },
+                            )?;
+                        }
+                    }
+                    Ctx::Data { package, prefix } => {
+                        let ctx = Ctx::Data {
+                            package: package.clone(),
+                            prefix: join_rel(prefix, &name),
+                        };
+                        self.walk(&path, &child_rel, ctx)?;
+                    }
+                }
+                continue;
+            }
+            if let Some(stem) = name.strip_suffix(".py") {
+                match &ctx {
+                    Ctx::Root | Ctx::Package(_) if stem != "__init__" => {
+                        self.add_module(join_name(&pkg_name, stem), Kind::Module, path, child_rel);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            if COMPILED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+                if !matches!(ctx, Ctx::Root) && [".so", ".pyd", ".dylib"].iter().any(|s| name.ends_with(s)) {
+                    self.found.extensions.push(path);
+                }
+                continue;
+            }
+            let (package, rel_in_pkg) = match &ctx {
+                Ctx::Root => continue,
+                Ctx::Package(p) => (p.clone(), name.clone()),
+                Ctx::Data { package, prefix } => (package.clone(), join_rel(prefix, &name)),
+            };
+            if !self.root.package_data || !self.found.modules.contains_key(&package) {
+                continue; // the package itself was not selected
+            }
+            if self.root.selector.excludes(None, &child_rel) {
+                continue;
+            }
+            self.found.resources.push(Resource {
+                package,
+                rel: rel_in_pkg,
+                path,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Walks the roots in order. Problems (clashes, invalid names, includes that match nothing)
+/// are collected across all roots and returned together.
+pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
+    let mut found = Found::default();
+    let mut problems = Vec::new();
+    let mut owner: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for root in roots {
+        if !root.path.is_dir() {
+            problems.push(format!(
+                "root {} is not a folder; check the path in the spec or --root",
+                root.path.display()
+            ));
+            continue;
+        }
+        let mut root_found = Found::default();
+        let mut walker = Walker {
+            root,
+            found: &mut root_found,
+            problems: &mut problems,
+            include_hits: vec![false; root.selector.include.raw().len()],
+            names_here: BTreeMap::new(),
+        };
+        walker.walk(root.path, "", Ctx::Root)?;
+        for (i, hit) in walker.include_hits.iter().enumerate() {
+            if !hit {
+                problems.push(format!(
+                    "include pattern `{}` matches no module under {}; check the spelling \
+                     (`.` separates names, `/` makes it a path pattern)",
+                    root.selector.include.raw()[i],
+                    root.path.display()
+                ));
+            }
+        }
+        for (name, m) in root_found.modules {
+            if let Some(prev) = owner.get(&name) {
+                let other = &found.modules[&name];
+                if !(other.kind == Kind::Namespace && m.kind == Kind::Namespace) {
+                    problems.push(format!(
+                        "module `{name}` is found in two roots: {} and {}; exclude it from one",
+                        prev.display(),
+                        m.path.display()
+                    ));
+                }
+                continue;
+            }
+            owner.insert(name.clone(), m.path.clone());
+            found.modules.insert(name, m);
+        }
+        found.resources.extend(root_found.resources);
+        found.dirs.extend(root_found.dirs);
+        found.extensions.extend(root_found.extensions);
+    }
+    // Drop data whose package lost a clash to another root.
+    found
+        .resources
+        .retain(|r| found.modules.get(&r.package).is_some_and(|m| r.path.starts_with(package_dir(m))));
+    found
+        .resources
+        .sort_by(|a, b| (a.package.as_bytes(), a.rel.as_bytes()).cmp(&(b.package.as_bytes(), b.rel.as_bytes())));
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        problems.sort();
+        problems.dedup();
+        Err(Error::Discovery(problems))
+    }
+}
+
+/// The folder of a package (the parent of `__init__.py`, or the namespace folder itself).
+pub fn package_dir(m: &Module) -> &Path {
+    match m.kind {
+        Kind::Namespace => &m.path,
+        _ => m.path.parent().unwrap_or(Path::new("")),
+    }
+}

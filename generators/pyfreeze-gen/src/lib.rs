@@ -1,0 +1,348 @@
+//! # pyfreeze-gen
+//!
+//! The generator of pyfreeze: a [`Spec`] in, [`OutputFile`]s out. It discovers modules under
+//! the spec's roots, compiles them with the *target* interpreter (never the host's), and
+//! renders C sources of the extended frozen-module table (name, flags, origin, source,
+//! bytecode, package data) plus a stock `struct _frozen` table for `PyImport_FrozenModules`.
+//!
+//! The library reads no environment variables and prints nothing; callers (the `pyfreeze`
+//! CLI, the build-support crate) report progress through [`Progress`] and write the files
+//! with [`write_output`].
+//!
+//! ```no_run
+//! use pyfreeze_gen::{generate, write_output, NoProgress, Root, Spec};
+//! let spec = Spec {
+//!     python: "python3.11".into(),
+//!     roots: vec![Root { path: "app".into(), ..Root::default() }],
+//!     ..Spec::default()
+//! };
+//! let generated = generate(&spec, &NoProgress)?;
+//! write_output("frozen".as_ref(), &generated.files)?;
+//! # Ok::<(), pyfreeze_gen::Error>(())
+//! ```
+
+pub mod cwriter;
+pub mod discover;
+pub mod emit;
+mod error;
+pub mod python;
+pub mod schema;
+pub mod select;
+pub mod spec;
+pub mod stdlib;
+pub mod versions;
+mod write;
+
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+pub use discover::Kind;
+pub use error::{Error, Result, SourceError};
+pub use python::Interpreter;
+pub use spec::{OriginMap, Root, Spec};
+pub use versions::PythonVersion;
+pub use write::{write_output, WriteReport};
+
+/// Name of the frozen Python half of the stock-libpython runtime.
+pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
+const RUNTIME_PY: &str = include_str!("../runtime/_pyfreeze_runtime.py");
+const RUNTIME_ORIGIN: &str = "<pyfreeze>/_pyfreeze_runtime.py";
+
+/// One generated file, with a `/`-separated path relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A compiled module as it goes into the table.
+#[derive(Debug, Clone)]
+pub struct FrozenModule {
+    pub name: String,
+    pub kind: Kind,
+    /// `__file__` and `co_filename` (after the origin map).
+    pub origin: String,
+    /// The real file or folder it came from (`None` for the runtime module).
+    pub path: Option<PathBuf>,
+    pub code: Vec<u8>,
+    pub source: Option<Vec<u8>>,
+    /// Rows of this package in the resource table.
+    pub resources: Range<u32>,
+}
+
+/// A package data file as it goes into the table.
+#[derive(Debug, Clone)]
+pub struct FrozenResource {
+    pub package: String,
+    pub rel: String,
+    pub path: PathBuf,
+    pub data: Vec<u8>,
+}
+
+/// The result of [`generate`].
+#[derive(Debug)]
+pub struct Generated {
+    pub interpreter: Interpreter,
+    pub modules: Vec<FrozenModule>,
+    pub resources: Vec<FrozenResource>,
+    pub files: Vec<OutputFile>,
+    /// Every file and folder read: for `rerun-if-changed` and Make depfiles.
+    pub inputs: Vec<PathBuf>,
+    /// Extension modules found inside frozen packages; they stay on disk.
+    pub extensions: Vec<PathBuf>,
+}
+
+/// Progress reports of a long generation. Every method has a no-op default.
+pub trait Progress: Sync {
+    fn interpreter(&self, _interp: &Interpreter) {}
+    fn discovered(&self, _modules: usize, _resources: usize) {}
+    fn compiled(&self, _done: usize, _total: usize) {}
+}
+
+/// A [`Progress`] that reports nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Makes `path` absolute (against the current folder) and removes `.` and `..` lexically,
+/// without resolving symlinks, so an origin is the path the user sees.
+pub fn normalize_path(path: &Path) -> Result<PathBuf> {
+    let abs = std::path::absolute(path).map_err(|e| Error::io(path, "resolve path", e))?;
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+fn origin_of(path: &Path, maps: &[(PathBuf, String)]) -> Result<String> {
+    let abs = normalize_path(path)?;
+    let best = maps
+        .iter()
+        .filter(|(from, _)| abs.starts_with(from))
+        .max_by_key(|(from, _)| from.components().count());
+    let mapped = match best {
+        Some((from, to)) => {
+            let rest = abs.strip_prefix(from).expect("checked by starts_with");
+            let rest = rest.to_string_lossy();
+            if rest.is_empty() {
+                to.clone()
+            } else if to.is_empty() {
+                rest.into_owned()
+            } else {
+                format!("{}/{}", to.trim_end_matches('/'), rest)
+            }
+        }
+        None => abs.to_string_lossy().into_owned(),
+    };
+    if std::path::MAIN_SEPARATOR == '\\' {
+        return Ok(mapped.replace('\\', "/"));
+    }
+    Ok(mapped)
+}
+
+fn size_check(len: usize, what: &str, path: &Path) -> Result<()> {
+    if len > i32::MAX as usize {
+        return Err(Error::Output {
+            path: path.to_path_buf(),
+            message: format!("{what} is {len} bytes, more than a frozen table can hold (2 GiB)"),
+        });
+    }
+    Ok(())
+}
+
+/// Discovers, compiles and renders everything the spec selects. Nothing is written: on any
+/// error the caller's output folder stays as it was.
+pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
+    spec.validate().map_err(|message| Error::Spec {
+        origin: "spec".into(),
+        message,
+    })?;
+    let interp = Interpreter::probe(&spec.python, spec.version)?;
+    progress.interpreter(&interp);
+
+    let spec_err = |message: String| Error::Spec {
+        origin: "spec".into(),
+        message,
+    };
+    let mut selectors = Vec::new();
+    let mut root_paths = Vec::new();
+    for root in &spec.roots {
+        selectors.push(select::Selector::new(&root.include, &root.exclude).map_err(spec_err)?);
+        root_paths.push(normalize_path(&root.path)?);
+    }
+    if spec.stdlib {
+        let mut exclude = stdlib::default_excludes();
+        exclude.extend(spec.stdlib_exclude.iter().cloned());
+        selectors.push(select::Selector::new(&spec.stdlib_include, &exclude).map_err(spec_err)?);
+        root_paths.push(interp.info.stdlib.clone());
+    }
+    let walks: Vec<_> = root_paths
+        .iter()
+        .zip(&selectors)
+        .map(|(path, selector)| discover::RootWalk {
+            path,
+            selector,
+            package_data: spec.package_data,
+        })
+        .collect();
+    let mut found = discover::discover(&walks)?;
+    if spec.runtime && found.modules.contains_key(RUNTIME_MODULE) {
+        return Err(Error::Discovery(vec![format!(
+            "module `{RUNTIME_MODULE}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
+        )]));
+    }
+    progress.discovered(found.modules.len() + usize::from(spec.runtime), found.resources.len());
+
+    let maps: Vec<(PathBuf, String)> = spec
+        .origin_map
+        .iter()
+        .map(|m| Ok((normalize_path(&m.from)?, m.to.clone())))
+        .collect::<Result<_>>()?;
+
+    // Read sources.
+    struct Pending {
+        name: String,
+        kind: Kind,
+        origin: String,
+        path: Option<PathBuf>,
+        source: Vec<u8>,
+    }
+    let mut pending = Vec::with_capacity(found.modules.len() + 1);
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    for m in std::mem::take(&mut found.modules).into_values() {
+        let source = if m.kind == Kind::Namespace {
+            Vec::new()
+        } else {
+            std::fs::read(&m.path).map_err(|e| Error::io(&m.path, "read", e))?
+        };
+        size_check(source.len(), "the source", &m.path)?;
+        inputs.push(m.path.clone());
+        pending.push(Pending {
+            origin: origin_of(&m.path, &maps)?,
+            name: m.name,
+            kind: m.kind,
+            path: Some(m.path),
+            source,
+        });
+    }
+    if spec.runtime {
+        pending.push(Pending {
+            name: RUNTIME_MODULE.into(),
+            kind: Kind::Module,
+            origin: RUNTIME_ORIGIN.into(),
+            path: None,
+            source: RUNTIME_PY.as_bytes().to_vec(),
+        });
+    }
+    pending.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+
+    let items: Vec<_> = pending
+        .iter()
+        .map(|p| python::CompileItem {
+            origin: &p.origin,
+            source: &p.source,
+        })
+        .collect();
+    let compiled = python::compile_all(&interp, &items, spec.optimize, spec.jobs, &|d, t| progress.compiled(d, t))?;
+
+    let mut failures = Vec::new();
+    let mut modules = Vec::with_capacity(pending.len());
+    for (p, result) in pending.into_iter().zip(compiled) {
+        match result {
+            Ok(code) => {
+                size_check(code.len(), "the bytecode", p.path.as_deref().unwrap_or(Path::new(&p.origin)))?;
+                let embed = spec.embed_source && p.kind != Kind::Namespace;
+                modules.push(FrozenModule {
+                    name: p.name,
+                    kind: p.kind,
+                    origin: p.origin,
+                    path: p.path,
+                    code,
+                    source: embed.then_some(p.source),
+                    resources: 0..0,
+                });
+            }
+            Err(f) => {
+                let mut message = f.message;
+                if message.contains("(unicode error)") {
+                    message.push_str(" (save the file as UTF-8, or declare its encoding with a PEP 263 `# -*- coding: ... -*-` line)");
+                }
+                failures.push(SourceError {
+                    path: p.path.unwrap_or_else(|| PathBuf::from(p.origin)),
+                    line: f.line,
+                    column: f.column,
+                    message,
+                });
+            }
+        }
+    }
+    if !failures.is_empty() {
+        failures.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        return Err(Error::Compile(failures));
+    }
+
+    let mut resources = Vec::with_capacity(found.resources.len());
+    for r in found.resources {
+        let data = std::fs::read(&r.path).map_err(|e| Error::io(&r.path, "read", e))?;
+        size_check(data.len(), "the data file", &r.path)?;
+        inputs.push(r.path.clone());
+        resources.push(FrozenResource {
+            package: r.package,
+            rel: r.rel,
+            path: r.path,
+            data,
+        });
+    }
+    // Resources are sorted by (package, path), so each package's rows are contiguous.
+    for m in &mut modules {
+        let start = resources.partition_point(|r| r.package.as_bytes() < m.name.as_bytes());
+        let end = resources.partition_point(|r| r.package.as_bytes() <= m.name.as_bytes());
+        m.resources = start as u32..end as u32;
+    }
+    inputs.extend(found.dirs);
+    inputs.sort();
+    inputs.dedup();
+
+    let files = emit::emit(
+        &modules,
+        &resources,
+        &emit::EmitOptions {
+            version: interp.version,
+            python_version: &interp.full_version(),
+            embed_source: spec.embed_source,
+            optimize: spec.optimize,
+            runtime: spec.runtime,
+        },
+    );
+    Ok(Generated {
+        interpreter: interp,
+        modules,
+        resources,
+        files,
+        inputs,
+        extensions: found.extensions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_map_uses_the_longest_prefix() {
+        let maps = vec![
+            (PathBuf::from("/w"), "/app".to_string()),
+            (PathBuf::from("/w/lib"), "/usr/lib/python3.11".to_string()),
+        ];
+        assert_eq!(origin_of(Path::new("/w/game/a.py"), &maps).unwrap(), "/app/game/a.py");
+        assert_eq!(origin_of(Path::new("/w/lib/os.py"), &maps).unwrap(), "/usr/lib/python3.11/os.py");
+        assert_eq!(origin_of(Path::new("/x/y.py"), &maps).unwrap(), "/x/y.py");
+        assert_eq!(origin_of(Path::new("/w/./a/../b.py"), &maps).unwrap(), "/app/b.py");
+    }
+}

@@ -1,0 +1,383 @@
+//! Running the target interpreter: a probe for its facts, and a pool of long-lived compile
+//! workers fed in batches. Bytecode only ever comes from this interpreter.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::versions::PythonVersion;
+
+const WORKER: &str = include_str!("worker.py");
+
+/// Environment variables that would change what the worker imports or compiles. They are
+/// removed from the worker's environment; `PYTHONHASHSEED` is pinned to 0 so set and
+/// frozenset constants marshal in a stable order.
+const SCRUBBED_ENV: &[&str] = &[
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONOPTIMIZE",
+    "PYTHONWARNINGS",
+    "PYTHONINSPECT",
+    "PYTHONUSERBASE",
+    "PYTHONSAFEPATH",
+    "PYTHONPLATLIBDIR",
+    "PYTHONNODEBUGRANGES",
+    "PYTHONDEVMODE",
+    "PYTHONDEBUG",
+    "PYTHONVERBOSE",
+    "PYTHONUTF8",
+    "PYTHONIOENCODING",
+    "PYTHONINTMAXSTRDIGITS",
+    "PYTHONFROZENMODULES",
+    "PYTHONPYCACHEPREFIX",
+];
+
+/// Facts reported by the interpreter itself.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Info {
+    pub implementation: String,
+    pub version: [u32; 3],
+    pub releaselevel: String,
+    pub hexversion: u32,
+    pub magic: u16,
+    pub marshal_version: u32,
+    pub cache_tag: Option<String>,
+    pub executable: PathBuf,
+    pub stdlib: PathBuf,
+    /// A few `sysconfig` variables (`LIBPL`, `LIBRARY`, `LIBS`, `LINKFORSHARED`, ...).
+    pub config: BTreeMap<String, String>,
+}
+
+/// A probed, supported target interpreter.
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    /// As given by the user (for messages).
+    pub given: PathBuf,
+    pub info: Info,
+    pub version: &'static PythonVersion,
+}
+
+fn hint(given: &Path) -> String {
+    format!(
+        "hint: pass the path of a CPython interpreter of the target version (e.g. --python \
+         \"$(pyenv root)/versions/3.11.7/bin/python3.11\"); `{}` was given",
+        given.display()
+    )
+}
+
+impl Interpreter {
+    /// Runs `python` once to learn its version, magic number and paths, and checks that
+    /// pyfreeze supports it and that it is `expected` when a version is pinned.
+    pub fn probe(python: &Path, expected: Option<&'static PythonVersion>) -> Result<Interpreter> {
+        let err = |message: String| Error::Interpreter {
+            python: python.to_path_buf(),
+            message,
+        };
+        let out = Command::new(python)
+            .args(["-S", "-s", "-B", "-c", WORKER, "probe"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| err(format!("cannot run it: {e}\n  {}", hint(python))))?;
+        if !out.status.success() {
+            return Err(err(format!(
+                "the probe failed ({}):\n{}\n  {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim_end(),
+                hint(python)
+            )));
+        }
+        let info: Info = serde_json::from_slice(&out.stdout).map_err(|e| {
+            err(format!(
+                "the probe printed something unexpected ({e}): {}\n  {}",
+                String::from_utf8_lossy(&out.stdout).chars().take(200).collect::<String>(),
+                hint(python)
+            ))
+        })?;
+        let verr = |message: String| Error::Version {
+            python: python.to_path_buf(),
+            message,
+        };
+        if info.implementation != "cpython" {
+            return Err(verr(format!("is {}, but pyfreeze needs CPython", info.implementation)));
+        }
+        let [major, minor, micro] = info.version;
+        let found = format!("{major}.{minor}.{micro}");
+        let version = PythonVersion::find(major as u8, minor as u8).ok_or_else(|| {
+            verr(format!(
+                "is CPython {found}, which pyfreeze does not support (supported: {})",
+                crate::versions::supported_list()
+            ))
+        })?;
+        if let Some(want) = expected {
+            if want != version {
+                return Err(verr(format!(
+                    "is CPython {found}, but the spec asks for {}; point --python (or `python` in the spec) \
+                     at a {} interpreter, or change `version`",
+                    want.name(),
+                    want.name()
+                )));
+            }
+        }
+        if info.magic != version.magic && info.releaselevel == "final" {
+            return Err(verr(format!(
+                "reports bytecode magic {} but CPython {} uses {}; is it a modified interpreter?",
+                info.magic,
+                version.name(),
+                version.magic
+            )));
+        }
+        Ok(Interpreter {
+            given: python.to_path_buf(),
+            info,
+            version,
+        })
+    }
+
+    /// `3.11.7`.
+    pub fn full_version(&self) -> String {
+        let [a, b, c] = self.info.version;
+        format!("{a}.{b}.{c}")
+    }
+
+    fn spawn_worker(&self, optimize: u8) -> Result<Worker> {
+        let mut cmd = Command::new(&self.info.executable);
+        cmd.args(["-S", "-s", "-B", "-W", "ignore", "-c", WORKER, "compile"])
+            .arg(optimize.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in SCRUBBED_ENV {
+            cmd.env_remove(var);
+        }
+        cmd.env("PYTHONHASHSEED", "0");
+        let mut child = cmd.spawn().map_err(|e| Error::Interpreter {
+            python: self.info.executable.clone(),
+            message: format!("cannot start a compile worker: {e}"),
+        })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr_thread = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = stderr.read_to_end(&mut buf);
+            buf
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            stdout: stdout.expect("piped stdout"),
+            stderr_thread: Some(stderr_thread),
+        })
+    }
+}
+
+/// One source to compile.
+#[derive(Debug, Clone)]
+pub struct CompileItem<'a> {
+    /// Becomes `co_filename`.
+    pub origin: &'a str,
+    pub source: &'a [u8],
+}
+
+/// Why one item did not compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileFailure {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: ChildStdout,
+    stderr_thread: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Worker {
+    fn run_batch(&mut self, items: &[CompileItem<'_>]) -> std::io::Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&(items.len() as u32).to_be_bytes());
+        for item in items {
+            for field in [item.origin.as_bytes(), item.source] {
+                body.extend_from_slice(&(field.len() as u32).to_be_bytes());
+                body.extend_from_slice(field);
+            }
+        }
+        let stdin = self.stdin.as_mut().expect("worker stdin open");
+        stdin.write_all(&(body.len() as u32).to_be_bytes())?;
+        stdin.write_all(&body)?;
+        stdin.flush()?;
+        let mut len = [0u8; 4];
+        self.stdout.read_exact(&mut len)?;
+        let mut resp = vec![0u8; u32::from_be_bytes(len) as usize];
+        self.stdout.read_exact(&mut resp)?;
+        parse_response(&resp, items.len())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed worker response"))
+    }
+
+    /// Closes the pipe and collects the worker's stderr.
+    fn finish(mut self) -> String {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+        let err = self.stderr_thread.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        String::from_utf8_lossy(&err).trim_end().to_string()
+    }
+}
+
+fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+    let u32_at = |pos: usize| -> Option<u32> { Some(u32::from_be_bytes(resp.get(pos..pos + 4)?.try_into().ok()?)) };
+    let count = u32_at(0)? as usize;
+    if count != expected {
+        return None;
+    }
+    let mut pos = 4;
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let status = *resp.get(pos)?;
+        let len = u32_at(pos + 1)? as usize;
+        let payload = resp.get(pos + 5..pos + 5 + len)?;
+        pos += 5 + len;
+        if status == 0 {
+            out.push(Ok(payload.to_vec()));
+        } else {
+            let text = String::from_utf8_lossy(payload);
+            let mut parts = text.splitn(3, '\n');
+            let line = parts.next()?.parse().unwrap_or(0);
+            let column = parts.next()?.parse().unwrap_or(0);
+            let message = parts.next().unwrap_or("").to_string();
+            out.push(Err(CompileFailure { line, column, message }));
+        }
+    }
+    Some(out)
+}
+
+/// Splits work into batches of about this much source (and at most `MAX_BATCH` items), so
+/// both workers stay busy to the end and a pipe never holds more than a few MB.
+const BATCH_BYTES: usize = 512 * 1024;
+const MAX_BATCH: usize = 64;
+
+fn batches(items: &[CompileItem<'_>]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, item) in items.iter().enumerate() {
+        bytes += item.source.len();
+        if bytes >= BATCH_BYTES || i + 1 - start >= MAX_BATCH {
+            out.push(start..i + 1);
+            start = i + 1;
+            bytes = 0;
+        }
+    }
+    if start < items.len() {
+        out.push(start..items.len());
+    }
+    out
+}
+
+/// Compiles every item with `jobs` workers (0: one per core). `progress(done, total)` is
+/// called after each batch. The result is in input order.
+pub fn compile_all(
+    interp: &Interpreter,
+    items: &[CompileItem<'_>],
+    optimize: u8,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+    let work = batches(items);
+    let jobs = if jobs == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        jobs
+    };
+    let jobs = jobs.clamp(1, work.len().max(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<std::result::Result<Vec<u8>, CompileFailure>>>> = Mutex::new(vec![None; items.len()]);
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                let mut worker = match interp.spawn_worker(optimize) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        failure.lock().unwrap().get_or_insert(e);
+                        return;
+                    }
+                };
+                loop {
+                    if failure.lock().unwrap().is_some() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(range) = work.get(i) else { break };
+                    match worker.run_batch(&items[range.clone()]) {
+                        Ok(batch) => {
+                            let mut r = results.lock().unwrap();
+                            for (slot, res) in r[range.clone()].iter_mut().zip(batch) {
+                                *slot = Some(res);
+                            }
+                            drop(r);
+                            let n = done.fetch_add(range.len(), Ordering::SeqCst) + range.len();
+                            progress(n, items.len());
+                        }
+                        Err(e) => {
+                            let stderr = worker.finish();
+                            failure.lock().unwrap().get_or_insert(Error::Interpreter {
+                                python: interp.info.executable.clone(),
+                                message: format!("a compile worker failed ({e}):\n{stderr}"),
+                            });
+                            return;
+                        }
+                    }
+                }
+                worker.finish();
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap() {
+        return Err(e);
+    }
+    Ok(results.into_inner().unwrap().into_iter().map(|r| r.expect("every batch ran")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cover_everything_in_order() {
+        let src = vec![0u8; 200 * 1024];
+        let items: Vec<_> = (0..10).map(|_| CompileItem { origin: "x", source: &src }).collect();
+        let b = batches(&items);
+        assert_eq!(b.first().unwrap().start, 0);
+        assert_eq!(b.last().unwrap().end, 10);
+        for pair in b.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        assert!(b.len() >= 4, "{b:?}");
+        assert!(batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn malformed_responses_are_rejected() {
+        assert!(parse_response(&[0, 0, 0, 1], 1).is_none());
+        assert!(parse_response(&[0, 0, 0, 2, 0, 0, 0, 0, 0], 1).is_none());
+        let ok = parse_response(&[0, 0, 0, 1, 1, 0, 0, 0, 5, b'3', b'\n', b'4', b'\n', b'x'], 1).unwrap();
+        assert_eq!(
+            ok[0],
+            Err(CompileFailure {
+                line: 3,
+                column: 4,
+                message: "x".into()
+            })
+        );
+    }
+}
