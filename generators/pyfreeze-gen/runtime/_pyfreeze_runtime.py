@@ -68,9 +68,11 @@ def _children_of(package):
 
 def _register_lines(name, origin):
     """Lets linecache find the source of `origin` even without module globals (warnings)."""
-    linecache = sys.modules.get("linecache")
-    if linecache is not None and origin not in linecache.cache:
-        linecache.cache[origin] = (lambda: PyfreezeImporter.get_source(name),)
+    # While linecache itself is being imported its `cache` does not exist yet; exec_module
+    # registers everything loaded so far once linecache is complete.
+    cache = getattr(sys.modules.get("linecache"), "cache", None)
+    if cache is not None and origin not in cache:
+        cache[origin] = (lambda: PyfreezeImporter.get_source(name),)
 
 
 class PyfreezeImporter:

@@ -1,0 +1,84 @@
+# pyfreeze.mk: freeze Python modules into a C program with GNU make.
+#
+# Set these, then `include path/to/build-support/pyfreeze.mk`:
+#   PYFREEZE_SPEC     the pyfreeze.toml to freeze (required)
+#   PYFREEZE_PYTHON   the target interpreter (required; it compiles the bytecode and its
+#                     sysconfig gives the include and link flags below)
+#   PYFREEZE          the pyfreeze command            (default: pyfreeze)
+#   PYFREEZE_OUT      folder for the generated C      (default: pyfreeze-out)
+#   PYFREEZE_OBJDIR   folder for their objects        (default: $(PYFREEZE_OUT).obj)
+#   PYFREEZE_FLAGS    more `pyfreeze freeze` flags    (default: none)
+#   PYFREEZE_CFLAGS   flags for compiling the tables  (default: -O2)
+#
+# It defines:
+#   PYFREEZE_OBJECTS         every object of the tables, modules, data and runtime
+#   PYFREEZE_LIB             all of them in one static archive, for a short link line
+#   PYFREEZE_PY_CFLAGS       -I flags for Python.h of PYFREEZE_PYTHON
+#   PYFREEZE_PY_LDFLAGS      link flags for its static libpython (libpythonX.Y.a, its
+#                            libraries, and -export-dynamic for extension modules)
+#   PYFREEZE_PY_DYNLOAD      its extension-module folder (lib-dynload)
+#   PYFREEZE_STAMP           the target that (re)runs the generator
+#
+# The generator runs when the spec, the pyfreeze binary, or any frozen file or folder changes
+# (a depfile lists them); it rewrites only the C files whose bytes change, so only those
+# modules are recompiled.
+
+ifndef PYFREEZE_SPEC
+$(error pyfreeze.mk: set PYFREEZE_SPEC to your pyfreeze.toml before including pyfreeze.mk)
+endif
+ifndef PYFREEZE_PYTHON
+$(error pyfreeze.mk: set PYFREEZE_PYTHON to the target interpreter, e.g. $$(pyenv root)/versions/3.11.7/bin/python3.11)
+endif
+
+# Rules below must not become the includer's default goal.
+PYFREEZE__DEFAULT_GOAL := $(.DEFAULT_GOAL)
+
+PYFREEZE ?= pyfreeze
+PYFREEZE_OUT ?= pyfreeze-out
+PYFREEZE_OBJDIR ?= $(PYFREEZE_OUT).obj
+PYFREEZE_FLAGS ?=
+PYFREEZE_CFLAGS ?= -O2
+PYFREEZE_STAMP := $(PYFREEZE_OUT)/.stamp
+
+PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(s.get_config_var(k) or '' for k in '$(1)'.split()))")
+PYFREEZE__PATHS := $(call PYFREEZE__SYSCONFIG,INCLUDEPY LIBPL LIBRARY DESTSHARED)
+ifneq ($(words $(PYFREEZE__PATHS)),4)
+$(error pyfreeze.mk: cannot query PYFREEZE_PYTHON=$(PYFREEZE_PYTHON) (got "$(PYFREEZE__PATHS)"); point it at a CPython 3.10+ interpreter)
+endif
+PYFREEZE_PY_CFLAGS := -I$(word 1,$(PYFREEZE__PATHS))
+PYFREEZE_PY_LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS))
+PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
+PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS SYSLIBS LINKFORSHARED)
+
+$(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(PYFREEZE)
+	$(PYFREEZE) freeze --spec $(PYFREEZE_SPEC) --python $(PYFREEZE_PYTHON) --out $(PYFREEZE_OUT) \
+	    --depfile $(PYFREEZE_OUT)/deps.mk --depfile-target $(PYFREEZE_STAMP) $(PYFREEZE_FLAGS)
+	@touch $@
+
+-include $(PYFREEZE_OUT)/deps.mk
+
+# The list of generated C files is itself generated; make re-reads it after a freeze.
+$(PYFREEZE_OUT)/sources.mk: $(PYFREEZE_STAMP)
+	@touch -c $@
+-include $(PYFREEZE_OUT)/sources.mk
+
+PYFREEZE_OBJECTS := $(patsubst %.c,$(PYFREEZE_OBJDIR)/%.o,$(PYFREEZE_GENERATED_C))
+
+PYFREEZE_LIB := $(PYFREEZE_OBJDIR)/libpyfreeze.a
+
+$(PYFREEZE_LIB): $(PYFREEZE_OBJECTS)
+	@rm -f $@
+	@echo "AR $@ ($(words $^) objects)"
+	@$(AR) rcs $@ $^
+
+$(PYFREEZE_OBJDIR)/%.o: $(PYFREEZE_OUT)/%.c
+	@mkdir -p $(@D)
+	@echo "CC $<"
+	@$(CC) $(PYFREEZE_CFLAGS) -c -o $@ $<
+
+$(PYFREEZE_OBJDIR)/pyfreeze_table.o $(PYFREEZE_OBJDIR)/pyfreeze_stock.o: $(PYFREEZE_OUT)/pyfreeze.h
+$(PYFREEZE_OBJDIR)/pyfreeze_runtime.o: $(PYFREEZE_OUT)/pyfreeze_runtime.c $(PYFREEZE_OUT)/pyfreeze.h
+	@mkdir -p $(@D)
+	$(CC) $(PYFREEZE_CFLAGS) $(PYFREEZE_PY_CFLAGS) -I$(PYFREEZE_OUT) -c -o $@ $<
+
+.DEFAULT_GOAL := $(PYFREEZE__DEFAULT_GOAL)

@@ -1,0 +1,72 @@
+/* embed-c: a C program with the whole pure-Python stdlib and its app frozen in.
+ *
+ *   embed-c [ARGS...]         runs the app: `python -m mygame ARGS...`
+ *   embed-c --run FILE [ARGS] runs FILE as __main__ (used by the tests)
+ *
+ * sys.path holds only the interpreter's extension-module folder (lib-dynload): every pure
+ * module, stdlib or app, comes from the frozen tables.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include "pyfreeze.h"
+
+#ifndef EMBED_DYNLOAD
+#error "define EMBED_DYNLOAD as the interpreter's lib-dynload folder (the Makefile does)"
+#endif
+
+static int fail(PyConfig *config, PyStatus status)
+{
+    PyConfig_Clear(config);
+    if (PyStatus_IsExit(status))
+        return status.exitcode;
+    Py_ExitStatusException(status);
+}
+
+int main(int argc, char **argv)
+{
+    /* Before Py_Initialize: the table serves even the modules imported during start-up. */
+    if (pyfreeze_install() < 0) {
+        fprintf(stderr, "embed-c: pyfreeze_install() failed\n");
+        return 1;
+    }
+
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.pathconfig_warnings = 0;
+    config.module_search_paths_set = 1;
+
+    PyStatus status;
+    wchar_t *dynload = Py_DecodeLocale(EMBED_DYNLOAD, NULL);
+    if (dynload == NULL) {
+        fprintf(stderr, "embed-c: cannot decode %s\n", EMBED_DYNLOAD);
+        return 1;
+    }
+    status = PyWideStringList_Append(&config.module_search_paths, dynload);
+    PyMem_RawFree(dynload);
+    if (PyStatus_Exception(status))
+        return fail(&config, status);
+
+    if (argc >= 3 && strcmp(argv[1], "--run") == 0) {
+        status = PyConfig_SetBytesString(&config, &config.run_filename, argv[2]);
+        if (PyStatus_Exception(status))
+            return fail(&config, status);
+        status = PyConfig_SetBytesArgv(&config, argc - 2, argv + 2);
+    } else {
+        status = PyConfig_SetString(&config, &config.run_module, L"mygame");
+        if (PyStatus_Exception(status))
+            return fail(&config, status);
+        status = PyConfig_SetBytesArgv(&config, argc, argv);
+    }
+    if (PyStatus_Exception(status))
+        return fail(&config, status);
+
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status))
+        return fail(&config, status);
+    PyConfig_Clear(&config);
+    return Py_RunMain();
+}
