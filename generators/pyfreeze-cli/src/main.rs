@@ -7,10 +7,16 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze_gen::{generate, write_output, Interpreter, OriginMap, Progress, PythonVersion, Root, Spec};
+use pyfreeze_gen::{
+    generate, write_output, Interpreter, OriginMap, Progress, PythonVersion, Root, Spec,
+};
 
 #[derive(Parser)]
-#[command(name = "pyfreeze", version, about = "Freeze Python modules into C tables of an extended frozen-module table")]
+#[command(
+    name = "pyfreeze",
+    version,
+    about = "Freeze Python modules into C tables of an extended frozen-module table"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,7 +122,8 @@ fn build_spec(args: &FreezeArgs) -> Result<Spec, String> {
         }
     }
     spec.stdlib |= args.stdlib;
-    spec.stdlib_exclude.extend(args.stdlib_exclude.iter().cloned());
+    spec.stdlib_exclude
+        .extend(args.stdlib_exclude.iter().cloned());
     if args.no_source {
         spec.embed_source = false;
     }
@@ -186,11 +193,14 @@ impl Progress for Reporter {
 }
 
 fn make_escape(path: &Path) -> String {
-    path.to_string_lossy().replace(' ', "\\ ").replace('$', "$$")
+    path.to_string_lossy()
+        .replace(' ', "\\ ")
+        .replace('$', "$$")
 }
 
 fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
     let mut text = format!("{target}:");
     for input in inputs {
         let shown = input.strip_prefix(&cwd).unwrap_or(input);
@@ -213,7 +223,9 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
     let out = match (&spec.out_dir, list_only) {
         (Some(out), _) => Some(out.clone()),
         (None, true) => None,
-        (None, false) => return Err("no output folder: pass --out DIR or set `out` in the spec".into()),
+        (None, false) => {
+            return Err("no output folder: pass --out DIR or set `out` in the spec".into())
+        }
     };
     let reporter = Reporter {
         quiet: args.quiet || list_only,
@@ -250,7 +262,12 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
             );
         }
         let code: usize = generated.modules.iter().map(|m| m.code.len()).sum();
-        let source: usize = generated.modules.iter().filter_map(|m| m.source.as_ref()).map(Vec::len).sum();
+        let source: usize = generated
+            .modules
+            .iter()
+            .filter_map(|m| m.source.as_ref())
+            .map(Vec::len)
+            .sum();
         eprintln!(
             "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source), {} data files -> {}: {} written, {} unchanged, {} removed in {:.1}s",
             generated.modules.len(),

@@ -9,8 +9,9 @@
  *      module over the extended table and runs `_pyfreeze_runtime.install()`, which puts a
  *      finder in front of FrozenImporter. From then on every frozen module gets its real
  *      origin as __file__, __path__, get_source(), package data, and a path hook.
- * Called after Py_Initialize(), it activates at once and repairs modules already loaded.
- * After Py_Finalize() it must be called again before the next Py_Initialize().
+ * Called after Py_Initialize(), it activates at once and repairs modules already loaded
+ * (those imported during initialisation came from disk, so call it before when you can).
+ * Py_Finalize() drops the hook: call it again before the next Py_Initialize().
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -175,14 +176,14 @@ static struct PyModuleDef pf_module = {
     PyModuleDef_HEAD_INIT, "_pyfreeze", "The extended frozen-module table of pyfreeze.", -1, pf_methods,
 };
 
-static int activated;
 static int activating;
-static int hook_added;
 
-static void reset_at_exit(void)
+/* Whether this interpreter runs with the table activated: `_pyfreeze` is in sys.modules.
+ * Derived, not remembered, so a re-initialised interpreter activates again. */
+static int is_active(void)
 {
-    activated = 0;
-    hook_added = 0;
+    PyObject *modules = PyImport_GetModuleDict();
+    return modules != NULL && PyDict_GetItemString(modules, "_pyfreeze") != NULL;
 }
 
 static int activate(void)
@@ -214,31 +215,50 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 {
     (void)args;
     (void)data;
-    if (activated || activating || strcmp(event, "import") != 0)
+    if (activating || strcmp(event, "import") != 0)
         return 0;
-    if (PyInterpreterState_Get() != PyInterpreterState_Main())
+    if (PyInterpreterState_Get() != PyInterpreterState_Main() || is_active())
         return 0;
     activating = 1;
     int rc = activate();
     activating = 0;
-    activated = 1;
     return rc; /* a failure fails the import, and with it Py_Initialize(), loudly */
 }
 
+#if PY_VERSION_HEX < 0x030B0000
+/* Before 3.11, PyImport_FrozenModules replaces CPython's own frozen table, importlib's
+ * bootstrap included: serve a copy of that table followed by ours. */
+static const struct _frozen *merged_table(void)
+{
+    static struct _frozen *merged;
+    if (merged == NULL) {
+        const struct _frozen *old = PyImport_FrozenModules;
+        size_t n_old = 0;
+        while (old != NULL && old[n_old].name != NULL)
+            n_old++;
+        merged = calloc(n_old + pyfreeze_modules_count + 1, sizeof(struct _frozen));
+        if (merged == NULL)
+            return NULL;
+        if (n_old)
+            memcpy(merged, old, n_old * sizeof(struct _frozen));
+        memcpy(merged + n_old, pyfreeze_frozen_modules, pyfreeze_modules_count * sizeof(struct _frozen));
+    }
+    return merged;
+}
+#endif
+
 int pyfreeze_install(void)
 {
+#if PY_VERSION_HEX < 0x030B0000
+    const struct _frozen *table = merged_table();
+    if (table == NULL)
+        return -1;
+    PyImport_FrozenModules = table;
+#else
     PyImport_FrozenModules = (const struct _frozen *)pyfreeze_frozen_modules;
-    if (Py_IsInitialized()) {
-        if (activated)
-            return 0;
-        activated = 1;
-        return activate();
-    }
-    if (!hook_added) {
-        if (PySys_AddAuditHook(audit_hook, NULL) < 0)
-            return -1;
-        Py_AtExit(reset_at_exit);
-        hook_added = 1;
-    }
-    return 0;
+#endif
+    if (Py_IsInitialized())
+        return is_active() ? 0 : activate();
+    /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
+    return PySys_AddAuditHook(audit_hook, NULL);
 }

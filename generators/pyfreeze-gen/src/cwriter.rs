@@ -31,7 +31,9 @@ pub fn looks_like_text(data: &[u8]) -> bool {
     }
     let printable = data
         .iter()
-        .filter(|&&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r' || b >= 0x80)
+        .filter(|&&b| {
+            (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r' || b >= 0x80
+        })
         .count();
     printable * 10 >= data.len() * 9
 }
@@ -92,7 +94,13 @@ mod tests {
     fn decode(lit: &str) -> Vec<u8> {
         let mut out = Vec::new();
         for line in lit.lines() {
-            let body = line.trim().strip_prefix('"').unwrap().strip_suffix('"').unwrap().as_bytes();
+            let body = line
+                .trim()
+                .strip_prefix('"')
+                .unwrap()
+                .strip_suffix('"')
+                .unwrap()
+                .as_bytes();
             let mut i = 0;
             while i < body.len() {
                 if body[i] == b'\\' {

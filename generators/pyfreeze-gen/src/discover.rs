@@ -102,7 +102,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         // Follow symlinks, as the import system does.
-        let is_dir = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::metadata(&path)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         out.push((name, path, is_dir));
     }
     out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -110,7 +112,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
 }
 
 fn contains_py(dir: &Path) -> bool {
-    let Ok(rd) = std::fs::read_dir(dir) else { return false };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return false;
+    };
     rd.flatten().any(|e| {
         let name = e.file_name();
         let name = name.to_string_lossy();
@@ -157,7 +161,11 @@ impl Walker<'_> {
         }
         let last = name.rsplit('.').next().unwrap_or(&name);
         let parents_ok = name.split('.').rev().skip(1).all(is_identifier);
-        let last_ok = if kind == Kind::Module { is_module_stem(last) } else { is_identifier(last) };
+        let last_ok = if kind == Kind::Module {
+            is_module_stem(last)
+        } else {
+            is_identifier(last)
+        };
         if !(parents_ok && last_ok) {
             self.problems.push(format!(
                 "{}: `{name}` is not a valid module name (names must be Python identifiers); \
@@ -175,7 +183,15 @@ impl Walker<'_> {
             return;
         }
         self.names_here.insert(name.clone(), path.clone());
-        self.found.modules.insert(name.clone(), Module { name, kind, path, rel });
+        self.found.modules.insert(
+            name.clone(),
+            Module {
+                name,
+                kind,
+                path,
+                rel,
+            },
+        );
     }
 
     fn walk(&mut self, dir: &Path, rel: &str, ctx: Ctx) -> Result<()> {
@@ -200,10 +216,20 @@ impl Walker<'_> {
                         }
                         let init = path.join("__init__.py");
                         if init.is_file() {
-                            self.add_module(full.clone(), Kind::Package, init, join_rel(&child_rel, "__init__.py"));
+                            self.add_module(
+                                full.clone(),
+                                Kind::Package,
+                                init,
+                                join_rel(&child_rel, "__init__.py"),
+                            );
                             self.walk(&path, &child_rel, Ctx::Package(full))?;
                         } else if contains_py(&path) {
-                            self.add_module(full.clone(), Kind::Namespace, path.clone(), child_rel.clone());
+                            self.add_module(
+                                full.clone(),
+                                Kind::Namespace,
+                                path.clone(),
+                                child_rel.clone(),
+                            );
                             self.walk(&path, &child_rel, Ctx::Package(full))?;
                         } else if let Ctx::Package(p) = &ctx {
                             self.walk(
@@ -236,7 +262,9 @@ impl Walker<'_> {
                 continue;
             }
             if COMPILED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
-                if !matches!(ctx, Ctx::Root) && [".so", ".pyd", ".dylib"].iter().any(|s| name.ends_with(s)) {
+                if !matches!(ctx, Ctx::Root)
+                    && [".so", ".pyd", ".dylib"].iter().any(|s| name.ends_with(s))
+                {
                     self.found.extensions.push(path);
                 }
                 continue;
@@ -315,12 +343,15 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.extensions.extend(root_found.extensions);
     }
     // Drop data whose package lost a clash to another root.
-    found
-        .resources
-        .retain(|r| found.modules.get(&r.package).is_some_and(|m| r.path.starts_with(package_dir(m))));
-    found
-        .resources
-        .sort_by(|a, b| (a.package.as_bytes(), a.rel.as_bytes()).cmp(&(b.package.as_bytes(), b.rel.as_bytes())));
+    found.resources.retain(|r| {
+        found
+            .modules
+            .get(&r.package)
+            .is_some_and(|m| r.path.starts_with(package_dir(m)))
+    });
+    found.resources.sort_by(|a, b| {
+        (a.package.as_bytes(), a.rel.as_bytes()).cmp(&(b.package.as_bytes(), b.rel.as_bytes()))
+    });
     if problems.is_empty() {
         Ok(found)
     } else {

@@ -54,7 +54,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             path: path.into(),
             action,
@@ -92,7 +96,9 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Output { path, message } => write!(f, "output folder {}: {message}", path.display()),
+            Error::Output { path, message } => {
+                write!(f, "output folder {}: {message}", path.display())
+            }
         }
     }
 }

@@ -197,7 +197,10 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             "module `{RUNTIME_MODULE}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
         )]));
     }
-    progress.discovered(found.modules.len() + usize::from(spec.runtime), found.resources.len());
+    progress.discovered(
+        found.modules.len() + usize::from(spec.runtime),
+        found.resources.len(),
+    );
 
     let maps: Vec<(PathBuf, String)> = spec
         .origin_map
@@ -249,14 +252,20 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             source: &p.source,
         })
         .collect();
-    let compiled = python::compile_all(&interp, &items, spec.optimize, spec.jobs, &|d, t| progress.compiled(d, t))?;
+    let compiled = python::compile_all(&interp, &items, spec.optimize, spec.jobs, &|d, t| {
+        progress.compiled(d, t)
+    })?;
 
     let mut failures = Vec::new();
     let mut modules = Vec::with_capacity(pending.len());
     for (p, result) in pending.into_iter().zip(compiled) {
         match result {
             Ok(code) => {
-                size_check(code.len(), "the bytecode", p.path.as_deref().unwrap_or(Path::new(&p.origin)))?;
+                size_check(
+                    code.len(),
+                    "the bytecode",
+                    p.path.as_deref().unwrap_or(Path::new(&p.origin)),
+                )?;
                 let embed = spec.embed_source && p.kind != Kind::Namespace;
                 modules.push(FrozenModule {
                     name: p.name,
@@ -340,9 +349,18 @@ mod tests {
             (PathBuf::from("/w"), "/app".to_string()),
             (PathBuf::from("/w/lib"), "/usr/lib/python3.11".to_string()),
         ];
-        assert_eq!(origin_of(Path::new("/w/game/a.py"), &maps).unwrap(), "/app/game/a.py");
-        assert_eq!(origin_of(Path::new("/w/lib/os.py"), &maps).unwrap(), "/usr/lib/python3.11/os.py");
+        assert_eq!(
+            origin_of(Path::new("/w/game/a.py"), &maps).unwrap(),
+            "/app/game/a.py"
+        );
+        assert_eq!(
+            origin_of(Path::new("/w/lib/os.py"), &maps).unwrap(),
+            "/usr/lib/python3.11/os.py"
+        );
         assert_eq!(origin_of(Path::new("/x/y.py"), &maps).unwrap(), "/x/y.py");
-        assert_eq!(origin_of(Path::new("/w/./a/../b.py"), &maps).unwrap(), "/app/b.py");
+        assert_eq!(
+            origin_of(Path::new("/w/./a/../b.py"), &maps).unwrap(),
+            "/app/b.py"
+        );
     }
 }

@@ -96,7 +96,10 @@ impl Interpreter {
         let info: Info = serde_json::from_slice(&out.stdout).map_err(|e| {
             err(format!(
                 "the probe printed something unexpected ({e}): {}\n  {}",
-                String::from_utf8_lossy(&out.stdout).chars().take(200).collect::<String>(),
+                String::from_utf8_lossy(&out.stdout)
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
                 hint(python)
             ))
         })?;
@@ -105,7 +108,10 @@ impl Interpreter {
             message,
         };
         if info.implementation != "cpython" {
-            return Err(verr(format!("is {}, but pyfreeze needs CPython", info.implementation)));
+            return Err(verr(format!(
+                "is {}, but pyfreeze needs CPython",
+                info.implementation
+            )));
         }
         let [major, minor, micro] = info.version;
         let found = format!("{major}.{minor}.{micro}");
@@ -202,7 +208,10 @@ struct Worker {
 }
 
 impl Worker {
-    fn run_batch(&mut self, items: &[CompileItem<'_>]) -> std::io::Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+    fn run_batch(
+        &mut self,
+        items: &[CompileItem<'_>],
+    ) -> std::io::Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
         let mut body = Vec::new();
         body.extend_from_slice(&(items.len() as u32).to_be_bytes());
         for item in items {
@@ -219,21 +228,31 @@ impl Worker {
         self.stdout.read_exact(&mut len)?;
         let mut resp = vec![0u8; u32::from_be_bytes(len) as usize];
         self.stdout.read_exact(&mut resp)?;
-        parse_response(&resp, items.len())
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed worker response"))
+        parse_response(&resp, items.len()).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed worker response")
+        })
     }
 
     /// Closes the pipe and collects the worker's stderr.
     fn finish(mut self) -> String {
         drop(self.stdin.take());
         let _ = self.child.wait();
-        let err = self.stderr_thread.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        let err = self
+            .stderr_thread
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
         String::from_utf8_lossy(&err).trim_end().to_string()
     }
 }
 
-fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
-    let u32_at = |pos: usize| -> Option<u32> { Some(u32::from_be_bytes(resp.get(pos..pos + 4)?.try_into().ok()?)) };
+fn parse_response(
+    resp: &[u8],
+    expected: usize,
+) -> Option<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+    let u32_at = |pos: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(resp.get(pos..pos + 4)?.try_into().ok()?))
+    };
     let count = u32_at(0)? as usize;
     if count != expected {
         return None;
@@ -253,7 +272,11 @@ fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<std::result::Resul
             let line = parts.next()?.parse().unwrap_or(0);
             let column = parts.next()?.parse().unwrap_or(0);
             let message = parts.next().unwrap_or("").to_string();
-            out.push(Err(CompileFailure { line, column, message }));
+            out.push(Err(CompileFailure {
+                line,
+                column,
+                message,
+            }));
         }
     }
     Some(out)
@@ -293,14 +316,17 @@ pub fn compile_all(
 ) -> Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
     let work = batches(items);
     let jobs = if jobs == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         jobs
     };
     let jobs = jobs.clamp(1, work.len().max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<std::result::Result<Vec<u8>, CompileFailure>>>> = Mutex::new(vec![None; items.len()]);
+    let results: Mutex<Vec<Option<std::result::Result<Vec<u8>, CompileFailure>>>> =
+        Mutex::new(vec![None; items.len()]);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..jobs {
@@ -345,7 +371,12 @@ pub fn compile_all(
     if let Some(e) = failure.into_inner().unwrap() {
         return Err(e);
     }
-    Ok(results.into_inner().unwrap().into_iter().map(|r| r.expect("every batch ran")).collect())
+    Ok(results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every batch ran"))
+        .collect())
 }
 
 #[cfg(test)]
@@ -355,7 +386,12 @@ mod tests {
     #[test]
     fn batches_cover_everything_in_order() {
         let src = vec![0u8; 200 * 1024];
-        let items: Vec<_> = (0..10).map(|_| CompileItem { origin: "x", source: &src }).collect();
+        let items: Vec<_> = (0..10)
+            .map(|_| CompileItem {
+                origin: "x",
+                source: &src,
+            })
+            .collect();
         let b = batches(&items);
         assert_eq!(b.first().unwrap().start, 0);
         assert_eq!(b.last().unwrap().end, 10);
@@ -370,7 +406,11 @@ mod tests {
     fn malformed_responses_are_rejected() {
         assert!(parse_response(&[0, 0, 0, 1], 1).is_none());
         assert!(parse_response(&[0, 0, 0, 2, 0, 0, 0, 0, 0], 1).is_none());
-        let ok = parse_response(&[0, 0, 0, 1, 1, 0, 0, 0, 5, b'3', b'\n', b'4', b'\n', b'x'], 1).unwrap();
+        let ok = parse_response(
+            &[0, 0, 0, 1, 1, 0, 0, 0, 5, b'3', b'\n', b'4', b'\n', b'x'],
+            1,
+        )
+        .unwrap();
         assert_eq!(
             ok[0],
             Err(CompileFailure {

@@ -20,7 +20,11 @@ pub struct Struct {
 
 /// Module flag bits of `pyfreeze_module.flags`.
 pub const FLAGS: &[(&str, u32, &str)] = &[
-    ("PYFREEZE_PACKAGE", 0x1, "the module is a package (regular or namespace)"),
+    (
+        "PYFREEZE_PACKAGE",
+        0x1,
+        "the module is a package (regular or namespace)",
+    ),
     (
         "PYFREEZE_NAMESPACE",
         0x2,
@@ -163,7 +167,13 @@ impl StockLayout {
     pub fn fields(self) -> &'static [Field] {
         match self {
             StockLayout::V310 => &[STOCK_NAME, STOCK_CODE, STOCK_SIZE_310],
-            StockLayout::V311 => &[STOCK_NAME, STOCK_CODE, STOCK_SIZE, STOCK_IS_PACKAGE, STOCK_GET_CODE],
+            StockLayout::V311 => &[
+                STOCK_NAME,
+                STOCK_CODE,
+                STOCK_SIZE,
+                STOCK_IS_PACKAGE,
+                STOCK_GET_CODE,
+            ],
             StockLayout::V313 => &[STOCK_NAME, STOCK_CODE, STOCK_SIZE, STOCK_IS_PACKAGE],
         }
     }
@@ -192,7 +202,10 @@ impl Struct {
         let mut out = format!("/* {} */\nstruct {} {{\n", self.doc, self.tag);
         for f in self.fields {
             let decl = f.c_type.replace("{}", f.name);
-            out.push_str(&format!("    {decl}; /* {} */\n", f.doc.replace("*/", "* /")));
+            out.push_str(&format!(
+                "    {decl}; /* {} */\n",
+                f.doc.replace("*/", "* /")
+            ));
         }
         out.push_str("};\n");
         out
@@ -200,7 +213,10 @@ impl Struct {
 
     /// A Markdown table of the fields.
     pub fn markdown(&self) -> String {
-        let mut out = format!("`struct {}`: {}\n\n| field | C type | meaning |\n|---|---|---|\n", self.tag, self.doc);
+        let mut out = format!(
+            "`struct {}`: {}\n\n| field | C type | meaning |\n|---|---|---|\n",
+            self.tag, self.doc
+        );
         for f in self.fields {
             let ty = f.c_type.replace("{}", "").trim_end().to_string();
             out.push_str(&format!("| `{}` | `{}` | {} |\n", f.name, ty, f.doc));

@@ -19,7 +19,10 @@ pub struct Patterns {
 }
 
 fn glob(pattern: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build()
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
 }
 
 impl Patterns {
@@ -65,11 +68,21 @@ impl Patterns {
         if let Some(name) = name {
             let slashed = name.replace('.', "/");
             for prefix in ancestors(&slashed) {
-                hits.extend(self.names.matches(prefix).into_iter().map(|i| self.name_index[i]));
+                hits.extend(
+                    self.names
+                        .matches(prefix)
+                        .into_iter()
+                        .map(|i| self.name_index[i]),
+                );
             }
         }
         for prefix in ancestors(path) {
-            hits.extend(self.paths.matches(prefix).into_iter().map(|i| self.path_index[i]));
+            hits.extend(
+                self.paths
+                    .matches(prefix)
+                    .into_iter()
+                    .map(|i| self.path_index[i]),
+            );
         }
         hits.sort_unstable();
         hits.dedup();
@@ -144,7 +157,10 @@ mod tests {
     #[test]
     fn matching_reports_which_patterns_hit() {
         let p = pats(&["json", "x/**", "json.decoder"]);
-        assert_eq!(p.matching(Some("json.decoder"), "json/decoder.py"), vec![0, 2]);
+        assert_eq!(
+            p.matching(Some("json.decoder"), "json/decoder.py"),
+            vec![0, 2]
+        );
         assert_eq!(p.matching(Some("x.y"), "x/y.py"), vec![1]);
     }
 

@@ -27,9 +27,9 @@ pub struct OriginMap {
 impl OriginMap {
     /// Parses `FROM=TO`; a relative `FROM` is taken relative to `base`.
     pub fn parse(text: &str, base: &Path) -> std::result::Result<Self, String> {
-        let (from, to) = text
-            .split_once('=')
-            .ok_or_else(|| format!("origin map `{text}` is not of the form FROM=TO (e.g. `.=/app`)"))?;
+        let (from, to) = text.split_once('=').ok_or_else(|| {
+            format!("origin map `{text}` is not of the form FROM=TO (e.g. `.=/app`)")
+        })?;
         if from.is_empty() {
             return Err(format!("origin map `{text}` has an empty FROM"));
         }
@@ -131,7 +131,8 @@ struct TomlSpec {
 impl Spec {
     /// Reads a `pyfreeze.toml`.
     pub fn from_file(path: &Path) -> Result<Spec> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read spec file", e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read spec file", e))?;
         let base = path.parent().unwrap_or(Path::new(""));
         Spec::from_toml(&text, base, &path.display().to_string())
     }
@@ -143,7 +144,8 @@ impl Spec {
             origin: origin.to_string(),
             message,
         };
-        let raw: TomlSpec = toml::from_str(text).map_err(|e| spec_err(e.to_string().trim_end().to_string()))?;
+        let raw: TomlSpec =
+            toml::from_str(text).map_err(|e| spec_err(e.to_string().trim_end().to_string()))?;
         let mut spec = Spec::default();
         if let Some(python) = raw.python {
             // A bare command name stays a name (looked up on PATH); anything with a
@@ -172,7 +174,8 @@ impl Spec {
         spec.jobs = raw.jobs.unwrap_or(0);
         spec.optimize = raw.optimize.unwrap_or(0);
         for m in &raw.origin_map {
-            spec.origin_map.push(OriginMap::parse(m, base).map_err(spec_err)?);
+            spec.origin_map
+                .push(OriginMap::parse(m, base).map_err(spec_err)?);
         }
         for r in raw.root {
             let mut include = raw.include.clone();
@@ -192,10 +195,16 @@ impl Spec {
     /// Checks what can be checked without touching the disk.
     pub fn validate(&self) -> std::result::Result<(), String> {
         if self.optimize > 2 {
-            return Err(format!("optimize = {} is out of range (0, 1 or 2)", self.optimize));
+            return Err(format!(
+                "optimize = {} is out of range (0, 1 or 2)",
+                self.optimize
+            ));
         }
         if self.roots.is_empty() && !self.stdlib {
-            return Err("nothing to freeze: add a [[root]] (or --root DIR) or set stdlib = true (--stdlib)".into());
+            return Err(
+                "nothing to freeze: add a [[root]] (or --root DIR) or set stdlib = true (--stdlib)"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -233,19 +242,32 @@ include = ["game.**"]
 
     #[test]
     fn a_bare_interpreter_name_stays_a_name() {
-        let spec = Spec::from_toml("python = \"python3.13\"\nstdlib = true", Path::new("/w"), "x").unwrap();
+        let spec = Spec::from_toml(
+            "python = \"python3.13\"\nstdlib = true",
+            Path::new("/w"),
+            "x",
+        )
+        .unwrap();
         assert_eq!(spec.python, PathBuf::from("python3.13"));
     }
 
     #[test]
     fn unknown_keys_and_bad_versions_are_errors_naming_the_file() {
-        let e = Spec::from_toml("stdlb = true", Path::new("/w"), "my.toml").unwrap_err().to_string();
-        assert!(e.starts_with("my.toml: ") && e.contains("stdlb"), "{e}");
-        let e = Spec::from_toml("version = \"3.9\"\nstdlib = true", Path::new("/w"), "my.toml")
+        let e = Spec::from_toml("stdlb = true", Path::new("/w"), "my.toml")
             .unwrap_err()
             .to_string();
+        assert!(e.starts_with("my.toml: ") && e.contains("stdlb"), "{e}");
+        let e = Spec::from_toml(
+            "version = \"3.9\"\nstdlib = true",
+            Path::new("/w"),
+            "my.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("3.9") && e.contains("3.11"), "{e}");
-        let e = Spec::from_toml("", Path::new("/w"), "my.toml").unwrap_err().to_string();
+        let e = Spec::from_toml("", Path::new("/w"), "my.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("nothing to freeze"), "{e}");
     }
 }

@@ -65,7 +65,9 @@ pub const SUPPORTED: &[PythonVersion] = &[
 impl PythonVersion {
     /// Looks up a supported `major.minor`.
     pub fn find(major: u8, minor: u8) -> Option<&'static PythonVersion> {
-        SUPPORTED.iter().find(|v| v.major == major && v.minor == minor)
+        SUPPORTED
+            .iter()
+            .find(|v| v.major == major && v.minor == minor)
     }
 
     /// Parses `"3.11"` (a patch level such as `"3.11.7"` is accepted and ignored).
@@ -95,7 +97,11 @@ impl PythonVersion {
 
 /// `"3.10, 3.11, 3.12, 3.13"`, for error messages and docs.
 pub fn supported_list() -> String {
-    SUPPORTED.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+    SUPPORTED
+        .iter()
+        .map(|v| v.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -28,7 +28,11 @@ fn list_files(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::io(dir, "list folder", e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             list_files(&entry.path(), &child, out)?;
         } else {
@@ -67,7 +71,8 @@ pub fn write_output(dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
     }
     let mut report = WriteReport::default();
     // The manifest goes last: if anything fails before, the old manifest still stands.
-    let mut ordered: Vec<&OutputFile> = files.iter().filter(|f| f.path != "manifest.json").collect();
+    let mut ordered: Vec<&OutputFile> =
+        files.iter().filter(|f| f.path != "manifest.json").collect();
     ordered.extend(files.iter().filter(|f| f.path == "manifest.json"));
     for file in ordered {
         let path = dir.join(&file.path);
@@ -80,7 +85,9 @@ pub fn write_output(dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
     }
     let wanted: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for old in existing {
-        let generated = GENERATED_DIRS.iter().any(|d| old.starts_with(&format!("{d}/")));
+        let generated = GENERATED_DIRS
+            .iter()
+            .any(|d| old.starts_with(&format!("{d}/")));
         if generated && !wanted.contains(old.as_str()) {
             let path = dir.join(&old);
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove stale file", e))?;
@@ -105,7 +112,11 @@ mod tests {
     fn writes_only_changes_and_removes_stale_generated_files() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let first = [file("manifest.json", b"{}"), file("modules/a.c", b"a"), file("modules/b.c", b"b")];
+        let first = [
+            file("manifest.json", b"{}"),
+            file("modules/a.c", b"a"),
+            file("modules/b.c", b"b"),
+        ];
         let r = write_output(&out, &first).unwrap();
         assert_eq!(r.written.len(), 3);
         std::fs::write(out.join("user-notes.txt"), "keep").unwrap();
@@ -122,7 +133,9 @@ mod tests {
     fn refuses_a_folder_that_is_not_ours() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("precious.txt"), "x").unwrap();
-        let e = write_output(dir.path(), &[file("manifest.json", b"{}")]).unwrap_err().to_string();
+        let e = write_output(dir.path(), &[file("manifest.json", b"{}")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a pyfreeze output folder"), "{e}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
