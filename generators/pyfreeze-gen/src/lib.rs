@@ -312,7 +312,11 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     for m in &mut modules {
         let start = resources.partition_point(|r| r.package.as_bytes() < m.name.as_bytes());
         let end = resources.partition_point(|r| r.package.as_bytes() <= m.name.as_bytes());
-        m.resources = start as u32..end as u32;
+        m.resources = if start == end {
+            0..0
+        } else {
+            start as u32..end as u32
+        };
     }
     inputs.extend(found.dirs);
     inputs.sort();

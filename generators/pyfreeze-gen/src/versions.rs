@@ -40,7 +40,7 @@ pub const SUPPORTED: &[PythonVersion] = &[
         marshal_version: 4,
         stock_layout: StockLayout::V311,
         c_excepthook: true,
-        patch_series: Some("3.11"),
+        patch_series: None,
     },
     PythonVersion {
         major: 3,
@@ -58,7 +58,7 @@ pub const SUPPORTED: &[PythonVersion] = &[
         marshal_version: 4,
         stock_layout: StockLayout::V313,
         c_excepthook: false,
-        patch_series: Some("3.13"),
+        patch_series: None,
     },
 ];
 

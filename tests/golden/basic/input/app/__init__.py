@@ -1,0 +1,2 @@
+"""The app package."""
+from app.core import run

@@ -1,0 +1,2 @@
+"""A top-level module."""
+VALUE = 1

@@ -1,0 +1,264 @@
+/* pyfreeze runtime for a stock (unpatched) libpython. Copied verbatim into every output
+ * folder by `pyfreeze freeze`; compiled against the target interpreter's headers.
+ *
+ * pyfreeze_install(), called before Py_Initialize():
+ *   1. points PyImport_FrozenModules at the stock table, so even the modules imported while
+ *      the interpreter initialises (codecs, encodings, io, ...) come from memory;
+ *   2. registers an audit hook. At the first "import" event of initialisation (importlib is
+ *      set up by then, the file-system importers are not yet) it creates the `_pyfreeze`
+ *      module over the extended table and runs `_pyfreeze_runtime.install()`, which puts a
+ *      finder in front of FrozenImporter. From then on every frozen module gets its real
+ *      origin as __file__, __path__, get_source(), package data, and a path hook.
+ * Called after Py_Initialize(), it activates at once and repairs modules already loaded
+ * (those imported during initialisation came from disk, so call it before when you can).
+ * Py_Finalize() drops the hook: call it again before the next Py_Initialize().
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyfreeze.h"
+
+#if PY_MAJOR_VERSION != PYFREEZE_TARGET_MAJOR || PY_MINOR_VERSION != PYFREEZE_TARGET_MINOR
+#error "the pyfreeze tables were generated for another CPython version than Python.h; regenerate them with the interpreter whose headers you build against"
+#endif
+
+/* The generated mirror of `struct _frozen` must match the real one exactly. */
+#define PYFREEZE_SAME_FIELD(f)                                                          \
+    _Static_assert(offsetof(struct pyfreeze_frozen, f) == offsetof(struct _frozen, f) && \
+                       sizeof(((struct pyfreeze_frozen *)0)->f) == sizeof(((struct _frozen *)0)->f), \
+                   "struct pyfreeze_frozen." #f " does not match struct _frozen")
+_Static_assert(sizeof(struct pyfreeze_frozen) == sizeof(struct _frozen),
+               "struct pyfreeze_frozen does not match struct _frozen");
+PYFREEZE_SAME_FIELD(name);
+PYFREEZE_SAME_FIELD(code);
+PYFREEZE_SAME_FIELD(size);
+#if PY_VERSION_HEX >= 0x030B0000
+PYFREEZE_SAME_FIELD(is_package);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+PYFREEZE_SAME_FIELD(get_code);
+#endif
+
+static int compare_module(const void *key, const void *row)
+{
+    return strcmp((const char *)key, ((const struct pyfreeze_module *)row)->name);
+}
+
+const struct pyfreeze_module *pyfreeze_find(const char *name)
+{
+    return bsearch(name, pyfreeze_modules, pyfreeze_modules_count, sizeof(struct pyfreeze_module),
+                   compare_module);
+}
+
+/* Looks a module up by a str argument; NULL without an exception when absent. */
+static const struct pyfreeze_module *find_arg(PyObject *arg)
+{
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (name == NULL)
+        return NULL;
+    return pyfreeze_find(name);
+}
+
+static PyObject *pf_find(PyObject *self, PyObject *arg)
+{
+    const struct pyfreeze_module *m = find_arg(arg);
+    if (m == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(Is)", (unsigned int)m->flags, m->origin);
+}
+
+static const struct pyfreeze_module *find_or_raise(PyObject *arg)
+{
+    const struct pyfreeze_module *m = find_arg(arg);
+    if (m == NULL && !PyErr_Occurred())
+        PyErr_Format(PyExc_ImportError, "no frozen module named %R", arg);
+    return m;
+}
+
+static PyObject *pf_get_code(PyObject *self, PyObject *arg)
+{
+    const struct pyfreeze_module *m = find_or_raise(arg);
+    if (m == NULL)
+        return NULL;
+    return PyMarshal_ReadObjectFromString((const char *)m->code, (Py_ssize_t)m->code_size);
+}
+
+static PyObject *pf_get_source(PyObject *self, PyObject *arg)
+{
+    const struct pyfreeze_module *m = find_or_raise(arg);
+    if (m == NULL)
+        return NULL;
+    if (m->source == NULL)
+        Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)m->source, (Py_ssize_t)m->source_size);
+}
+
+/* ((name, flags, origin), ...) for every module, in table order. */
+static PyObject *pf_modules(PyObject *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_modules_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < pyfreeze_modules_count; i++) {
+        const struct pyfreeze_module *m = &pyfreeze_modules[i];
+        PyObject *row = Py_BuildValue("(sIs)", m->name, (unsigned int)m->flags, m->origin);
+        if (row == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, row);
+    }
+    return out;
+}
+
+/* The relative paths of a package's data files. */
+static PyObject *pf_resources(PyObject *self, PyObject *arg)
+{
+    const struct pyfreeze_module *m = find_or_raise(arg);
+    if (m == NULL)
+        return NULL;
+    PyObject *out = PyTuple_New((Py_ssize_t)m->resources_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < m->resources_count; i++) {
+        PyObject *path = PyUnicode_FromString(pyfreeze_resources[m->resources_start + i].path);
+        if (path == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, path);
+    }
+    return out;
+}
+
+static int compare_resource(const void *key, const void *row)
+{
+    return strcmp((const char *)key, ((const struct pyfreeze_resource *)row)->path);
+}
+
+static PyObject *pf_read_resource(PyObject *self, PyObject *args)
+{
+    PyObject *package;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "Us:read_resource", &package, &path))
+        return NULL;
+    const struct pyfreeze_module *m = find_or_raise(package);
+    if (m == NULL)
+        return NULL;
+    const struct pyfreeze_resource *r =
+        bsearch(path, pyfreeze_resources + m->resources_start, m->resources_count,
+                sizeof(struct pyfreeze_resource), compare_resource);
+    if (r == NULL) {
+        PyErr_Format(PyExc_FileNotFoundError, "package %U has no frozen data file %s", package, path);
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)r->data, (Py_ssize_t)r->size);
+}
+
+static PyMethodDef pf_methods[] = {
+    {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
+    {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
+    {"get_source", pf_get_source, METH_O, "get_source(name) -> bytes or None"},
+    {"modules", pf_modules, METH_NOARGS, "modules() -> ((name, flags, origin), ...)"},
+    {"resources", pf_resources, METH_O, "resources(package) -> (path, ...)"},
+    {"read_resource", pf_read_resource, METH_VARARGS, "read_resource(package, path) -> bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef pf_module = {
+    PyModuleDef_HEAD_INIT, "_pyfreeze", "The extended frozen-module table of pyfreeze.", -1, pf_methods,
+};
+
+static int activating;
+
+/* Whether this interpreter runs with the table activated: `_pyfreeze` is in sys.modules.
+ * Derived, not remembered, so a re-initialised interpreter activates again. */
+static int is_active(void)
+{
+    PyObject *modules = PyImport_GetModuleDict();
+    return modules != NULL && PyDict_GetItemString(modules, "_pyfreeze") != NULL;
+}
+
+static int activate(void)
+{
+    int rc = -1;
+    PyObject *runtime = NULL, *result = NULL;
+    PyObject *module = PyModule_Create(&pf_module);
+    if (module == NULL)
+        return -1;
+    if (PyModule_AddIntConstant(module, "PACKAGE", PYFREEZE_PACKAGE) < 0 ||
+        PyModule_AddIntConstant(module, "NAMESPACE", PYFREEZE_NAMESPACE) < 0)
+        goto done;
+    if (PyDict_SetItemString(PyImport_GetModuleDict(), "_pyfreeze", module) < 0)
+        goto done;
+    runtime = PyImport_ImportModule("_pyfreeze_runtime");
+    if (runtime == NULL)
+        goto done;
+    result = PyObject_CallMethod(runtime, "install", "O", module);
+    if (result != NULL)
+        rc = 0;
+done:
+    Py_XDECREF(result);
+    Py_XDECREF(runtime);
+    Py_DECREF(module);
+    return rc;
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (activating || strcmp(event, "import") != 0)
+        return 0;
+    if (PyInterpreterState_Get() != PyInterpreterState_Main() || is_active())
+        return 0;
+    activating = 1;
+    int rc = activate();
+    activating = 0;
+    return rc; /* a failure fails the import, and with it Py_Initialize(), loudly */
+}
+
+#if PY_VERSION_HEX < 0x030B0000
+/* Before 3.11, PyImport_FrozenModules replaces CPython's own frozen table, importlib's
+ * bootstrap included: serve a copy of that table followed by ours. */
+static const struct _frozen *merged_table(void)
+{
+    static struct _frozen *merged;
+    if (merged == NULL) {
+        const struct _frozen *old = PyImport_FrozenModules;
+        size_t n_old = 0;
+        while (old != NULL && old[n_old].name != NULL)
+            n_old++;
+        merged = calloc(n_old + pyfreeze_modules_count + 1, sizeof(struct _frozen));
+        if (merged == NULL)
+            return NULL;
+        if (n_old)
+            memcpy(merged, old, n_old * sizeof(struct _frozen));
+        memcpy(merged + n_old, pyfreeze_frozen_modules, pyfreeze_modules_count * sizeof(struct _frozen));
+    }
+    return merged;
+}
+#endif
+
+int pyfreeze_install(void)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    const struct _frozen *table = merged_table();
+    if (table == NULL)
+        return -1;
+    PyImport_FrozenModules = table;
+#else
+    PyImport_FrozenModules = (const struct _frozen *)pyfreeze_frozen_modules;
+#endif
+    if (Py_IsInitialized())
+        return is_active() ? 0 : activate();
+    /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
+    return PySys_AddAuditHook(audit_hook, NULL);
+}
