@@ -1,1 +1,380 @@
+//! The `pyfreeze` command: bad input fails clearly and changes nothing; output is
+//! reproducible and rewritten only where it changes.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pyfreeze_tests::{
+    copy_tree, first_difference, pyfreeze_bin, python, run, run_ok, snapshot, write_tree,
+};
+
+const APP: &[(&str, &[u8])] = &[
+    ("app/game/__init__.py", b"from game import engine\n"),
+    ("app/game/engine.py", b"def tick(n):\n    return n + 1\n"),
+    ("app/game/assets/level.txt", b"level 1\n"),
+    ("app/tool.py", b"import game\n"),
+];
+
+fn freeze(args: &[&str], cwd: &Path) -> Output {
+    run(Command::new(pyfreeze_bin())
+        .arg("freeze")
+        .args(args)
+        .current_dir(cwd))
+}
+
+fn py311() -> String {
+    python(11).to_string_lossy().into_owned()
+}
+
+/// A temp folder with the app and a good output folder made from it.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path(), APP);
+        let f = Fixture { dir };
+        let out = f.freeze(&[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        f
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    fn freeze(&self, extra: &[&str]) -> Output {
+        let py = py311();
+        let mut args = vec![
+            "--python",
+            py.as_str(),
+            "--root",
+            "app",
+            "--out",
+            "out",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        freeze(&args, self.path())
+    }
+
+    /// Runs a failing freeze and checks the message and that `out/` did not change.
+    fn fails(&self, extra: &[&str], expect: &[&str]) -> String {
+        let before = snapshot(&self.out());
+        let out = self.freeze(extra);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "expected failure, got success: {stderr}"
+        );
+        assert_eq!(out.status.code(), Some(1));
+        for e in expect {
+            assert!(stderr.contains(e), "stderr lacks {e:?}:\n{stderr}");
+        }
+        let after = snapshot(&self.out());
+        assert!(
+            first_difference(&before, &after).is_none(),
+            "output changed: {:?}",
+            first_difference(&before, &after)
+        );
+        stderr
+    }
+}
+
+#[test]
+fn syntax_errors_are_all_reported_with_positions() {
+    let f = Fixture::new();
+    write_tree(
+        f.path(),
+        &[
+            ("app/game/broken.py", b"def f(:\n    pass\n"),
+            ("app/game/also.py", b"x = 1\n  y = 2\n"),
+        ],
+    );
+    let err = f.fails(
+        &[],
+        &[
+            "2 file(s) do not compile",
+            "app/game/also.py:2:2: unexpected indent",
+            "app/game/broken.py:1:7: invalid syntax",
+        ],
+    );
+    // Sorted by path: also.py before broken.py.
+    assert!(
+        err.find("also.py").unwrap() < err.find("broken.py").unwrap(),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_utf8_source_without_cookie_names_the_fix() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("app/game/latin.py", b"NAME = 'caf\xe9'\n")]);
+    f.fails(&[], &["app/game/latin.py:1:", "utf-8", "PEP 263"]);
+}
+
+#[test]
+fn module_clashes_are_errors() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("app/tool/__init__.py", b"")]);
+    f.fails(
+        &[],
+        &[
+            "module `tool` is defined twice",
+            "app/tool.py",
+            "app/tool/__init__.py",
+        ],
+    );
+    let g = Fixture::new();
+    write_tree(g.path(), &[("other/game/__init__.py", b"")]);
+    g.fails(
+        &["--root", "other"],
+        &["module `game` is found in two roots"],
+    );
+}
+
+#[test]
+fn invalid_names_and_unmatched_includes_are_errors() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("app/my game/__init__.py", b"")]);
+    f.fails(
+        &[],
+        &[
+            "`my game` is not a valid module name",
+            "--exclude 'my game/__init__.py'",
+        ],
+    );
+    let g = Fixture::new();
+    g.fails(
+        &["--include", "gaem.**"],
+        &["include pattern `gaem.**` matches no module"],
+    );
+}
+
+#[test]
+fn missing_interpreter_and_version_mismatch() {
+    let f = Fixture::new();
+    let before = snapshot(&f.out());
+    let out = freeze(
+        &[
+            "--python",
+            "/nonexistent/python3.11",
+            "--root",
+            "app",
+            "--out",
+            "out",
+        ],
+        f.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("/nonexistent/python3.11")
+            && err.contains("cannot run it")
+            && err.contains("hint: pass the path"),
+        "{err}"
+    );
+    let py13 = python(13);
+    let out = freeze(
+        &[
+            "--python",
+            py13.to_str().unwrap(),
+            "--target-version",
+            "3.11",
+            "--root",
+            "app",
+            "--out",
+            "out",
+        ],
+        f.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("is CPython 3.13.") && err.contains("the spec asks for 3.11"),
+        "{err}"
+    );
+    assert!(first_difference(&before, &snapshot(&f.out())).is_none());
+}
+
+#[test]
+fn spec_errors_name_the_file() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("bad.toml", b"stdlb = true\n")]);
+    f.fails(&["--spec", "bad.toml"], &["bad.toml", "stdlb"]);
+}
+
+#[test]
+fn refuses_a_folder_it_did_not_make() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("precious/notes.txt", b"keep me")]);
+    let py = py311();
+    let out = freeze(
+        &["--python", &py, "--root", "app", "--out", "precious"],
+        f.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pyfreeze output folder"));
+    assert_eq!(snapshot(&f.path().join("precious")).len(), 1);
+}
+
+#[test]
+fn unchanged_inputs_write_nothing_and_a_change_rewrites_only_its_files() {
+    let f = Fixture::new();
+    let first = snapshot(&f.out());
+    let out = f.freeze(&[]);
+    assert!(out.status.success());
+    assert_eq!(snapshot(&f.out()), first);
+    write_tree(
+        f.path(),
+        &[(
+            "app/game/engine.py",
+            b"def tick(n):\n    return n + 2  # faster\n",
+        )],
+    );
+    let py = py311();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["freeze", "--python", &py, "--root", "app", "--out", "out"])
+        .current_dir(f.path()));
+    assert!(out.status.success());
+    let second = snapshot(&f.out());
+    let changed: Vec<&str> = second
+        .keys()
+        .filter(|k| first.get(*k) != second.get(*k))
+        .map(String::as_str)
+        .collect();
+    // The module's file, the table (its source size changed) and the manifest; the stock
+    // table only if the bytecode size changed.
+    for must in ["manifest.json", "modules/game.engine.c", "pyfreeze_table.c"] {
+        assert!(changed.contains(&must), "{must} not rewritten: {changed:?}");
+    }
+    assert!(
+        changed
+            .iter()
+            .all(|c| c.starts_with("modules/game.engine") || !c.starts_with("modules/")),
+        "{changed:?}"
+    );
+    assert!(changed.len() <= 4, "{changed:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(": {} written,", changed.len())),
+        "{err}"
+    );
+}
+
+#[test]
+fn output_is_identical_from_two_checkout_paths_with_an_origin_map() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("deeper/checkout/b");
+    for dir in [&a, &b] {
+        write_tree(dir, APP);
+        write_tree(
+            dir,
+            &[(
+                "pyfreeze.toml",
+                format!("python = {:?}\norigin_map = [\".=/src\"]\nout = \"out\"\n[[root]]\npath = \"app\"\n", py311()).as_bytes(),
+            )],
+        );
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["freeze", "-q", "--spec", "pyfreeze.toml"])
+                .current_dir(dir),
+        );
+    }
+    let (sa, sb) = (snapshot(&a.join("out")), snapshot(&b.join("out")));
+    assert!(
+        first_difference(&sa, &sb).is_none(),
+        "{:?}",
+        first_difference(&sa, &sb)
+    );
+    let manifest = String::from_utf8(sa["manifest.json"].clone()).unwrap();
+    assert!(
+        manifest.contains("\"origin\": \"/src/app/game/engine.py\""),
+        "{manifest}"
+    );
+    // And the same from a spec given by a relative path from elsewhere.
+    let c = tmp.path().join("c");
+    copy_tree(&a, &c);
+    std::fs::remove_dir_all(c.join("out")).unwrap();
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["freeze", "-q", "--spec", "c/pyfreeze.toml"])
+            .current_dir(tmp.path()),
+    );
+    assert!(first_difference(&sa, &snapshot(&c.join("out"))).is_none());
+}
+
+#[test]
+fn stdlib_freeze_is_deterministic_across_worker_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let py = py311();
+    for (jobs, out) in [("1", "one"), ("2", "two")] {
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args([
+                    "freeze", "-q", "--stdlib", "--python", &py, "-j", jobs, "--out", out,
+                ])
+                .current_dir(tmp.path()),
+        );
+    }
+    let (one, two) = (
+        snapshot(&tmp.path().join("one")),
+        snapshot(&tmp.path().join("two")),
+    );
+    assert!(one.len() > 600, "{} files", one.len());
+    assert!(
+        first_difference(&one, &two).is_none(),
+        "{:?}",
+        first_difference(&one, &two)
+    );
+}
+
+#[test]
+fn list_prints_the_selection_without_writing() {
+    let f = Fixture::new();
+    let py = py311();
+    let out = run_ok(
+        Command::new(pyfreeze_bin())
+            .args([
+                "list",
+                "--python",
+                &py,
+                "--root",
+                "app",
+                "--exclude",
+                "tool",
+                "--no-runtime",
+            ])
+            .current_dir(f.path()),
+    );
+    let names: Vec<_> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(names, vec!["game", "game.engine"]);
+}
+
+#[test]
+fn depfile_lists_inputs_and_folders() {
+    let f = Fixture::new();
+    let out = f.freeze(&["--depfile", "out/deps.mk", "--depfile-target", "out/.stamp"]);
+    assert!(out.status.success());
+    let dep = std::fs::read_to_string(f.out().join("deps.mk")).unwrap();
+    assert!(dep.starts_with("out/.stamp:"), "{dep}");
+    for input in [
+        "app/game/engine.py",
+        "app/game/assets/level.txt",
+        "app/game/assets \\",
+        "app/tool.py",
+    ] {
+        assert!(dep.contains(input), "{input} missing from\n{dep}");
+    }
+}

@@ -192,6 +192,9 @@ pub struct CompileItem<'a> {
     pub source: &'a [u8],
 }
 
+/// The outcome of compiling one item: marshalled code, or why it failed.
+pub type Compiled = std::result::Result<Vec<u8>, CompileFailure>;
+
 /// Why one item did not compile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileFailure {
@@ -208,10 +211,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn run_batch(
-        &mut self,
-        items: &[CompileItem<'_>],
-    ) -> std::io::Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+    fn run_batch(&mut self, items: &[CompileItem<'_>]) -> std::io::Result<Vec<Compiled>> {
         let mut body = Vec::new();
         body.extend_from_slice(&(items.len() as u32).to_be_bytes());
         for item in items {
@@ -246,10 +246,7 @@ impl Worker {
     }
 }
 
-fn parse_response(
-    resp: &[u8],
-    expected: usize,
-) -> Option<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<Compiled>> {
     let u32_at = |pos: usize| -> Option<u32> {
         Some(u32::from_be_bytes(resp.get(pos..pos + 4)?.try_into().ok()?))
     };
@@ -313,7 +310,7 @@ pub fn compile_all(
     optimize: u8,
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Vec<std::result::Result<Vec<u8>, CompileFailure>>> {
+) -> Result<Vec<Compiled>> {
     let work = batches(items);
     let jobs = if jobs == 0 {
         std::thread::available_parallelism()
@@ -325,8 +322,7 @@ pub fn compile_all(
     let jobs = jobs.clamp(1, work.len().max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<std::result::Result<Vec<u8>, CompileFailure>>>> =
-        Mutex::new(vec![None; items.len()]);
+    let results: Mutex<Vec<Option<Compiled>>> = Mutex::new(vec![None; items.len()]);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..jobs {
