@@ -13,21 +13,33 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `pyfreeze` binary that `cargo test --workspace` builds next to the test executables.
+/// The `pyfreeze` binary (debug), built once per test process with the cargo running the tests:
+/// Cargo does not build another package's binaries for an integration test.
 pub fn pyfreeze_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join(format!("pyfreeze{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` so the CLI is built",
-        bin.display()
-    );
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            run_ok(
+                Command::new(cargo)
+                    .args(["build", "--quiet", "-p", "pyfreeze-cli", "--manifest-path"])
+                    .arg(repo().join("Cargo.toml")),
+            );
+            let exe = std::env::current_exe().unwrap();
+            let bin = exe
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join(format!("pyfreeze{}", std::env::consts::EXE_SUFFIX));
+            assert!(
+                bin.exists(),
+                "cargo build did not produce {}",
+                bin.display()
+            );
+            bin
+        })
+        .clone()
 }
 
 /// The pyenv interpreter `3.minor` (newest patch level). The test suite needs pyenv's

@@ -111,6 +111,12 @@ class PyfreezeImporter:
 
     @classmethod
     def get_source(cls, fullname):
+        if _table.find(fullname) is None:
+            # Run as __main__ (runpy, `-m`): linecache asks for the run name on 3.10-3.12.
+            spec = getattr(sys.modules.get(fullname), "__spec__", None)
+            if spec is None or spec.loader is not cls:
+                return None
+            fullname = spec.name
         data = _table.get_source(fullname)
         if data is None:
             return None
