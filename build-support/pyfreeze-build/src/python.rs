@@ -1,0 +1,595 @@
+//! The target CPython: finding its interpreter from a path or a version, and what it takes
+//! to compile against it and link it statically ([`PythonConfig`]).
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use pyfreeze_gen::{Interpreter, PythonVersion};
+
+use crate::env::Cargo;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What the user asked for: an interpreter path (or command name), or a version to look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Request {
+    Path(PathBuf),
+    Version(&'static PythonVersion),
+}
+
+impl Request {
+    /// `3.11` is a version; anything else (`python3.11`, `/usr/bin/python3`) is a path or a
+    /// command name. `origin` names where the text came from, for the error about an
+    /// unsupported version.
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Request> {
+        let looks_like_version = text.split('.').count() == 2
+            && text
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !looks_like_version {
+            return Ok(Request::Path(PathBuf::from(text)));
+        }
+        PythonVersion::parse(text).map(Request::Version).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Interpreter,
+                format!(
+                    "{origin} asks for CPython {text}, which pyfreeze does not support (supported: {})",
+                    pyfreeze_gen::versions::supported_list()
+                ),
+            )
+            .with_hint(SET_INTERPRETER)
+        })
+    }
+}
+
+pub(crate) const SET_INTERPRETER: &str =
+    "set PYFREEZE_PYTHON (or call Build::interpreter) to a CPython \
+     3.10-3.13 interpreter: a path, or a version such as `3.11` that pyenv has installed";
+
+/// The newest `3.X.N` pyenv has installed, if pyenv is there.
+fn pyenv_interpreter(v: &PythonVersion) -> Option<PathBuf> {
+    let out = Command::new("pyenv")
+        .arg("root")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let prefix = format!("{}.", v.name());
+    let newest = std::fs::read_dir(root.join("versions"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let patch: u32 = name.strip_prefix(&prefix)?.parse().ok()?;
+            Some((patch, e.path()))
+        })
+        .max_by_key(|(patch, _)| *patch)?;
+    let exe = newest.1.join("bin").join(format!("python{}", v.name()));
+    exe.is_file().then_some(exe)
+}
+
+/// Finds and probes the interpreter. `pinned` is the version the build asks for, if any.
+pub(crate) fn resolve(
+    request: &Request,
+    pinned: Option<&'static PythonVersion>,
+) -> Result<Interpreter> {
+    let (path, pinned) = match request {
+        Request::Version(v) => {
+            if let Some(p) = pinned.filter(|p| p != v) {
+                return Err(Error::new(
+                    ErrorKind::VersionMismatch,
+                    format!(
+                        "the build asks for CPython {} (Build::version) but the interpreter requested is {}",
+                        p.name(),
+                        v.name()
+                    ),
+                )
+                .with_hint(format!(
+                    "set PYFREEZE_PYTHON={} or change Build::version to {}",
+                    p.name(),
+                    v.name()
+                )));
+            }
+            let path = pyenv_interpreter(v).unwrap_or_else(|| format!("python{}", v.name()).into());
+            (path, Some(*v))
+        }
+        Request::Path(p) => {
+            if p.components().count() > 1 && !p.exists() {
+                return Err(Error::new(
+                    ErrorKind::Interpreter,
+                    format!("target interpreter {} does not exist", p.display()),
+                )
+                .with_hint(SET_INTERPRETER));
+            }
+            (p.clone(), pinned)
+        }
+    };
+    let interp = Interpreter::probe(&path, None).map_err(|e| {
+        // The generator's own hint speaks of the CLI's --python; ours replaces it.
+        let text = e.to_string();
+        let text = text.split("\n  hint:").next().unwrap_or_default();
+        let hint = match request {
+            Request::Version(v) => format!(
+                "no CPython {0} under pyenv's versions and no working `python{0}` on PATH: \
+                 install it with `pyenv install {0}`, or set PYFREEZE_PYTHON to the path of a \
+                 CPython {0} interpreter",
+                v.name()
+            ),
+            Request::Path(_) => SET_INTERPRETER.to_string(),
+        };
+        Error::new(ErrorKind::Interpreter, text).with_hint(hint)
+    })?;
+    if let Some(want) = pinned {
+        if want != interp.version {
+            return Err(Error::new(
+                ErrorKind::VersionMismatch,
+                format!(
+                    "target interpreter {} is CPython {}, but the build asks for {}",
+                    path.display(),
+                    interp.full_version(),
+                    want.name()
+                ),
+            )
+            .with_hint(format!(
+                "set PYFREEZE_PYTHON to a CPython {0} interpreter (e.g. PYFREEZE_PYTHON={0}), \
+                 or change the version pinned in build.rs",
+                want.name()
+            )));
+        }
+    }
+    Ok(interp)
+}
+
+/// How to compile against a CPython and link its static library: its headers, its
+/// `libpythonX.Y.a`, the libraries that needs, the linker flags that let extension modules
+/// in `lib-dynload` find the interpreter's symbols, and that folder.
+///
+/// pyfreeze-build takes these from the target interpreter's `sysconfig` (the variables
+/// `pythonX.Y-config` prints: `INCLUDEPY`, `LIBPL`/`LIBRARY`, `LIBS`, `SYSLIBS`,
+/// `LINKFORSHARED`, `DESTSHARED`), or from a `key=value` file named by
+/// `PYFREEZE_PYTHON_CONFIG_FILE` for an unusual installation. The file format is what
+/// [`PythonConfig::to_writer`] writes (pyfreeze-build leaves the one it used in
+/// `OUT_DIR/pyfreeze-python.cfg`, a starting point for an override):
+///
+/// ```
+/// use pyfreeze_build::PythonConfig;
+/// let text = "\
+/// ## CPython 3.11 with a static libpython
+/// version=3.11
+/// include_dir=/opt/py/include/python3.11
+/// libpython=/opt/py/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11.a
+/// libs=-ldl -lm
+/// link_args=-Xlinker -export-dynamic
+/// dynload=/opt/py/lib/python3.11/lib-dynload
+/// ";
+/// let cfg = PythonConfig::from_reader(text.as_bytes(), "python.cfg")?;
+/// assert_eq!(cfg.version(), "3.11");
+/// assert_eq!(cfg.libs(), ["-ldl", "-lm"]);
+/// let mut again = Vec::new();
+/// cfg.to_writer(&mut again)?;
+/// assert_eq!(PythonConfig::from_reader(&again[..], "again")?, cfg);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonConfig {
+    version: &'static PythonVersion,
+    include_dir: PathBuf,
+    libpython: PathBuf,
+    libs: Vec<String>,
+    link_args: Vec<String>,
+    dynload: PathBuf,
+}
+
+const KEYS: &[&str] = &[
+    "version",
+    "include_dir",
+    "libpython",
+    "libs",
+    "link_args",
+    "dynload",
+];
+
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+impl PythonConfig {
+    /// From the target interpreter's sysconfig variables, as probed by the generator.
+    pub(crate) fn from_interpreter(interp: &Interpreter) -> Result<PythonConfig> {
+        let var = |k: &str| interp.info.config.get(k).map(String::as_str).unwrap_or("");
+        let missing: Vec<&str> = ["INCLUDEPY", "LIBPL", "LIBRARY", "DESTSHARED"]
+            .into_iter()
+            .filter(|k| var(k).is_empty())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Libpython,
+                format!(
+                    "target interpreter {} does not report {} in sysconfig",
+                    interp.given.display(),
+                    missing.join(", ")
+                ),
+            )
+            .with_hint(
+                "use an installed CPython (not a build tree), or describe it in a file named by \
+                 PYFREEZE_PYTHON_CONFIG_FILE (keys: version, include_dir, libpython, libs, link_args, dynload)",
+            ));
+        }
+        let mut libs = words(var("LIBS"));
+        libs.extend(words(var("SYSLIBS")));
+        Ok(PythonConfig {
+            version: interp.version,
+            include_dir: var("INCLUDEPY").into(),
+            libpython: Path::new(var("LIBPL")).join(var("LIBRARY")),
+            libs,
+            link_args: words(var("LINKFORSHARED")),
+            dynload: var("DESTSHARED").into(),
+        })
+    }
+
+    /// Reads a config file.
+    ///
+    /// ```no_run
+    /// let cfg = pyfreeze_build::PythonConfig::from_file("python-3.11.cfg".as_ref())?;
+    /// println!("{}", cfg.libpython().display());
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn from_file(path: &Path) -> Result<PythonConfig> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Libpython,
+                format!("cannot read python config file {}", path.display()),
+            )
+            .with_source(e)
+            .with_hint("fix PYFREEZE_PYTHON_CONFIG_FILE (or Build::python_config_file), or unset it to use the interpreter's sysconfig")
+        })?;
+        PythonConfig::from_reader(std::io::BufReader::new(file), &path.display().to_string())
+    }
+
+    /// Parses `key=value` lines; `#` starts a comment line. Every key is required and
+    /// unknown keys are errors. `origin` names the text in errors.
+    ///
+    /// ```
+    /// let err = pyfreeze_build::PythonConfig::from_reader(&b"version 3.11"[..], "my.cfg").unwrap_err();
+    /// assert_eq!(err.message(), "my.cfg:1: expected key=value, found `version 3.11`");
+    /// ```
+    pub fn from_reader(reader: impl BufRead, origin: &str) -> Result<PythonConfig> {
+        let bad = |message: String| {
+            Error::new(ErrorKind::Libpython, message).with_hint(format!(
+                "each line of {origin} is `key=value` with one of the keys {}",
+                KEYS.join(", ")
+            ))
+        };
+        let mut values: [Option<String>; 6] = Default::default();
+        for (n, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| {
+                Error::new(ErrorKind::Libpython, format!("cannot read {origin}")).with_source(e)
+            })?;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = line.split_once('=').ok_or_else(|| {
+                bad(format!(
+                    "{origin}:{}: expected key=value, found `{line}`",
+                    n + 1
+                ))
+            })?;
+            let key = key.trim();
+            let i = KEYS
+                .iter()
+                .position(|k| *k == key)
+                .ok_or_else(|| bad(format!("{origin}:{}: unknown key `{key}`", n + 1)))?;
+            values[i] = Some(value.trim().to_string());
+        }
+        let missing: Vec<&str> = KEYS
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        if !missing.is_empty() {
+            return Err(bad(format!("{origin}: missing {}", missing.join(", "))));
+        }
+        let [version, include_dir, libpython, libs, link_args, dynload] =
+            values.map(Option::unwrap_or_default);
+        let version = PythonVersion::parse(&version).ok_or_else(|| {
+            bad(format!(
+                "{origin}: version `{version}` is not a supported CPython version (supported: {})",
+                pyfreeze_gen::versions::supported_list()
+            ))
+        })?;
+        Ok(PythonConfig {
+            version,
+            include_dir: include_dir.into(),
+            libpython: libpython.into(),
+            libs: words(&libs),
+            link_args: words(&link_args),
+            dynload: dynload.into(),
+        })
+    }
+
+    /// Writes the `key=value` form that [`PythonConfig::from_reader`] reads.
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=-lm\nlink_args=\ndynload=/d"[..], "x")?;
+    /// let mut out = Vec::new();
+    /// cfg.to_writer(&mut out)?;
+    /// assert!(String::from_utf8(out)?.contains("\nlibpython=/l/libpython3.13.a\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_writer(&self, mut w: impl Write) -> std::io::Result<()> {
+        writeln!(w, "# CPython {} as pyfreeze-build links it", self.version())?;
+        writeln!(w, "version={}", self.version())?;
+        writeln!(w, "include_dir={}", self.include_dir.display())?;
+        writeln!(w, "libpython={}", self.libpython.display())?;
+        writeln!(w, "libs={}", self.libs.join(" "))?;
+        writeln!(w, "link_args={}", self.link_args.join(" "))?;
+        writeln!(w, "dynload={}", self.dynload.display())
+    }
+
+    /// `X.Y`.
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=\nlink_args=\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.version(), "3.13");
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn version(&self) -> String {
+        self.version.name()
+    }
+
+    pub(crate) fn python_version(&self) -> &'static PythonVersion {
+        self.version
+    }
+
+    /// The folder holding `Python.h`.
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=\nlink_args=\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.include_dir(), std::path::Path::new("/i"));
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn include_dir(&self) -> &Path {
+        &self.include_dir
+    }
+
+    /// The static library, `libpythonX.Y.a`.
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=\nlink_args=\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.libpython(), std::path::Path::new("/l/libpython3.13.a"));
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn libpython(&self) -> &Path {
+        &self.libpython
+    }
+
+    /// Linker words for the libraries libpython needs (`LIBS` and `SYSLIBS`).
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=-ldl -lm\nlink_args=\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.libs(), ["-ldl", "-lm"]);
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn libs(&self) -> &[String] {
+        &self.libs
+    }
+
+    /// Linker words for a program embedding libpython (`LINKFORSHARED`, e.g.
+    /// `-Xlinker -export-dynamic`, so extension modules find the interpreter's symbols).
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=\nlink_args=-Xlinker -export-dynamic\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.link_args(), ["-Xlinker", "-export-dynamic"]);
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn link_args(&self) -> &[String] {
+        &self.link_args
+    }
+
+    /// The extension-module folder (`lib-dynload`): the one entry an embedding program
+    /// keeps on `sys.path`, since extension modules are not frozen.
+    ///
+    /// ```
+    /// # let cfg = pyfreeze_build::PythonConfig::from_reader(&b"version=3.13\ninclude_dir=/i\nlibpython=/l/libpython3.13.a\nlibs=\nlink_args=\ndynload=/d"[..], "x")?;
+    /// assert_eq!(cfg.dynload(), std::path::Path::new("/d"));
+    /// # Ok::<(), pyfreeze_build::Error>(())
+    /// ```
+    pub fn dynload(&self) -> &Path {
+        &self.dynload
+    }
+
+    /// Checks that the headers and the static library are where the config says.
+    pub(crate) fn check_files(&self, origin: &str, link: bool) -> Result<()> {
+        let python_h = self.include_dir.join("Python.h");
+        if !python_h.is_file() {
+            return Err(Error::new(
+                ErrorKind::Libpython,
+                format!(
+                    "Python.h not found: {} does not exist ({origin})",
+                    python_h.display()
+                ),
+            )
+            .with_hint(format!(
+                "install the headers of CPython {} (pyenv installs them; Debian: python{}-dev), \
+                 or point PYFREEZE_PYTHON_CONFIG_FILE at a file whose include_dir holds Python.h",
+                self.version(),
+                self.version()
+            )));
+        }
+        let is_static = self
+            .libpython
+            .extension()
+            .is_some_and(|e| e == "a" || e == "lib");
+        if link && !(is_static && self.libpython.is_file()) {
+            let what = if is_static {
+                "does not exist"
+            } else {
+                "is not a static library (.a)"
+            };
+            return Err(Error::new(
+                ErrorKind::Libpython,
+                format!(
+                    "static libpython not found: {} {what} ({origin})",
+                    self.libpython.display()
+                ),
+            )
+            .with_hint(format!(
+                "use a CPython {} built with its static library (pyenv builds libpython{}.a by default; \
+                 Debian: libpython{}-dev), or point PYFREEZE_PYTHON_CONFIG_FILE at a file whose \
+                 libpython names it; to link Python yourself, call Build::link_python(false)",
+                self.version(),
+                self.version(),
+                self.version()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The `cargo:` lines that link the static libpython, its libraries and its linker
+    /// flags, in the order a static link needs (after the tables that use them).
+    pub(crate) fn link_lines(&self, cargo: &mut Cargo<'_>) {
+        let mut printed: Vec<(String, String)> = Vec::new();
+        let mut emit = |cargo: &mut Cargo<'_>, key: &str, value: String| {
+            // Repeated library and search lines (`-lm` is often in LIBS and SYSLIBS) add nothing.
+            let dedup = key != "rustc-link-arg";
+            if dedup && printed.iter().any(|(k, v)| k == key && *v == value) {
+                return;
+            }
+            cargo.line(key, &value);
+            printed.push((key.to_string(), value));
+        };
+        if let Some(dir) = self
+            .libpython
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            emit(
+                cargo,
+                "rustc-link-search",
+                format!("native={}", dir.display()),
+            );
+        }
+        let file = self
+            .libpython
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = file.strip_prefix("lib").unwrap_or(&file).to_string();
+        emit(cargo, "rustc-link-lib", format!("static={name}"));
+        let mut words = self.libs.iter();
+        while let Some(w) = words.next() {
+            if let Some(lib) = w.strip_prefix("-l").filter(|l| !l.is_empty()) {
+                emit(cargo, "rustc-link-lib", lib.to_string());
+            } else if let Some(dir) = w.strip_prefix("-L").filter(|d| !d.is_empty()) {
+                emit(cargo, "rustc-link-search", format!("native={dir}"));
+            } else if w == "-framework" {
+                if let Some(fw) = words.next() {
+                    emit(cargo, "rustc-link-lib", format!("framework={fw}"));
+                }
+            } else {
+                emit(cargo, "rustc-link-arg", w.clone());
+            }
+        }
+        for w in &self.link_args {
+            emit(cargo, "rustc-link-arg", w.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(libs: &str, link_args: &str) -> PythonConfig {
+        let text = format!(
+            "version=3.10\ninclude_dir=/py/include/python3.10\n\
+             libpython=/py/lib/python3.10/config-3.10-x86_64-linux-gnu/libpython3.10.a\n\
+             libs={libs}\nlink_args={link_args}\ndynload=/py/lib/python3.10/lib-dynload\n"
+        );
+        PythonConfig::from_reader(text.as_bytes(), "t.cfg").unwrap()
+    }
+
+    #[test]
+    fn link_lines_put_libpython_first_then_its_libraries_and_flags() {
+        let c = cfg(
+            "-lcrypt -ldl -L/py/lib -Wl,-rpath,/py/lib -lm -lm",
+            "-Xlinker -export-dynamic",
+        );
+        let mut out = Vec::new();
+        c.link_lines(&mut Cargo::fixed(&mut out, &[]));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "cargo:rustc-link-search=native=/py/lib/python3.10/config-3.10-x86_64-linux-gnu\n\
+             cargo:rustc-link-lib=static=python3.10\n\
+             cargo:rustc-link-lib=crypt\n\
+             cargo:rustc-link-lib=dl\n\
+             cargo:rustc-link-search=native=/py/lib\n\
+             cargo:rustc-link-arg=-Wl,-rpath,/py/lib\n\
+             cargo:rustc-link-lib=m\n\
+             cargo:rustc-link-arg=-Xlinker\n\
+             cargo:rustc-link-arg=-export-dynamic\n"
+        );
+    }
+
+    #[test]
+    fn config_files_round_trip_and_name_bad_lines() {
+        let c = cfg("-ldl", "");
+        let mut text = Vec::new();
+        c.to_writer(&mut text).unwrap();
+        assert_eq!(PythonConfig::from_reader(&text[..], "x").unwrap(), c);
+
+        let e =
+            PythonConfig::from_reader(&b"# c\n\nversion=3.11\nlibz=1\n"[..], "p.cfg").unwrap_err();
+        assert_eq!(e.message(), "p.cfg:4: unknown key `libz`");
+        let e = PythonConfig::from_reader(&b"version=3.11\n"[..], "p.cfg").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "p.cfg: missing include_dir, libpython, libs, link_args, dynload"
+        );
+        let text = String::from_utf8(text)
+            .unwrap()
+            .replace("version=3.10", "version=3.9");
+        let e = PythonConfig::from_reader(text.as_bytes(), "p.cfg").unwrap_err();
+        assert!(e.message().contains("version `3.9`"), "{}", e.message());
+    }
+
+    #[test]
+    fn missing_static_library_names_the_path_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Python.h"), "").unwrap();
+        let text = format!(
+            "version=3.11\ninclude_dir={}\nlibpython=/nowhere/libpython3.11.a\nlibs=\nlink_args=\ndynload=/d\n",
+            dir.path().display()
+        );
+        let c = PythonConfig::from_reader(text.as_bytes(), "t").unwrap();
+        let e = c.check_files("from t", true).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "static libpython not found: /nowhere/libpython3.11.a does not exist (from t)"
+        );
+        assert!(e.hint().unwrap().contains("PYFREEZE_PYTHON_CONFIG_FILE"));
+        c.check_files("from t", false).unwrap();
+    }
+
+    #[test]
+    fn requests_tell_versions_from_paths() {
+        let parse = |t| Request::parse(t, "PYFREEZE_PYTHON");
+        assert_eq!(
+            parse("3.11").unwrap(),
+            Request::Version(PythonVersion::parse("3.11").unwrap())
+        );
+        assert_eq!(
+            parse("python3.11").unwrap(),
+            Request::Path("python3.11".into())
+        );
+        assert_eq!(parse("3.11.7").unwrap(), Request::Path("3.11.7".into()));
+        assert_eq!(
+            parse("3.9").unwrap_err().message(),
+            "PYFREEZE_PYTHON asks for CPython 3.9, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13)"
+        );
+    }
+}
