@@ -1,5 +1,7 @@
 //! `pyfreeze`: freeze Python modules into C tables.
 
+mod cpython;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,9 +30,55 @@ enum Command {
     Freeze(FreezeArgs),
     /// Print the modules a spec selects, without compiling or writing anything.
     List(FreezeArgs),
+    /// Build a CPython whose interpreter boots from the extended table (patch series, make).
+    #[command(subcommand)]
+    Cpython(CpythonCommand),
     /// Print the documentation tables derived from the code (table schema, stdlib exclusions).
     #[command(hide = true)]
     DocTables,
+}
+
+#[derive(Subcommand)]
+enum CpythonCommand {
+    /// Download the pristine source tarball (Debian source package), cached.
+    Fetch {
+        /// X.Y
+        #[arg(long)]
+        version: String,
+        /// Exact Debian version (e.g. 3.13.5-2+deb13u5); default: the newest available.
+        #[arg(long = "debian-version")]
+        debian_version: Option<String>,
+        #[arg(long, default_value = ".pyfreeze-cache")]
+        cache: PathBuf,
+    },
+    /// Apply pyfreeze's patch series to a CPython source tree, strictly (no fuzz).
+    Patch {
+        /// The source tree (its Include/patchlevel.h picks the series).
+        tree: PathBuf,
+        /// Only check that the series applies; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Fetch, patch, configure, build and install a CPython with the whole stdlib frozen.
+    Build {
+        /// X.Y
+        #[arg(long)]
+        version: String,
+        /// Install prefix.
+        #[arg(long)]
+        prefix: PathBuf,
+        /// Exact Debian version of the source package.
+        #[arg(long = "debian-version")]
+        debian_version: Option<String>,
+        /// Downloads, build trees and logs.
+        #[arg(long, default_value = ".pyfreeze-cache")]
+        cache: PathBuf,
+        #[arg(long, short = 'j', default_value_t = 2)]
+        jobs: usize,
+        /// More ./configure arguments.
+        #[arg(long = "configure-arg", allow_hyphen_values = true)]
+        configure_args: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -55,6 +103,9 @@ struct FreezeArgs {
     /// Freeze the target interpreter's pure-Python stdlib (see docs/spec.md for what is left out).
     #[arg(long)]
     stdlib: bool,
+    /// Freeze the stdlib from this folder instead of the interpreter's (e.g. a CPython tree's Lib).
+    #[arg(long = "stdlib-dir", value_name = "DIR")]
+    stdlib_dir: Option<PathBuf>,
     /// More stdlib exclusions.
     #[arg(long = "stdlib-exclude", value_name = "GLOB")]
     stdlib_exclude: Vec<String>,
@@ -122,6 +173,9 @@ fn build_spec(args: &FreezeArgs) -> Result<Spec, String> {
         }
     }
     spec.stdlib |= args.stdlib;
+    if let Some(dir) = &args.stdlib_dir {
+        spec.stdlib_dir = Some(dir.clone());
+    }
     spec.stdlib_exclude
         .extend(args.stdlib_exclude.iter().cloned());
     if args.no_source {
@@ -289,6 +343,30 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Freeze(args) => freeze(args, false),
         Command::List(args) => freeze(args, true),
+        Command::Cpython(CpythonCommand::Fetch {
+            version,
+            debian_version,
+            cache,
+        }) => cpython::fetch(version, cache, debian_version.as_deref())
+            .map(|p| println!("{}", p.display())),
+        Command::Cpython(CpythonCommand::Patch { tree, check }) => {
+            cpython::patch(tree, *check).map(|m| eprintln!("pyfreeze: {m}"))
+        }
+        Command::Cpython(CpythonCommand::Build {
+            version,
+            prefix,
+            debian_version,
+            cache,
+            jobs,
+            configure_args,
+        }) => cpython::build(&cpython::BuildArgs {
+            minor: version,
+            prefix,
+            cache,
+            debian_version: debian_version.as_deref(),
+            jobs: *jobs,
+            configure_args,
+        }),
         Command::DocTables => {
             print!(
                 "{}\n{}",

@@ -1,12 +1,17 @@
-"""pyfreeze runtime for a stock libpython (frozen into every table built with runtime = true).
+"""pyfreeze runtime: importlib behaviour for the modules of pyfreeze's extended frozen table.
 
-`install(table)` is called by pyfreeze_runtime.c with the `_pyfreeze` module. It puts
-`PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter`, adds a path hook for
-the folders of frozen packages, repairs modules that `FrozenImporter` loaded before it, and on
-3.10-3.12 installs an excepthook that prints source lines.
+It serves two kinds of interpreter:
 
-This module runs while the interpreter is still initialising: at module level it may only
-use builtin modules and `_frozen_importlib`; everything else is imported lazily.
+- a stock libpython: `install(table)` is called by pyfreeze_runtime.c with the `_pyfreeze`
+  module. It puts `PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter`, adds a
+  path hook for the folders of frozen packages, repairs modules that `FrozenImporter` loaded
+  before it, and on 3.10-3.12 installs an excepthook that prints source lines;
+- a CPython patched by pyfreeze, whose own `FrozenImporter` serves the table: it calls
+  `attach_cpython()` and uses `resource_reader`, `get_data` and `path_entry_finder` from here,
+  over the `_imp._frozen_ext_*` accessors.
+
+This module may run while the interpreter is still initialising: at module level it only uses
+builtin modules and `_frozen_importlib`; everything else is imported lazily.
 """
 
 import sys
@@ -14,9 +19,9 @@ import _frozen_importlib as _bootstrap
 
 _PACKAGE = 1
 _NAMESPACE = 2
-_table = None  # the `_pyfreeze` module
-_dirs = None  # folder -> package name ("" for a root), built on first use
-_children = None  # package name -> ((child, is_package), ...)
+_table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython
+_loader = None  # the loader of table modules: PyfreezeImporter, or FrozenImporter
+_children = None  # package name -> ((child, is_package), ...), built on first use
 
 
 def _dirname(path):
@@ -25,34 +30,15 @@ def _dirname(path):
 
 def _make_spec(name, flags, origin):
     if flags & _NAMESPACE:
-        spec = _bootstrap.ModuleSpec(name, PyfreezeImporter, origin=None, is_package=True)
+        spec = _bootstrap.ModuleSpec(name, _loader, origin=None, is_package=True)
         spec.submodule_search_locations = [origin]
         return spec
     is_package = bool(flags & _PACKAGE)
-    spec = _bootstrap.ModuleSpec(name, PyfreezeImporter, origin=origin, is_package=is_package)
+    spec = _bootstrap.ModuleSpec(name, _loader, origin=origin, is_package=is_package)
     spec.has_location = True
     if is_package:
         spec.submodule_search_locations = [_dirname(origin)]
     return spec
-
-
-def _package_dirs():
-    global _dirs
-    if _dirs is None:
-        dirs = {}
-        for name, flags, origin in _table.modules():
-            if flags & _NAMESPACE:
-                folder = origin
-            elif flags & _PACKAGE:
-                folder = _dirname(origin)
-            else:
-                folder = None
-            if folder is not None:
-                dirs.setdefault(folder, name)
-            if "." not in name:
-                dirs.setdefault(_dirname(folder if folder is not None else origin), "")
-        _dirs = dirs
-    return _dirs
 
 
 def _children_of(package):
@@ -72,11 +58,11 @@ def _register_lines(name, origin):
     # registers everything loaded so far once linecache is complete.
     cache = getattr(sys.modules.get("linecache"), "cache", None)
     if cache is not None and origin not in cache:
-        cache[origin] = (lambda: PyfreezeImporter.get_source(name),)
+        cache[origin] = (lambda: _loader.get_source(name),)
 
 
 class PyfreezeImporter:
-    """Finder and loader for the modules of pyfreeze's extended frozen table."""
+    """Finder and loader for the modules of pyfreeze's extended table (stock libpython)."""
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
@@ -138,31 +124,39 @@ class PyfreezeImporter:
 
     @classmethod
     def get_data(cls, path):
-        """Data files of frozen packages come from the table; other paths from disk."""
-        dirs = _package_dirs()
-        head = path
-        while True:
-            head, sep, _ = head.rpartition("/")
-            if not sep:
-                break
-            package = dirs.get(head)
-            if package:
-                try:
-                    return _table.read_resource(package, path[len(head) + 1:])
-                except FileNotFoundError:
-                    break
-        import _io
-
-        with _io.open_code(path) as f:
-            return f.read()
+        return get_data(path)
 
     @classmethod
     def get_resource_reader(cls, fullname):
-        info = _table.find(fullname)
-        if info is None or not info[0] & _PACKAGE:
-            return None
-        _register_traversable()
-        return _ResourceReader(fullname)
+        return resource_reader(fullname)
+
+
+def get_data(path):
+    """Data files of frozen packages come from the table; other paths from disk."""
+    head = path
+    while True:
+        head, sep, _ = head.rpartition("/")
+        if not sep:
+            break
+        package = _table.package_at(head)
+        if package is not None:
+            try:
+                return _table.read_resource(package, path[len(head) + 1:])
+            except FileNotFoundError:
+                break
+    import _io
+
+    with _io.open_code(path) as f:
+        return f.read()
+
+
+def resource_reader(fullname):
+    """The importlib.resources reader of a frozen package, or None."""
+    info = _table.find(fullname)
+    if info is None or not info[0] & _PACKAGE:
+        return None
+    _register_traversable()
+    return _ResourceReader(fullname)
 
 
 # -- importlib.resources ---------------------------------------------------------------------
@@ -316,14 +310,20 @@ class _PathEntryFinder:
                     yield name, is_package
 
 
+def path_entry_finder(path):
+    """The path-entry finder for `path` if it is a frozen package's folder, else None."""
+    package = _table.package_at(path)
+    return None if package is None else _PathEntryFinder(path, package)
+
+
 def _path_hook(path):
-    package = _package_dirs().get(path)
-    if package is None:
+    finder = path_entry_finder(path)
+    if finder is None:
         raise ImportError("not the folder of a frozen package", path=path)
-    return _PathEntryFinder(path, package)
+    return finder
 
 
-# -- tracebacks ------------------------------------------------------------------------------
+# -- stock libpython -------------------------------------------------------------------------
 
 
 def _excepthook(exc_type, value, tb):
@@ -340,7 +340,7 @@ def _excepthook(exc_type, value, tb):
 def _fix_up(name, module, flags, origin):
     spec = _make_spec(name, flags, origin)
     module.__spec__ = spec
-    module.__loader__ = PyfreezeImporter
+    module.__loader__ = _loader
     if spec.has_location:
         module.__file__ = origin
     if spec.submodule_search_locations is not None:
@@ -348,8 +348,10 @@ def _fix_up(name, module, flags, origin):
 
 
 def install(table):
-    global _table
+    """Stock libpython: serve `table` (the `_pyfreeze` module) with PyfreezeImporter."""
+    global _table, _loader
     _table = table
+    _loader = PyfreezeImporter
     meta_path = sys.meta_path
     if PyfreezeImporter in meta_path:
         return
@@ -367,3 +369,48 @@ def install(table):
             _fix_up(name, module, *info)
     if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
+
+
+# -- CPython patched by pyfreeze -------------------------------------------------------------
+
+
+class _ImpTable:
+    """The `_pyfreeze` interface over a patched CPython's `_imp._frozen_ext_*` accessors."""
+
+    @staticmethod
+    def find(name):
+        return _bootstrap._imp._frozen_ext_find(name)
+
+    @staticmethod
+    def get_code(name):
+        return _bootstrap._imp.get_frozen_object(name)
+
+    @staticmethod
+    def get_source(name):
+        return _bootstrap._imp._frozen_ext_source(name)
+
+    @staticmethod
+    def modules():
+        return _bootstrap._imp._frozen_ext_modules()
+
+    @staticmethod
+    def resources(name):
+        return _bootstrap._imp._frozen_ext_resources(name)
+
+    @staticmethod
+    def read_resource(name, path):
+        return _bootstrap._imp._frozen_ext_read_resource(name, path)
+
+    @staticmethod
+    def package_at(path):
+        return _bootstrap._imp._frozen_ext_package_at(path)
+
+
+def attach_cpython():
+    """Patched CPython: FrozenImporter serves the table; this module adds resources,
+    get_data and the path-entry finder. Returns this module."""
+    global _table, _loader
+    if _table is None:
+        _table = _ImpTable
+        _loader = _bootstrap.FrozenImporter
+    return sys.modules[__name__]

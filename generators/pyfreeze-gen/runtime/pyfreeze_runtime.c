@@ -162,6 +162,26 @@ static PyObject *pf_read_resource(PyObject *self, PyObject *args)
     return PyBytes_FromStringAndSize((const char *)r->data, (Py_ssize_t)r->size);
 }
 
+/* The package whose folder is `path` (a regular package's origin is `path/__init__.py`, a
+ * namespace package's is `path`), or None. A linear scan: used by the path hook and get_data,
+ * never on the import path. */
+static PyObject *pf_package_at(PyObject *self, PyObject *arg)
+{
+    const char *path = PyUnicode_AsUTF8(arg);
+    if (path == NULL)
+        return NULL;
+    size_t n = strlen(path);
+    for (uint32_t i = 0; i < pyfreeze_modules_count; i++) {
+        const struct pyfreeze_module *m = &pyfreeze_modules[i];
+        if (!(m->flags & PYFREEZE_PACKAGE) || strncmp(m->origin, path, n) != 0)
+            continue;
+        const char *rest = m->origin + n;
+        if ((m->flags & PYFREEZE_NAMESPACE) ? *rest == '\0' : strcmp(rest, "/__init__.py") == 0)
+            return PyUnicode_FromString(m->name);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef pf_methods[] = {
     {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
     {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
@@ -169,6 +189,7 @@ static PyMethodDef pf_methods[] = {
     {"modules", pf_modules, METH_NOARGS, "modules() -> ((name, flags, origin), ...)"},
     {"resources", pf_resources, METH_O, "resources(package) -> (path, ...)"},
     {"read_resource", pf_read_resource, METH_VARARGS, "read_resource(package, path) -> bytes"},
+    {"package_at", pf_package_at, METH_O, "package_at(folder) -> name of the package there, or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -180,7 +180,10 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         let mut exclude = stdlib::default_excludes();
         exclude.extend(spec.stdlib_exclude.iter().cloned());
         selectors.push(select::Selector::new(&spec.stdlib_include, &exclude).map_err(spec_err)?);
-        root_paths.push(interp.info.stdlib.clone());
+        root_paths.push(match &spec.stdlib_dir {
+            Some(dir) => normalize_path(dir)?,
+            None => interp.info.stdlib.clone(),
+        });
     }
     let walks: Vec<_> = root_paths
         .iter()

@@ -62,6 +62,24 @@ pub struct Interpreter {
     pub given: PathBuf,
     pub info: Info,
     pub version: &'static PythonVersion,
+    /// The worker script, in a private folder removed when the last clone is dropped.
+    /// (A file rather than `-c`: a CPython build's `_bootstrap_python` only runs files.)
+    worker: std::sync::Arc<WorkerScript>,
+}
+
+#[derive(Debug)]
+struct WorkerScript {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl WorkerScript {
+    fn new() -> std::io::Result<WorkerScript> {
+        let dir = tempfile::Builder::new().prefix("pyfreeze-").tempdir()?;
+        let path = dir.path().join("pyfreeze_worker.py");
+        std::fs::write(&path, WORKER)?;
+        Ok(WorkerScript { _dir: dir, path })
+    }
 }
 
 fn hint(given: &Path) -> String {
@@ -80,8 +98,15 @@ impl Interpreter {
             python: python.to_path_buf(),
             message,
         };
+        let worker = WorkerScript::new().map_err(|e| {
+            err(format!(
+                "cannot write the worker script to a temporary folder: {e}"
+            ))
+        })?;
         let out = Command::new(python)
-            .args(["-S", "-s", "-B", "-c", WORKER, "probe"])
+            .args(["-S", "-s", "-B"])
+            .arg(&worker.path)
+            .arg("probe")
             .stdin(Stdio::null())
             .output()
             .map_err(|e| err(format!("cannot run it: {e}\n  {}", hint(python))))?;
@@ -143,6 +168,7 @@ impl Interpreter {
             given: python.to_path_buf(),
             info,
             version,
+            worker: std::sync::Arc::new(worker),
         })
     }
 
@@ -154,7 +180,9 @@ impl Interpreter {
 
     fn spawn_worker(&self, optimize: u8) -> Result<Worker> {
         let mut cmd = Command::new(&self.info.executable);
-        cmd.args(["-S", "-s", "-B", "-W", "ignore", "-c", WORKER, "compile"])
+        cmd.args(["-S", "-s", "-B", "-W", "ignore"])
+            .arg(&self.worker.path)
+            .arg("compile")
             .arg(optimize.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

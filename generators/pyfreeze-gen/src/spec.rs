@@ -51,6 +51,9 @@ pub struct Spec {
     pub roots: Vec<Root>,
     /// Freeze the target interpreter's pure-Python stdlib (see [`crate::stdlib`]).
     pub stdlib: bool,
+    /// Where the stdlib is, instead of the interpreter's `sysconfig` stdlib path (for a
+    /// CPython build tree: its `Lib/`).
+    pub stdlib_dir: Option<PathBuf>,
     /// Patterns added to the stdlib's default exclusions.
     pub stdlib_exclude: Vec<String>,
     /// Patterns that restrict the stdlib selection (empty: all of it).
@@ -77,6 +80,7 @@ impl Default for Spec {
             version: None,
             roots: Vec::new(),
             stdlib: false,
+            stdlib_dir: None,
             stdlib_exclude: Vec::new(),
             stdlib_include: Vec::new(),
             embed_source: true,
@@ -108,6 +112,7 @@ struct TomlSpec {
     out: Option<PathBuf>,
     #[serde(default)]
     stdlib: bool,
+    stdlib_dir: Option<PathBuf>,
     #[serde(default)]
     stdlib_exclude: Vec<String>,
     #[serde(default)]
@@ -166,6 +171,7 @@ impl Spec {
         }
         spec.out_dir = raw.out.map(|p| base.join(p));
         spec.stdlib = raw.stdlib;
+        spec.stdlib_dir = raw.stdlib_dir.map(|p| base.join(p));
         spec.stdlib_exclude = raw.stdlib_exclude;
         spec.stdlib_include = raw.stdlib_include;
         spec.embed_source = raw.embed_source.unwrap_or(true);

@@ -1,7 +1,8 @@
-# pyfreeze compile worker. Runs under the *target* interpreter (3.10+), never the host's.
+# pyfreeze compile worker. Runs under the *target* interpreter (3.10+), never the host's, and
+# also under a CPython build's `_bootstrap_python`, so it imports as little as possible.
 #
-#   python -S -s -B -c <this file> probe          -> one JSON object on stdout, then exit
-#   python -S -s -B -c <this file> compile OPT    -> serve compile batches on stdin/stdout
+#   python -S -s -B worker.py probe          -> one JSON object on stdout, then exit
+#   python -S -s -B worker.py compile OPT    -> serve compile batches on stdin/stdout
 #
 # Batch protocol (all integers big-endian u32):
 #   request  = len, count, count * (len origin-utf8, len source-bytes)
@@ -16,10 +17,19 @@ def probe():
     import importlib.util
     import json
     import marshal
-    import sysconfig
 
     keys = ("LIBPL", "LIBRARY", "LDLIBRARY", "LIBS", "SYSLIBS", "LINKFORSHARED",
             "INCLUDEPY", "DESTSHARED", "VERSION", "Py_ENABLE_SHARED", "EXT_SUFFIX")
+    try:
+        import sysconfig
+
+        stdlib = sysconfig.get_paths()["stdlib"]
+        config = {k: str(sysconfig.get_config_var(k) or "") for k in keys}
+    except Exception:  # a build tree's _bootstrap_python has no _sysconfigdata yet
+        import os
+
+        stdlib = os.path.dirname(os.__file__)
+        config = {}
     info = {
         "implementation": sys.implementation.name,
         "version": list(sys.version_info[:3]),
@@ -29,19 +39,23 @@ def probe():
         "marshal_version": marshal.version,
         "cache_tag": sys.implementation.cache_tag,
         "executable": sys.executable,
-        "stdlib": sysconfig.get_paths()["stdlib"],
-        "config": {k: str(sysconfig.get_config_var(k) or "") for k in keys},
+        "stdlib": stdlib,
+        "config": config,
     }
     sys.stdout.write(json.dumps(info, sort_keys=True))
 
 
 def serve(optimize):
     import marshal
-    import struct
 
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
-    u32 = struct.Struct(">I")
+
+    def u32(n):
+        return n.to_bytes(4, "big")
+
+    def at(data, pos):
+        return int.from_bytes(data[pos:pos + 4], "big")
 
     def read_exact(n):
         chunks = []
@@ -57,18 +71,18 @@ def serve(optimize):
         header = stdin.read(4)
         if not header:
             return
-        body = read_exact(u32.unpack(header)[0])
+        body = read_exact(at(header, 0))
         pos = 0
 
         def take():
             nonlocal pos
-            (n,) = u32.unpack_from(body, pos)
+            n = at(body, pos)
             pos += 4 + n
             return body[pos - n:pos]
 
-        (count,) = u32.unpack_from(body, 0)
+        count = at(body, 0)
         pos = 4
-        out = [u32.pack(count)]
+        out = [u32(count)]
         for _ in range(count):
             origin = take().decode("utf-8", "surrogateescape")
             source = take()
@@ -84,10 +98,10 @@ def serve(optimize):
             if status:
                 payload = payload.encode("utf-8", "backslashreplace")
             out.append(bytes((status,)))
-            out.append(u32.pack(len(payload)))
+            out.append(u32(len(payload)))
             out.append(payload)
         data = b"".join(out)
-        stdout.write(u32.pack(len(data)))
+        stdout.write(u32(len(data)))
         stdout.write(data)
         stdout.flush()
 
