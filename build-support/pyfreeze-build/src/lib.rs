@@ -135,6 +135,7 @@ pub struct Build {
     origin_prefix: Option<String>,
     origin_maps: Vec<(PathBuf, String)>,
     python_config_file: Option<PathBuf>,
+    c_files: Vec<PathBuf>,
     link_python: bool,
     bindings: bool,
     cc: Option<cc::Build>,
@@ -174,6 +175,7 @@ impl Build {
             origin_prefix: None,
             origin_maps: Vec::new(),
             python_config_file: None,
+            c_files: Vec::new(),
             link_python: true,
             bindings: true,
             cc: None,
@@ -424,6 +426,21 @@ impl Build {
         self
     }
 
+    /// Compiles a C file of your own into the library with the tables, with `pyfreeze.h`
+    /// and the target's `Python.h` on the include path, and reruns the build script when it
+    /// changes. Use it for C that calls the CPython API (such as `PyConfig` set-up, whose
+    /// layout differs between versions): the library comes before libpython on the link
+    /// line, as a static link needs. It is compiled with the [`Build::cc`] settings,
+    /// warnings included.
+    ///
+    /// ```
+    /// pyfreeze_build::Build::new().c_file("src/embed.c");
+    /// ```
+    pub fn c_file(&mut self, path: impl AsRef<Path>) -> &mut Build {
+        self.c_files.push(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Where to generate, instead of `OUT_DIR`: the tables go to `DIR/pyfreeze/`, the
     /// bindings to `DIR/pyfreeze.rs`.
     ///
@@ -647,6 +664,7 @@ impl Build {
         let mut watched: Vec<PathBuf> = Vec::new();
         watched.extend(self.spec_file.iter().cloned());
         watched.extend(config_file.iter().cloned());
+        watched.extend(self.c_files.iter().cloned());
         watched.push(interp.info.executable.clone());
         if self.link_python {
             watched.push(python.libpython().to_path_buf());
@@ -686,17 +704,26 @@ impl Build {
             }
         }
         tables.file(&layout_c);
-        tables.try_compile(lib_name).map_err(|e| {
+        let cc_error = |e: cc::Error, what: &Path| {
             Error::new(
                 ErrorKind::CCompile,
-                format!(
-                    "the C compiler failed on the tables in {}",
-                    out_dir.display()
-                ),
+                format!("the C compiler failed on {}", what.display()),
             )
             .with_source(e)
             .with_hint("see the compiler's output above; if CC or CFLAGS are set, check them")
-        })?;
+        };
+        if !self.c_files.is_empty() {
+            let mut own = base.clone();
+            own.out_dir(out_root.join("pyfreeze-obj").join("own"));
+            own.files(&self.c_files);
+            let objects = own
+                .try_compile_intermediates()
+                .map_err(|e| cc_error(e, &self.c_files[0]))?;
+            tables.objects(objects);
+        }
+        tables
+            .try_compile(lib_name)
+            .map_err(|e| cc_error(e, &out_dir))?;
         if self.link_python {
             python.link_lines(cargo);
         }
