@@ -1,0 +1,633 @@
+//! The Cargo build-support crate (`build-support/pyfreeze-build`) and the Rust example
+//! (`examples/game-embed`), driven through real Cargo builds:
+//!
+//! - a fixture crate (build.rs written per test, `build_support/main.rs`, `build_support/scripts`)
+//!   built with a recording C compiler: the exact `cargo:` lines and compiler arguments;
+//! - the Rust view of the table on every supported CPython, against the manifest and the C
+//!   compiler's layout;
+//! - rebuilds: a changed script reruns the build script, nothing changed is `Fresh`;
+//! - bad input: one framed error naming the fix, exit status non-zero, no panic;
+//! - game-embed built against pyenv's 3.11 and 3.13 and run from an empty folder.
+//!
+//! Every build shares one target folder (`target/build-support-tests`, apart from the
+//! outer cargo's, so no lock is fought over), and a lock runs them one at a time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+
+use pyfreeze_tests::{copy_tree, python, repo, run};
+use serde_json::Value;
+
+/// One Cargo build at a time: they share a target folder.
+fn cargo_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn target_dir() -> PathBuf {
+    repo().join("target/build-support-tests")
+}
+
+/// `cargo` with a clean environment: no PYFREEZE_ variable of the caller leaks in.
+fn cargo(dir: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("PYFREEZE_PYTHON")
+        .env_remove("PYFREEZE_PYTHON_CONFIG_FILE")
+        .env_remove("CC");
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn must_succeed(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// A standalone crate (its own workspace, the repository's lock file, the repository's
+/// profile) depending on pyfreeze-build by path.
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    name: String,
+}
+
+impl Fixture {
+    fn new(name: &str, build_rs: &str) -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(name);
+        copy_tree(
+            &repo().join("tests/build_support/scripts"),
+            &dir.join("scripts"),
+        );
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::copy(
+            repo().join("tests/build_support/main.rs"),
+            dir.join("src/main.rs"),
+        )
+        .unwrap();
+        std::fs::copy(repo().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [build-dependencies]\npyfreeze-build = {{ path = {:?} }}\n\n\
+             [workspace]\n\n[profile.dev.package.\"*\"]\nopt-level = 2\n",
+            repo().join("build-support/pyfreeze-build").display().to_string()
+        );
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(dir.join("build.rs"), build_rs).unwrap();
+        Fixture {
+            _tmp: tmp,
+            dir,
+            name: name.to_string(),
+        }
+    }
+
+    fn build(&self, env: &[(&str, &Path)], verbose: bool) -> Output {
+        let mut cmd = cargo(&self.dir);
+        cmd.arg("build");
+        if verbose {
+            cmd.arg("-v");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    }
+
+    fn binary(&self) -> PathBuf {
+        target_dir().join("debug").join(&self.name)
+    }
+
+    /// The build script's OUT_DIR of the last build (the newest one of this package).
+    fn out_dir(&self) -> PathBuf {
+        let prefix = format!("{}-", self.name);
+        std::fs::read_dir(target_dir().join("debug/build"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path().join("out"))
+            .filter(|p| p.join("pyfreeze/manifest.json").is_file())
+            .max_by_key(|p| {
+                p.join("pyfreeze/manifest.json")
+                    .metadata()
+                    .unwrap()
+                    .modified()
+                    .unwrap()
+            })
+            .expect("an OUT_DIR with a manifest")
+    }
+}
+
+const BUILD_RS: &str = r#"fn main() {
+    pyfreeze_build::Build::new()
+        .interpreter("3.11")
+        .root("scripts")
+        .origin_prefix("/fixture")
+        .compile("pyfreeze");
+}
+"#;
+
+/// The `cargo:` lines of a build script run, without cc's own (it tracks its variables:
+/// CC, CFLAGS, AR, ...) and its debug prints.
+fn our_cargo_lines(out_dir: &Path) -> Vec<String> {
+    let output = std::fs::read_to_string(out_dir.parent().unwrap().join("output")).unwrap();
+    output
+        .lines()
+        .filter(|l| l.starts_with("cargo:"))
+        .filter(|l| {
+            !l.starts_with("cargo:rerun-if-env-changed=")
+                || l.contains("=PYFREEZE_")
+                || l.contains("=LIBCLANG_PATH")
+                || l.contains("=BINDGEN_")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+fn sysconfig(minor: u32, var: &str) -> String {
+    let out = run(Command::new(python(minor)).args([
+        "-I",
+        "-c",
+        &format!("import sysconfig; print(sysconfig.get_config_var('{var}'))"),
+    ]));
+    text(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn cargo_lines_and_compiler_arguments_are_exact() {
+    let _lock = cargo_lock();
+    let fx = Fixture::new("fixture-lines", BUILD_RS);
+    let include = PathBuf::from(sysconfig(11, "INCLUDEPY"));
+    let libpython = Path::new(&sysconfig(11, "LIBPL")).join(sysconfig(11, "LIBRARY"));
+    let dynload = sysconfig(11, "DESTSHARED");
+    // A config file pins the link flags, so the expected lines do not depend on how this
+    // machine's CPython was configured.
+    let cfg = fx.dir.join("python.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version=3.11\ninclude_dir={}\nlibpython={}\nlibs=-ldl -L/opt/extra -lm\n\
+             link_args=-Xlinker -export-dynamic\ndynload={dynload}\n",
+            include.display(),
+            libpython.display()
+        ),
+    )
+    .unwrap();
+    // A C compiler that records its arguments, then compiles.
+    let log = fx.dir.join("cc.log");
+    let shim = fx.dir.join("cc-shim");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec cc \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let out = fx.build(
+        &[("PYFREEZE_PYTHON_CONFIG_FILE", &cfg), ("CC", &shim)],
+        false,
+    );
+    must_succeed(&out, "fixture build");
+    let out_dir = fx.out_dir();
+    let exe = PathBuf::from(
+        text(
+            &run(Command::new(python(11)).args(["-I", "-c", "import sys; print(sys.executable)"]))
+                .stdout,
+        )
+        .trim(),
+    );
+    let s = fx.dir.join("scripts");
+    let mut expected: Vec<String> = vec![
+        "cargo:rerun-if-env-changed=PYFREEZE_PYTHON".into(),
+        "cargo:rerun-if-env-changed=PYFREEZE_PYTHON_CONFIG_FILE".into(),
+        format!("cargo:rerun-if-changed={}", cfg.display()),
+        format!("cargo:rerun-if-changed={}", exe.display()),
+        format!("cargo:rerun-if-changed={}", libpython.display()),
+    ];
+    for input in [
+        "",
+        "/app",
+        "/app/__init__.py",
+        "/app/data",
+        "/app/data/config.txt",
+        "/app/util.py",
+        "/plugins",
+        "/plugins/greet.py",
+    ] {
+        expected.push(format!("cargo:rerun-if-changed={}{input}", s.display()));
+    }
+    expected.extend([
+        "cargo:rustc-link-lib=static=pyfreeze".to_string(),
+        format!(
+            "cargo:rustc-link-search=native={}",
+            out_dir.join("pyfreeze-obj").display()
+        ),
+        format!(
+            "cargo:rustc-link-search=native={}",
+            libpython.parent().unwrap().display()
+        ),
+        "cargo:rustc-link-lib=static=python3.11".into(),
+        "cargo:rustc-link-lib=dl".into(),
+        "cargo:rustc-link-search=native=/opt/extra".into(),
+        "cargo:rustc-link-lib=m".into(),
+        "cargo:rustc-link-arg=-Xlinker".into(),
+        "cargo:rustc-link-arg=-export-dynamic".into(),
+        "cargo:rerun-if-env-changed=LIBCLANG_PATH".into(),
+        "cargo:rerun-if-env-changed=BINDGEN_EXTRA_CLANG_ARGS".into(),
+    ]);
+    assert_eq!(our_cargo_lines(&out_dir), expected);
+
+    // The compiler saw every generated C file once, with both include folders.
+    let generated: Vec<String> = {
+        let mk = std::fs::read_to_string(out_dir.join("pyfreeze/sources.mk")).unwrap();
+        mk.split_whitespace()
+            .filter(|w| w.ends_with(".c"))
+            .map(|w| out_dir.join("pyfreeze").join(w).display().to_string())
+            .chain([out_dir.join("pyfreeze_layout.c").display().to_string()])
+            .collect()
+    };
+    let calls = std::fs::read_to_string(&log).unwrap();
+    for file in &generated {
+        let matching: Vec<&str> = calls
+            .lines()
+            .filter(|c| c.ends_with(&format!(" -c {file}")))
+            .collect();
+        assert_eq!(matching.len(), 1, "{file} is compiled once:\n{calls}");
+        let call = matching[0];
+        assert!(
+            call.contains(&format!("-I {}/pyfreeze ", out_dir.display())),
+            "{call}"
+        );
+        assert!(
+            call.contains(&format!("-I {} ", include.display())),
+            "{call}"
+        );
+        assert!(
+            !call.contains("-Wall"),
+            "generated C is compiled without warnings: {call}"
+        );
+    }
+
+    // The files the build left for the program and for people.
+    let cfg_written = std::fs::read_to_string(out_dir.join("pyfreeze-python.cfg")).unwrap();
+    assert!(
+        cfg_written.contains("libs=-ldl -L/opt/extra -lm\n"),
+        "{cfg_written}"
+    );
+    let rs = std::fs::read_to_string(out_dir.join("pyfreeze.rs")).unwrap();
+    assert!(rs.starts_with("// Generated by pyfreeze-build from pyfreeze.h; do not edit.\n"));
+    assert!(rs.contains("pub mod pyfreeze {"));
+    let bin = run(&mut Command::new(fx.binary()));
+    must_succeed(&bin, "fixture binary");
+}
+
+/// Parses the fixture binary's report into comparable rows.
+fn report_rows(stdout: &str) -> (String, Vec<String>) {
+    let mut lines = stdout.lines();
+    let version = lines.next().unwrap().to_string();
+    (version, lines.map(str::to_string).collect())
+}
+
+/// The same rows, from manifest.json.
+fn manifest_rows(manifest: &Value) -> Vec<String> {
+    let mut rows = Vec::new();
+    for m in manifest["modules"].as_array().unwrap() {
+        let source = m["source_size"].as_i64().unwrap_or(-1);
+        rows.push(format!(
+            "module {} {} {} {source} {}",
+            m["name"].as_str().unwrap(),
+            m["kind"].as_str().unwrap(),
+            m["code_size"],
+            m["origin"].as_str().unwrap()
+        ));
+    }
+    for r in manifest["resources"].as_array().unwrap() {
+        rows.push(format!(
+            "resource {} {} {}",
+            r["package"].as_str().unwrap(),
+            r["path"].as_str().unwrap(),
+            r["size"]
+        ));
+    }
+    rows
+}
+
+#[test]
+fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
+    let _lock = cargo_lock();
+    let fx = Fixture::new("fixture-layout", BUILD_RS);
+    for minor in [10, 11, 12, 13] {
+        let py = python(minor);
+        let out = fx.build(&[("PYFREEZE_PYTHON", &py)], false);
+        must_succeed(&out, &format!("fixture build for 3.{minor}"));
+        // The binary checks Rust's layout against the C compiler's (the stock struct
+        // against this version's struct _frozen) before it prints the table; the build
+        // itself checked it against bindgen's reading of Python.h.
+        let bin = run(&mut Command::new(fx.binary()));
+        must_succeed(&bin, &format!("fixture binary for 3.{minor}"));
+        let (version, rows) = report_rows(&text(&bin.stdout));
+        assert_eq!(version, format!("python 3.{minor}"));
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(fx.out_dir().join("pyfreeze/manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rows, manifest_rows(&manifest), "3.{minor}");
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("module plugins namespace ")),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&"resource app data/config.txt 10".to_string()),
+            "{rows:?}"
+        );
+        assert!(rows.iter().any(|r| r.starts_with("module app.util module ")
+            && r.ends_with(" 32 /fixture/scripts/app/util.py")));
+    }
+}
+
+fn fresh_line(name: &str) -> String {
+    format!("Fresh {name} v0.1.0")
+}
+
+#[test]
+fn a_changed_script_rebuilds_and_nothing_changed_is_fresh() {
+    let _lock = cargo_lock();
+    let fx = Fixture::new("fixture-rebuild", BUILD_RS);
+    must_succeed(&fx.build(&[], false), "first build");
+    let source = |name: &str| text(&run(Command::new(fx.binary()).args(["--source", name])).stdout);
+    assert_eq!(source("app.util"), "def double(x):\n    return 2 * x\n");
+
+    // Nothing changed: Cargo does not even rerun the build script.
+    let out = fx.build(&[], true);
+    must_succeed(&out, "second build");
+    let err = text(&out.stderr);
+    assert!(err.contains(&fresh_line(&fx.name)), "{err}");
+    assert!(!err.contains("build-script-build`"), "{err}");
+
+    // A script's content changes (same size, so only the bytes tell).
+    let util = fx.dir.join("scripts/app/util.py");
+    std::fs::write(&util, "def double(x):\n    return x * 2\n").unwrap();
+    let out = fx.build(&[], true);
+    must_succeed(&out, "build after a change");
+    let err = text(&out.stderr);
+    assert!(
+        // Cargo names the first stale path it watches: the scripts folder (scanned
+        // recursively) or the file.
+        err.contains(&format!("Dirty {} v0.1.0", fx.name))
+            && err.contains("): the file `scripts")
+            && err.contains("` has changed"),
+        "{err}"
+    );
+    assert!(err.contains("build-script-build`"), "{err}");
+    assert_eq!(source("app.util"), "def double(x):\n    return x * 2\n");
+
+    // A new module is noticed through its folder.
+    std::fs::write(fx.dir.join("scripts/app/extra.py"), "X = 1\n").unwrap();
+    let out = fx.build(&[], true);
+    must_succeed(&out, "build after adding a module");
+    assert!(text(&run(&mut Command::new(fx.binary())).stdout).contains("module app.extra module"));
+
+    let out = fx.build(&[], true);
+    must_succeed(&out, "build after the rebuilds");
+    assert!(text(&out.stderr).contains(&fresh_line(&fx.name)));
+}
+
+/// The framed report in a failed build's stderr: the lines between the rules.
+fn framed_error(out: &Output) -> Vec<String> {
+    assert!(!out.status.success(), "the build should fail");
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked"),
+        "no panic, a framed error:\n{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    let rules: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("-----------------------------"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(rules.len(), 2, "one frame:\n{err}");
+    let body: Vec<String> = lines[rules[0] + 1..rules[1]]
+        .iter()
+        .map(|l| l.trim_start().to_string())
+        .collect();
+    assert!(
+        body.iter().all(|l| l.starts_with("pyfreeze-build: ")),
+        "{err}"
+    );
+    body
+}
+
+#[test]
+fn bad_input_gives_one_framed_error_naming_the_fix() {
+    let _lock = cargo_lock();
+    let fx = Fixture::new("fixture-errors", BUILD_RS);
+
+    // Missing interpreter.
+    let body = framed_error(&fx.build(
+        &[("PYFREEZE_PYTHON", Path::new("/nonexistent/bin/python3.11"))],
+        false,
+    ));
+    assert_eq!(
+        body,
+        [
+            "pyfreeze-build: error: target interpreter /nonexistent/bin/python3.11 does not exist",
+            "pyfreeze-build: hint: set PYFREEZE_PYTHON (or call Build::interpreter) to a CPython \
+             3.10-3.13 interpreter: a path, or a version such as `3.11` that pyenv has installed",
+        ]
+    );
+
+    // An unsupported version.
+    let body = framed_error(&fx.build(&[("PYFREEZE_PYTHON", Path::new("3.9"))], false));
+    assert_eq!(
+        body[0],
+        "pyfreeze-build: error: PYFREEZE_PYTHON asks for CPython 3.9, which pyfreeze does not \
+         support (supported: 3.10, 3.11, 3.12, 3.13)"
+    );
+
+    // libpython not found.
+    let cfg = fx.dir.join("python.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version=3.11\ninclude_dir={}\nlibpython=/nonexistent/libpython3.11.a\nlibs=\n\
+             link_args=\ndynload=/d\n",
+            sysconfig(11, "INCLUDEPY")
+        ),
+    )
+    .unwrap();
+    let body = framed_error(&fx.build(&[("PYFREEZE_PYTHON_CONFIG_FILE", &cfg)], false));
+    assert_eq!(
+        body[0],
+        format!(
+            "pyfreeze-build: error: static libpython not found: /nonexistent/libpython3.11.a \
+             does not exist (from {})",
+            cfg.display()
+        )
+    );
+    assert!(body[1]
+        .starts_with("pyfreeze-build: hint: use a CPython 3.11 built with its static library"));
+
+    // Version mismatch: the build pins 3.11, the environment points at 3.13.
+    std::fs::write(
+        fx.dir.join("build.rs"),
+        BUILD_RS.replace(
+            ".interpreter(\"3.11\")",
+            ".interpreter(\"3.11\").version(\"3.11\")",
+        ),
+    )
+    .unwrap();
+    let py13 = python(13);
+    let body = framed_error(&fx.build(&[("PYFREEZE_PYTHON", &py13)], false));
+    assert_eq!(
+        body,
+        [
+            format!(
+                "pyfreeze-build: error: target interpreter {} is CPython {}, but the build asks for 3.11",
+                py13.display(),
+                sysconfig(13, "py_version")
+            ),
+            "pyfreeze-build: hint: set PYFREEZE_PYTHON to a CPython 3.11 interpreter (e.g. \
+             PYFREEZE_PYTHON=3.11), or change the version pinned in build.rs"
+                .to_string(),
+        ]
+    );
+
+    // A pattern that matches nothing.
+    std::fs::write(
+        fx.dir.join("build.rs"),
+        BUILD_RS.replace(
+            ".root(\"scripts\")",
+            ".root(\"scripts\").include(\"app\").include(\"ap.util\")",
+        ),
+    )
+    .unwrap();
+    let body = framed_error(&fx.build(&[], false));
+    assert_eq!(
+        body,
+        [
+            "pyfreeze-build: error: 1 problem(s) in the selected modules:".to_string(),
+            format!(
+                "pyfreeze-build:   include pattern `ap.util` matches no module under {}; check the \
+                 spelling (`.` separates names, `/` makes it a path pattern)",
+                fx.dir.join("scripts").display()
+            ),
+            "pyfreeze-build: hint: fix the patterns passed to Build::include, Build::exclude or \
+             Build::stdlib_include (or the spec file); docs/spec.md describes them"
+                .to_string(),
+        ]
+    );
+
+    // A script that does not compile names the file, line and column.
+    std::fs::write(fx.dir.join("build.rs"), BUILD_RS).unwrap();
+    std::fs::write(
+        fx.dir.join("scripts/app/util.py"),
+        "def double(x)\n    return 2 * x\n",
+    )
+    .unwrap();
+    let body = framed_error(&fx.build(&[], false));
+    assert_eq!(body[0], "pyfreeze-build: error: 1 file(s) do not compile:");
+    assert!(
+        body[1].starts_with(&format!(
+            "pyfreeze-build:   {}:1:",
+            fx.dir.join("scripts/app/util.py").display()
+        )),
+        "{body:?}"
+    );
+}
+
+/// game-embed built against one pyenv CPython, run from an empty folder.
+fn check_game(minor: u32, selection: Option<&str>) {
+    let mut cmd = cargo(&repo());
+    cmd.args(["build", "-p", "game-embed"]);
+    if let Some(s) = selection {
+        cmd.env("PYFREEZE_PYTHON", s);
+    }
+    must_succeed(
+        &run(&mut cmd),
+        &format!("cargo build -p game-embed (3.{minor})"),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let bin = target_dir().join("debug/game-embed");
+    let game = |args: &[&str]| run(Command::new(&bin).args(args).current_dir(empty.path()));
+
+    let out = game(&[]);
+    must_succeed(&out, "game-embed");
+    assert_eq!(
+        text(&out.stdout),
+        "level 'Meadow': 3 entities (hero, slime, bird)\n\
+         tick 1: hero@(1,0) hp=12; slime@(4,2) hp=4; bird@(3,8) hp=1\n\
+         tick 2: hero@(2,0) hp=12; slime@(3,2) hp=4; bird@(4,7) hp=1\n\
+         tick 3: hero@(3,0) hp=12; slime@(2,2) hp=4; bird@(5,6) hp=1\n"
+    );
+
+    let out = game(&["--info"]);
+    must_succeed(&out, "game-embed --info");
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(info["python"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("3.{minor}.")));
+    assert_eq!(
+        info["sys_path"],
+        serde_json::json!([sysconfig(minor, "DESTSHARED")])
+    );
+    assert_eq!(info["game_file"], "/game-embed/scripts/game/__init__.py");
+    assert_eq!(info["loader"], "PyfreezeImporter");
+    assert_eq!(
+        info["levels"],
+        serde_json::json!(["meadow.json", "trap.json"])
+    );
+
+    let out = game(&["--crash"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for expected in [
+        "game-embed: a script raised an exception:",
+        "Traceback (most recent call last):",
+        "  File \"/game-embed/scripts/game/world.py\", line 26, in tick",
+        "    entity.update(n)",
+        "  File \"/game-embed/scripts/game/entities.py\", line 17, in update",
+        "    blast = 10 // (self.fuse - tick)",
+        "ZeroDivisionError: integer division or modulo by zero",
+    ] {
+        assert!(
+            err.lines().any(|l| l == expected),
+            "3.{minor}: no line {expected:?} in:\n{err}"
+        );
+    }
+
+    let out = game(&["--list-scripts"]);
+    must_succeed(&out, "game-embed --list-scripts");
+    let list = text(&out.stdout);
+    assert!(list.contains("/game-embed/scripts/game/world.py"), "{list}");
+    assert!(list.contains(" levels/trap.json"), "{list}");
+    assert!(list.contains("3 game modules, "), "{list}");
+    assert!(
+        std::fs::read_dir(empty.path()).unwrap().next().is_none(),
+        "it wrote nothing"
+    );
+}
+
+#[test]
+fn game_embed_runs_from_an_empty_folder_on_3_11_and_3_13() {
+    let _lock = cargo_lock();
+    check_game(11, None); // the default
+    check_game(13, Some("3.13")); // selected by version
+}

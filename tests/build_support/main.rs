@@ -1,0 +1,46 @@
+//! The fixture program of tests/build_support.rs: checks the Rust view of the table
+//! against the C compiler, then prints the table as it reads it through the bindings;
+//! `--source NAME` prints the embedded source of one module.
+//! `build.rs` is written by each test.
+
+include!(concat!(env!("OUT_DIR"), "/pyfreeze.rs"));
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, name] = &args[..] {
+        assert_eq!(flag, "--source");
+        let source = pyfreeze::find(name)
+            .and_then(|m| m.source())
+            .unwrap_or_default();
+        print!("{}", String::from_utf8_lossy(source));
+        return;
+    }
+    if let Err(e) = pyfreeze::layout::check() {
+        eprintln!("layout mismatch:\n{e}");
+        std::process::exit(1);
+    }
+    println!("python {}", pyfreeze::PYTHON_VERSION);
+    for m in pyfreeze::modules() {
+        let kind = match (m.is_package(), m.is_namespace()) {
+            (_, true) => "namespace",
+            (true, false) => "package",
+            (false, false) => "module",
+        };
+        let source = m.source().map_or(-1, |s| s.len() as i64);
+        println!(
+            "module {} {kind} {} {source} {}",
+            m.name(),
+            m.code().len(),
+            m.origin()
+        );
+        for r in m.resources() {
+            assert_eq!(r.package(), m.name());
+        }
+    }
+    for r in pyfreeze::resources() {
+        println!("resource {} {} {}", r.package(), r.path(), r.data().len());
+    }
+    let first = &pyfreeze::modules()[0];
+    assert!(std::ptr::eq(pyfreeze::find(first.name()).unwrap(), first));
+    assert!(pyfreeze::find("no.such.module").is_none());
+}
