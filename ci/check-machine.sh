@@ -20,4 +20,22 @@ if command -v pyenv >/dev/null; then
     fi
   done
 fi
+# bindgen, run by build-support/pyfreeze-build (examples/game-embed, tests/build_support.rs),
+# loads libclang. A fresh machine lacks it: install it when this runs in CI or as root.
+has_libclang() {
+  compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
+    ldconfig -p 2>/dev/null | grep -Eq 'libclang(-[0-9.]+)?\.so'
+}
+if ! has_libclang && { [ "${CI:-}" = true ] || [ "$(id -u)" = 0 ]; } && command -v apt-get >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  echo "check-machine: installing libclang-dev (bindgen needs libclang)" >&2
+  $sudo apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libclang-dev >/dev/null ||
+    echo "check-machine: apt-get could not install libclang-dev" >&2
+fi
+if ! has_libclang; then
+  echo "error: libclang is not installed: run 'apt-get install libclang-dev' (bindgen needs it)" >&2
+  missing=1
+fi
 exit "$missing"
