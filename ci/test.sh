@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command of the README: formatting, lints and every test suite (unit, golden,
-# CLI, and the embedded example built against pyenv's CPython 3.10-3.13).
+# CLI, the embedded example built against pyenv's CPython 3.10-3.13, and CPython 3.11 built
+# with pyfreeze's patch series from Debian's source package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/check-machine.sh
+ci/setup-cpython-build.sh
 cargo fmt --all -- --check || { echo "error: run 'cargo fmt --all'" >&2; exit 1; }
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --release --quiet -p pyfreeze-cli

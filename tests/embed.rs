@@ -59,7 +59,7 @@ fn stock_import_errors(minor: u32, names: &[String]) -> BTreeMap<String, String>
     let out = run_ok(
         Command::new(python(minor))
             .args(["-I", "-S"])
-            .arg(repo().join("tests/embed/import_all.py"))
+            .arg(repo().join("tests/support/import_all.py"))
             .args(names),
     );
     serde_json::from_str(&out).unwrap()
@@ -80,7 +80,7 @@ fn check_embedded(ex: &Example) {
     let out = ex.run(&[
         "--run",
         repo()
-            .join("tests/embed/check_embedded.py")
+            .join("tests/support/check_frozen.py")
             .to_str()
             .unwrap(),
     ]);

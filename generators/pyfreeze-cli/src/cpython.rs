@@ -33,6 +33,7 @@ pub const SERIES: &[Series] = &[Series {
         patch!("3.11", "0002-frozen-importer-origin-source-resources.patch"),
         patch!("3.11", "0003-traceback-source-lines.patch"),
         patch!("3.11", "0004-build-extended-table.patch"),
+        patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
     ],
 }];
 
@@ -90,24 +91,81 @@ pub fn tree_version(tree: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("{}: no PY_VERSION line", path.display()))
 }
 
-fn git_apply(tree: &Path, args: &[&str], patches: &[PathBuf]) -> std::process::Output {
-    let ceiling = tree.parent().unwrap_or(tree);
+fn git_apply(dir: &Path, args: &[&str], patch: &Path) -> Result<std::process::Output, String> {
     Command::new("git")
         .arg("apply")
         .args(args)
-        .args(patches)
-        .current_dir(tree)
-        // Never let git discover a repository above the tree and re-root the paths.
-        .env("GIT_CEILING_DIRECTORIES", ceiling)
+        .arg(patch)
+        .current_dir(dir)
+        // Never let git discover a repository above the folder and re-root the paths.
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
         .output()
-        .unwrap_or_else(|e| {
-            eprintln!("error: cannot run git (needed to apply patches strictly): {e}");
-            std::process::exit(1)
-        })
+        .map_err(|e| format!("cannot run git (needed to apply patches strictly): {e}"))
 }
 
-/// Applies (or with `check`, only checks) the series for the tree's version. Leaves the tree
-/// untouched on any failure.
+/// Paths (relative to the tree) that a patch touches.
+fn touched(patch: &str) -> Vec<String> {
+    patch
+        .lines()
+        .filter_map(|l| l.strip_prefix("diff --git a/"))
+        .filter_map(|l| l.split(" b/").next())
+        .map(String::from)
+        .collect()
+}
+
+/// Why a series did not apply: the patch at fault (if any) and git's message.
+struct ApplyError {
+    patch: Option<String>,
+    message: String,
+}
+
+/// Applies `patches` in order (`git apply` checks several patches against the original tree,
+/// not cumulatively) to a scratch copy of the files they touch, and returns that copy.
+fn apply_in_scratch(
+    tree: &Path,
+    patches: &[(&str, &str)],
+    reverse: bool,
+) -> Result<tempfile::TempDir, ApplyError> {
+    let fail = |message: String| ApplyError {
+        patch: None,
+        message,
+    };
+    let scratch =
+        tempfile::tempdir().map_err(|e| fail(format!("cannot create a temporary folder: {e}")))?;
+    let files = scratch.path().join("files");
+    std::fs::create_dir_all(&files).map_err(|e| fail(e.to_string()))?;
+    for (_, text) in patches {
+        for rel in touched(text) {
+            let from = tree.join(&rel);
+            let to = files.join(&rel);
+            if from.is_file() && !to.exists() {
+                std::fs::create_dir_all(to.parent().expect("relative path"))
+                    .map_err(|e| fail(e.to_string()))?;
+                std::fs::copy(&from, &to).map_err(|e| fail(format!("{}: {e}", from.display())))?;
+            }
+        }
+    }
+    let mut ordered: Vec<&(&str, &str)> = patches.iter().collect();
+    if reverse {
+        ordered.reverse();
+    }
+    let args: &[&str] = if reverse { &["--reverse"] } else { &[] };
+    for (name, text) in ordered {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).map_err(|e| fail(e.to_string()))?;
+        let out = git_apply(&files, args, &path).map_err(fail)?;
+        if !out.status.success() {
+            return Err(ApplyError {
+                patch: Some(name.to_string()),
+                message: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
+            });
+        }
+    }
+    Ok(scratch)
+}
+
+/// Applies (or with `check`, only checks) the series for the tree's version. The series is
+/// applied patch by patch to a scratch copy first; the tree changes only if all of it applies.
 pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
     let full = tree_version(tree)?;
     let version = PythonVersion::parse(&full).ok_or_else(|| {
@@ -136,43 +194,33 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
             ));
         }
     }
-    let tmp = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
-    let mut files = Vec::new();
-    for (name, text) in series.patches {
-        let path = tmp.path().join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        files.push(path);
-    }
-    let all = git_apply(tree, &["--check"], &files);
-    if !all.status.success() {
-        // Already applied? Then the reverse applies.
-        if git_apply(tree, &["--check", "--reverse"], &files)
-            .status
-            .success()
-        {
+    let scratch = match apply_in_scratch(tree, series.patches, false) {
+        Ok(scratch) => scratch,
+        Err(ApplyError {
+            patch: None,
+            message,
+        }) => return Err(message),
+        Err(ApplyError {
+            patch: Some(name),
+            message,
+        }) => {
+            if apply_in_scratch(tree, series.patches, true).is_ok() {
+                return Err(format!(
+                    "{} already has the {} series applied; start from a fresh extraction",
+                    tree.display(),
+                    series.minor
+                ));
+            }
             return Err(format!(
-                "{} already has the {} series applied; start from a fresh extraction",
+                "patch {name} of the {} series does not apply to CPython {full} in {} (strictly, no fuzz):\n{message}\n  \
+                 the tree is modified, or this patch level changed the code the patch touches; \
+                 the series was made against the versions named in cpython-patches/{}/series",
+                series.minor,
                 tree.display(),
                 series.minor
             ));
         }
-        // Name the first patch that fails, on top of the ones before it.
-        for n in 1..=files.len() {
-            let out = git_apply(tree, &["--check"], &files[..n]);
-            if !out.status.success() {
-                return Err(format!(
-                    "patch {} of the {} series does not apply to CPython {full} in {} (strictly, no fuzz):\n{}\n  \
-                     the tree is modified, or this patch level changed the code the patch touches; \
-                     the series was made against the versions named in cpython-patches/{}/series",
-                    series.patches[n - 1].0,
-                    series.minor,
-                    tree.display(),
-                    String::from_utf8_lossy(&out.stderr).trim_end(),
-                    series.minor
-                ));
-            }
-        }
-    }
+    };
     if check {
         return Ok(format!(
             "the {} series applies to CPython {full} in {}",
@@ -180,12 +228,23 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
             tree.display()
         ));
     }
-    let out = git_apply(tree, &[], &files);
-    if !out.status.success() {
-        return Err(format!(
-            "git apply failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ));
+    let mut rels: Vec<String> = series
+        .patches
+        .iter()
+        .flat_map(|(_, text)| touched(text))
+        .collect();
+    rels.sort();
+    rels.dedup();
+    for rel in &rels {
+        let from = scratch.path().join("files").join(rel);
+        let to = tree.join(rel);
+        if from.is_file() {
+            std::fs::create_dir_all(to.parent().expect("relative path"))
+                .map_err(|e| format!("{}: {e}", to.display()))?;
+            std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+        } else if to.exists() {
+            std::fs::remove_file(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+        }
     }
     let tools = tree.join("Tools/pyfreeze");
     std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
@@ -312,9 +371,11 @@ pub struct BuildArgs<'a> {
     pub debian_version: Option<&'a str>,
     pub jobs: usize,
     pub configure_args: &'a [String],
+    /// Build the source as it is, without the series (a baseline to compare with).
+    pub plain: bool,
 }
 
-/// fetch → extract → patch → configure → make → make install.
+/// fetch → extract → patch (unless plain) → configure → make → make install.
 pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     let version = PythonVersion::parse(args.minor)
         .ok_or_else(|| format!("--version {}: not a supported CPython version", args.minor))?;
@@ -332,21 +393,48 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         .and_then(|s| s.split(".orig").next())
         .unwrap_or("unknown")
         .to_string();
-    let work = args.cache.join("build").join(format!("cpython-{upstream}"));
+    let flavour = if args.plain { "-plain" } else { "" };
+    let work = args
+        .cache
+        .join("build")
+        .join(format!("cpython-{upstream}{flavour}"));
     let tree = work.join(format!("Python-{upstream}"));
+    // Builds sharing a cache (parallel test runs, two terminals) take turns on a tree.
+    let builds = args.cache.join("build");
+    std::fs::create_dir_all(&builds).map_err(|e| format!("{}: {e}", builds.display()))?;
+    let lock_path = builds.join(format!("cpython-{upstream}{flavour}.lock"));
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        eprintln!(
+            "pyfreeze: waiting for another build in {} to finish",
+            work.display()
+        );
+        lock.lock()
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    }
     let logs = work.join("logs");
     let prefix = pyfreeze_gen::normalize_path(args.prefix).map_err(|e| e.to_string())?;
     let self_exe =
         std::env::current_exe().map_err(|e| format!("cannot locate the pyfreeze binary: {e}"))?;
+    let what = if args.plain {
+        "unpatched".to_string()
+    } else {
+        format!("with the {} series", args.minor)
+    };
     eprintln!(
-        "pyfreeze: building CPython {upstream} with the {} series into {}",
-        args.minor,
+        "pyfreeze: building CPython {upstream} {what} into {}",
         prefix.display()
     );
 
-    // A tree patched by an earlier run is reused (make is incremental); anything else is
+    // A tree prepared by an earlier run is reused (make is incremental); anything else is
     // extracted afresh.
-    if !tree.join(MARKER).exists() {
+    let prepared = if args.plain {
+        work.join(".extracted")
+    } else {
+        tree.join(MARKER)
+    };
+    if !prepared.exists() {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
         step(
@@ -358,11 +446,15 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
                 .arg("-C")
                 .arg(&work),
         )?;
-        let msg = patch(&tree, false)?;
-        eprintln!("pyfreeze: {msg}");
+        if args.plain {
+            std::fs::write(&prepared, "").map_err(|e| format!("{}: {e}", prepared.display()))?;
+        } else {
+            let msg = patch(&tree, false)?;
+            eprintln!("pyfreeze: {msg}");
+        }
     } else {
         std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
-        eprintln!("pyfreeze: reusing the patched tree {}", tree.display());
+        eprintln!("pyfreeze: reusing the prepared tree {}", tree.display());
     }
     let configured = std::fs::read_to_string(tree.join("config.status"))
         .map(|s| s.contains(&format!("--prefix={}", prefix.display())))
@@ -397,9 +489,8 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     )?;
     let record = prefix.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
     let text = format!(
-        "CPython {upstream} built by pyfreeze {} with the {} patch series\nsource: {}\n",
+        "CPython {upstream} built by pyfreeze {} {what}\nsource: {}\n",
         env!("CARGO_PKG_VERSION"),
-        args.minor,
         tarball.file_name().unwrap_or_default().to_string_lossy()
     );
     std::fs::write(&record, text).map_err(|e| format!("{}: {e}", record.display()))?;

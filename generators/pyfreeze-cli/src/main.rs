@@ -78,6 +78,9 @@ enum CpythonCommand {
         /// More ./configure arguments.
         #[arg(long = "configure-arg", allow_hyphen_values = true)]
         configure_args: Vec<String>,
+        /// Build the source without the patch series (a baseline for tests and benchmarks).
+        #[arg(long)]
+        plain: bool,
     },
 }
 
@@ -359,6 +362,7 @@ fn main() -> ExitCode {
             cache,
             jobs,
             configure_args,
+            plain,
         }) => cpython::build(&cpython::BuildArgs {
             minor: version,
             prefix,
@@ -366,6 +370,7 @@ fn main() -> ExitCode {
             debian_version: debian_version.as_deref(),
             jobs: *jobs,
             configure_args,
+            plain: *plain,
         }),
         Command::DocTables => {
             print!(

@@ -1,5 +1,6 @@
-"""Run inside an embedded interpreter (embed-c --run): imports every frozen module and checks
-importlib behaviour. Prints one JSON object; the Rust test asserts on it."""
+"""Imports every module of pyfreeze's extended table and checks importlib behaviour. Runs in
+an embedded interpreter with the stock runtime (embed-c --run) or in a CPython patched by
+pyfreeze. Prints one JSON object; the Rust tests assert on it."""
 
 import sys
 
@@ -13,12 +14,19 @@ def audit(event, args):
 
 sys.addaudithook(audit)
 
-import _pyfreeze  # noqa: E402
+import _imp  # noqa: E402
 import json  # noqa: E402
+
+if hasattr(_imp, "_frozen_ext_modules"):  # a CPython patched by pyfreeze
+    table_modules = _imp._frozen_ext_modules
+else:  # a stock libpython with pyfreeze_install()
+    import _pyfreeze
+
+    table_modules = _pyfreeze.modules
 
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
-names = [n for n, flags, origin in _pyfreeze.modules()]
+names = [n for n, flags, origin in table_modules()]
 for name in names:
     if name in SKIP or name.endswith(".__main__") or name.split(".")[-1] == "__main__":
         continue
@@ -51,27 +59,33 @@ import inspect  # noqa: E402
 import pkgutil  # noqa: E402
 import traceback  # noqa: E402
 
-import mygame  # noqa: E402
-import mygame.engine  # noqa: E402
-
 checks = report["checks"] = {}
 checks["json_file"] = json.__file__
 checks["json_path"] = json.__path__
 checks["json_spec_origin"] = importlib.util.find_spec("json").origin
-checks["mygame_file"] = mygame.__file__
-checks["engine_source_head"] = mygame.engine.__loader__.get_source("mygame.engine").splitlines()[0]
 checks["getsource_dumps"] = inspect.getsource(json.dumps).splitlines()[0]
-checks["getsource_explode"] = inspect.getsource(mygame.engine.World.explode).splitlines()[0].strip()
+checks["json_source_head"] = json.__loader__.get_source("json").splitlines()[0]
 try:
     json.loads("{")
 except ValueError:
     frames = traceback.extract_tb(sys.exc_info()[2])
     checks["traceback_frames"] = [[f.filename, f.line] for f in frames]
-checks["levels"] = importlib.resources.files("mygame").joinpath("data/levels.txt").read_text(encoding="utf-8")
-checks["mygame_data_dir"] = sorted(p.name for p in importlib.resources.files("mygame").iterdir())
 checks["email_data"] = sorted(p.name for p in importlib.resources.files("email").iterdir() if p.is_file())
-checks["get_data"] = pkgutil.get_data("mygame", "data/levels.txt").decode()
+checks["email_rst_head"] = importlib.resources.files("email").joinpath("architecture.rst").read_text().splitlines()[0]
 checks["iter_json"] = sorted(m.name for m in pkgutil.iter_modules(json.__path__))
-checks["iter_mygame"] = sorted(m.name for m in pkgutil.iter_modules(mygame.__path__))
 checks["walk_email_mime"] = sorted(m.name for m in pkgutil.walk_packages(__import__("email.mime").mime.__path__, "email.mime."))
+
+try:
+    import mygame  # the app of examples/embed-c
+    import mygame.engine
+except ImportError:
+    pass
+else:
+    checks["mygame_file"] = mygame.__file__
+    checks["engine_source_head"] = mygame.engine.__loader__.get_source("mygame.engine").splitlines()[0]
+    checks["getsource_explode"] = inspect.getsource(mygame.engine.World.explode).splitlines()[0].strip()
+    checks["levels"] = importlib.resources.files("mygame").joinpath("data/levels.txt").read_text(encoding="utf-8")
+    checks["mygame_data_dir"] = sorted(p.name for p in importlib.resources.files("mygame").iterdir())
+    checks["get_data"] = pkgutil.get_data("mygame", "data/levels.txt").decode()
+    checks["iter_mygame"] = sorted(m.name for m in pkgutil.iter_modules(mygame.__path__))
 print(json.dumps(report))
