@@ -25,17 +25,29 @@ macro_rules! patch {
     };
 }
 
-pub const SERIES: &[Series] = &[Series {
-    minor: "3.11",
-    series_file: include_str!("../../../cpython-patches/3.11/series"),
-    patches: &[
-        patch!("3.11", "0001-extended-frozen-table.patch"),
-        patch!("3.11", "0002-frozen-importer-origin-source-resources.patch"),
-        patch!("3.11", "0003-traceback-source-lines.patch"),
-        patch!("3.11", "0004-build-extended-table.patch"),
-        patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
-    ],
-}];
+pub const SERIES: &[Series] = &[
+    Series {
+        minor: "3.11",
+        series_file: include_str!("../../../cpython-patches/3.11/series"),
+        patches: &[
+            patch!("3.11", "0001-extended-frozen-table.patch"),
+            patch!("3.11", "0002-frozen-importer-origin-source-resources.patch"),
+            patch!("3.11", "0003-traceback-source-lines.patch"),
+            patch!("3.11", "0004-build-extended-table.patch"),
+            patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
+        ],
+    },
+    Series {
+        minor: "3.13",
+        series_file: include_str!("../../../cpython-patches/3.13/series"),
+        patches: &[
+            patch!("3.13", "0001-extended-frozen-table.patch"),
+            patch!("3.13", "0002-frozen-importer-origin-source-resources.patch"),
+            patch!("3.13", "0003-build-extended-table.patch"),
+            patch!("3.13", "0004-getpath-frozen-stdlib-landmark.patch"),
+        ],
+    },
+];
 
 /// Files installed into `Tools/pyfreeze/` of a patched tree.
 const TOOLS: &[(&str, &str)] = &[
@@ -286,6 +298,7 @@ pub fn fetch(minor: &str, cache: &Path, debian_version: Option<&str>) -> Result<
                     .into_owned();
                 name.starts_with(&format!("{package}_"))
                     && name.contains(".orig.tar.")
+                    && [".gz", ".xz", ".bz2"].iter().any(|ext| name.ends_with(ext))
                     && upstream
                         .as_ref()
                         .is_none_or(|u| name.starts_with(&format!("{package}_{u}.orig")))

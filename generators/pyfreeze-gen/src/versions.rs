@@ -40,7 +40,7 @@ pub const SUPPORTED: &[PythonVersion] = &[
         marshal_version: 4,
         stock_layout: StockLayout::V311,
         c_excepthook: true,
-        patch_series: None,
+        patch_series: Some("3.11"),
     },
     PythonVersion {
         major: 3,
@@ -58,7 +58,7 @@ pub const SUPPORTED: &[PythonVersion] = &[
         marshal_version: 4,
         stock_layout: StockLayout::V313,
         c_excepthook: false,
-        patch_series: None,
+        patch_series: Some("3.13"),
     },
 ];
 
