@@ -10,7 +10,8 @@
 //! - game-embed built against pyenv's 3.11 and 3.13 and run from an empty folder.
 //!
 //! Every build shares one target folder (`target/build-support-tests`, apart from the
-//! outer cargo's, so no lock is fought over), and a lock runs them one at a time.
+//! outer cargo's, so no lock is fought over, and kept between runs, so only the first builds
+//! bindgen and cc), and a lock runs them one at a time.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -55,17 +56,17 @@ fn must_succeed(out: &Output, what: &str) {
 }
 
 /// A standalone crate (its own workspace, the repository's lock file, the repository's
-/// profile) depending on pyfreeze-build by path.
+/// profile) depending on pyfreeze-build by path. It is made anew at a fixed place under the
+/// target folder, so each run's build replaces the last one's instead of adding to it.
 struct Fixture {
-    _tmp: tempfile::TempDir,
     dir: PathBuf,
     name: String,
 }
 
 impl Fixture {
     fn new(name: &str, build_rs: &str) -> Fixture {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join(name);
+        let dir = target_dir().join("fixtures").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
         copy_tree(
             &repo().join("tests/build_support/scripts"),
             &dir.join("scripts"),
@@ -86,7 +87,6 @@ impl Fixture {
         std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
         std::fs::write(dir.join("build.rs"), build_rs).unwrap();
         Fixture {
-            _tmp: tmp,
             dir,
             name: name.to_string(),
         }
@@ -147,6 +147,7 @@ fn our_cargo_lines(out_dir: &Path) -> Vec<String> {
         .filter(|l| {
             !l.starts_with("cargo:rerun-if-env-changed=")
                 || l.contains("=PYFREEZE_")
+                || l.contains("=PYENV_ROOT")
                 || l.contains("=LIBCLANG_PATH")
                 || l.contains("=BINDGEN_")
         })
@@ -213,6 +214,7 @@ fn cargo_lines_and_compiler_arguments_are_exact() {
     let s = fx.dir.join("scripts");
     let mut expected: Vec<String> = vec![
         "cargo:rerun-if-env-changed=PYFREEZE_PYTHON".into(),
+        "cargo:rerun-if-env-changed=PYENV_ROOT".into(),
         "cargo:rerun-if-env-changed=PYFREEZE_PYTHON_CONFIG_FILE".into(),
         format!("cargo:rerun-if-changed={}", cfg.display()),
         format!("cargo:rerun-if-changed={}", exe.display()),
@@ -404,7 +406,8 @@ fn a_changed_script_rebuilds_and_nothing_changed_is_fresh() {
 
     let out = fx.build(&[], true);
     must_succeed(&out, "build after the rebuilds");
-    assert!(text(&out.stderr).contains(&fresh_line(&fx.name)));
+    let err = text(&out.stderr);
+    assert!(err.contains(&fresh_line(&fx.name)), "{err}");
 }
 
 /// The framed report in a failed build's stderr: the lines between the rules.

@@ -6,6 +6,15 @@ use std::fmt;
 
 /// What went wrong, for callers that want to react to a kind of failure. New kinds may be
 /// added in minor releases.
+///
+/// ```
+/// use pyfreeze_build::{Build, ErrorKind};
+/// match Build::new().try_compile("pyfreeze") {
+///     Err(e) if e.kind() == ErrorKind::Selection => eprintln!("check the roots: {e}"),
+///     Err(e) => panic!("{}", e.report()),
+///     Ok(_) => unreachable!("nothing was selected"),
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -68,8 +68,10 @@
 //! | `PYFREEZE_PYTHON_CONFIG_FILE` | a `key=value` file ([`PythonConfig`]) naming the headers, static libpython and link flags, instead of the interpreter's `sysconfig`; overrides [`Build::python_config_file`] |
 //!
 //! From Cargo it reads `OUT_DIR` and `CARGO_MANIFEST_DIR` (set for every run, so not
-//! tracked). With bindings on it also tracks `LIBCLANG_PATH` and `BINDGEN_EXTRA_CLANG_ARGS`,
-//! which bindgen reads. `cc` reads and tracks its own variables (`CC`, `CFLAGS`, `AR`, ...).
+//! tracked). It also tracks variables read by the tools it uses: `PYENV_ROOT` when the
+//! interpreter is a version looked up with pyenv, and with bindings on `LIBCLANG_PATH` and
+//! `BINDGEN_EXTRA_CLANG_ARGS`, which bindgen reads. `cc` reads and tracks its own variables
+//! (`CC`, `CFLAGS`, `AR`, ...).
 //!
 //! ## Errors
 //!
@@ -84,6 +86,7 @@
 //! -----------------------------------------------------------------------------
 //! ```
 
+#![warn(missing_docs)]
 // The examples show whole `build.rs` files, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
 
@@ -563,6 +566,10 @@ impl Build {
             Some(text) => Request::parse(text, origin)?,
             None => Request::Path(PathBuf::from(request_text)),
         };
+        if let Request::Version(_) = request {
+            // `pyenv root` decides which interpreter `X.Y` means.
+            cargo.track("PYENV_ROOT");
+        }
         let interp = python::resolve(&request, pinned)?;
 
         // Its headers and static library.
