@@ -488,126 +488,20 @@ impl Build {
         frozen
     }
 
+    /// The whole build, reading the environment and printing through `cargo`.
     fn run(&self, lib_name: &str, cargo: &mut Cargo<'_>) -> Result<Frozen> {
-        let usage =
-            |message: String, hint: &str| Error::new(ErrorKind::Usage, message).with_hint(hint);
-        if lib_name.is_empty()
-            || !lib_name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(usage(
-                format!("library name `{lib_name}` is not a valid static library name"),
-                "pass a name of letters, digits, `_` and `-` to compile, e.g. compile(\"pyfreeze\")",
-            ));
-        }
+        check_lib_name(lib_name)?;
+        // Everything that can be checked without the environment comes first.
+        let mut spec = self.selection()?;
+        let pinned = self.pinned_version(&spec)?;
+        let since = self.versioned_stdlib_patterns()?;
 
-        // The spec, before anything is read from the environment or run.
-        let mut spec = match &self.spec_file {
-            Some(path) => Spec::from_file(path).map_err(|e| gen_error(e, None))?,
-            None => Spec::default(),
-        };
-        for root in &self.roots {
-            spec.roots.push(Root {
-                path: root.clone(),
-                include: self.include.clone(),
-                exclude: self.exclude.clone(),
-            });
-        }
-        if let Some(on) = self.stdlib {
-            spec.stdlib = on;
-        }
-        if spec.roots.is_empty() && !spec.stdlib {
-            return Err(Error::new(ErrorKind::Selection, "nothing to freeze").with_hint(
-                "add a folder of modules with Build::root, or the stdlib with Build::stdlib(true)",
-            ));
-        }
-        if self.roots.is_empty() && !(self.include.is_empty() && self.exclude.is_empty()) {
-            return Err(usage(
-                "include/exclude patterns are given but no Build::root to apply them to".into(),
-                "add the folder with Build::root, or put the patterns in the spec file",
-            ));
-        }
-        let pinned = match &self.version {
-            Some(v) => Some(PythonVersion::parse(v).ok_or_else(|| {
-                usage(
-                    format!(
-                        "Build::version(\"{v}\") is not a supported CPython version (supported: {})",
-                        pyfreeze_gen::versions::supported_list()
-                    ),
-                    "pass `X.Y`, e.g. version(\"3.11\")",
-                )
-            })?),
-            None => spec.version,
-        };
-        let mut since = Vec::new();
-        for (v, pattern) in &self.stdlib_include_since {
-            let version = PythonVersion::parse(v).ok_or_else(|| {
-                usage(
-                    format!("Build::stdlib_include_since(\"{v}\", ..) is not a supported CPython version"),
-                    "pass `X.Y`, e.g. stdlib_include_since(\"3.13\", \"_colorize\")",
-                )
-            })?;
-            since.push((version, pattern));
-        }
-
-        // The interpreter.
-        let from_env = cargo.env("PYFREEZE_PYTHON");
-        let (request_text, origin) = match (&from_env, &self.interpreter, &self.spec_file) {
-            (Some(v), _, _) => (v.clone(), "PYFREEZE_PYTHON"),
-            (None, Some(p), _) => (p.clone().into_os_string(), "Build::interpreter"),
-            (None, None, Some(_)) => (spec.python.clone().into_os_string(), "the spec file"),
-            (None, None, None) => {
-                return Err(Error::new(ErrorKind::Interpreter, "no target interpreter")
-                    .with_hint(python::SET_INTERPRETER))
-            }
-        };
-        let request = match request_text.to_str() {
-            Some(text) => Request::parse(text, origin)?,
-            None => Request::Path(PathBuf::from(request_text)),
-        };
-        if let Request::Version(_) = request {
-            // `pyenv root` decides which interpreter `X.Y` means.
-            cargo.track("PYENV_ROOT");
-        }
-        let interp = python::resolve(&request, pinned)?;
-
-        // Its headers and static library.
-        let config_file = cargo
-            .env("PYFREEZE_PYTHON_CONFIG_FILE")
-            .map(PathBuf::from)
-            .or_else(|| self.python_config_file.clone());
-        let (python, config_origin) = match &config_file {
-            Some(path) => {
-                let cfg = PythonConfig::from_file(path)?;
-                if cfg.python_version() != interp.version {
-                    return Err(Error::new(
-                        ErrorKind::VersionMismatch,
-                        format!(
-                            "python config file {} describes CPython {}, but the target interpreter {} is {}",
-                            path.display(),
-                            cfg.version(),
-                            interp.given.display(),
-                            interp.full_version()
-                        ),
-                    )
-                    .with_hint("point PYFREEZE_PYTHON and PYFREEZE_PYTHON_CONFIG_FILE at the same CPython version"));
-                }
-                (cfg, format!("from {}", path.display()))
-            }
-            None => (
-                PythonConfig::from_interpreter(&interp)?,
-                format!("sysconfig of {}", interp.info.executable.display()),
-            ),
-        };
-        python.check_files(&config_origin, self.link_python)?;
-
-        // Where the output goes.
+        let interp = self.find_interpreter(cargo, &spec, pinned)?;
+        let (python, config_file) = self.python_config(cargo, &interp)?;
         let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => cargo.env("OUT_DIR").map(PathBuf::from).ok_or_else(|| {
-                usage(
-                    "OUT_DIR is not set".into(),
+                Error::new(ErrorKind::Usage, "OUT_DIR is not set").with_hint(
                     "run pyfreeze-build from a build script (build.rs), or set Build::out_dir",
                 )
             })?,
@@ -620,71 +514,16 @@ impl Build {
                 Error::new(ErrorKind::Io, "cannot find the current folder").with_source(e)
             })?;
 
-        // The rest of the spec.
-        spec.python = interp.given.clone();
-        spec.version = Some(interp.version);
-        spec.stdlib_include
-            .extend(self.stdlib_include.iter().cloned());
-        spec.stdlib_include.extend(
-            since
-                .into_iter()
-                .filter(|(v, _)| (v.major, v.minor) <= (interp.version.major, interp.version.minor))
-                .map(|(_, p)| p.clone()),
-        );
-        spec.stdlib_exclude
-            .extend(self.stdlib_exclude.iter().cloned());
-        if let Some(on) = self.embed_source {
-            spec.embed_source = on;
-        }
-        if let Some(on) = self.package_data {
-            spec.package_data = on;
-        }
-        if let Some(level) = self.optimize {
-            spec.optimize = level;
-        }
-        if let Some(on) = self.runtime {
-            spec.runtime = on;
-        }
-        if let Some(jobs) = self.jobs {
-            spec.jobs = jobs;
-        }
-        if let Some(prefix) = &self.origin_prefix {
-            spec.origin_map.push(OriginMap {
-                from: manifest_dir.clone(),
-                to: prefix.clone(),
-            });
-        }
-        for (from, to) in &self.origin_maps {
-            spec.origin_map.push(OriginMap {
-                from: manifest_dir.join(from),
-                to: to.clone(),
-            });
-        }
-
+        self.complete(&mut spec, &interp, &since, &manifest_dir);
         let generated = pyfreeze_gen::generate(&spec, &pyfreeze_gen::NoProgress)
             .map_err(|e| gen_error(e, Some(&interp)))?;
-
-        // Everything the output depends on. Folders make Cargo notice new files; the stdlib's
-        // folders are left out because Cargo scans a folder recursively (site-packages and
-        // __pycache__ would cause rebuilds), and a new stdlib file means a new interpreter,
-        // whose executable is tracked.
-        let mut watched: Vec<PathBuf> = Vec::new();
-        watched.extend(self.spec_file.iter().cloned());
-        watched.extend(config_file.iter().cloned());
-        watched.extend(self.c_files.iter().cloned());
-        watched.push(interp.info.executable.clone());
-        if self.link_python {
-            watched.push(python.libpython().to_path_buf());
-        }
-        for input in &generated.inputs {
-            if input.starts_with(&interp.info.stdlib) && input.is_dir() {
-                continue;
-            }
-            watched.push(input.clone());
-        }
-        for path in &watched {
-            cargo.rerun_if_changed(path);
-        }
+        self.watch(
+            cargo,
+            &interp,
+            &python,
+            config_file.as_deref(),
+            &generated.inputs,
+        );
 
         let out_dir = out_root.join("pyfreeze");
         pyfreeze_gen::write_output(&out_dir, &generated.files)
@@ -697,45 +536,20 @@ impl Build {
             .expect("writing to memory cannot fail");
         write_if_changed(&out_root.join("pyfreeze-python.cfg"), &cfg_text)?;
 
-        // Compile the tables.
         let mut base = self.cc.clone().unwrap_or_default();
         base.include(&out_dir).include(python.include_dir());
-        let mut tables = base.clone();
-        tables
-            .warnings(false)
-            .extra_warnings(false)
-            .out_dir(out_root.join("pyfreeze-obj"));
-        for file in &generated.files {
-            if file.path.ends_with(".c") {
-                tables.file(out_dir.join(&file.path));
-            }
-        }
-        tables.file(&layout_c);
-        let cc_error = |e: cc::Error, what: &Path| {
-            Error::new(
-                ErrorKind::CCompile,
-                format!("the C compiler failed on {}", what.display()),
-            )
-            .with_source(e)
-            .with_hint("see the compiler's output above; if CC or CFLAGS are set, check them")
-        };
-        if !self.c_files.is_empty() {
-            let mut own = base.clone();
-            own.out_dir(out_root.join("pyfreeze-obj").join("own"));
-            own.files(&self.c_files);
-            let objects = own
-                .try_compile_intermediates()
-                .map_err(|e| cc_error(e, &self.c_files[0]))?;
-            tables.objects(objects);
-        }
-        tables
-            .try_compile(lib_name)
-            .map_err(|e| cc_error(e, &out_dir))?;
+        let mut c_files: Vec<PathBuf> = generated
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".c"))
+            .map(|f| out_dir.join(&f.path))
+            .collect();
+        c_files.push(layout_c);
+        self.compile_c(lib_name, &base, &c_files, &out_root.join("pyfreeze-obj"))?;
         if self.link_python {
             python.link_lines(cargo);
         }
 
-        // The Rust view.
         let bindings = if self.bindings {
             cargo.track("LIBCLANG_PATH");
             cargo.track("BINDGEN_EXTRA_CLANG_ARGS");
@@ -763,6 +577,276 @@ impl Build {
             cc: base,
         })
     }
+
+    /// The spec file (if any) plus the roots and stdlib switch set here.
+    fn selection(&self) -> Result<Spec> {
+        let mut spec = match &self.spec_file {
+            Some(path) => Spec::from_file(path).map_err(|e| gen_error(e, None))?,
+            None => Spec::default(),
+        };
+        for root in &self.roots {
+            spec.roots.push(Root {
+                path: root.clone(),
+                include: self.include.clone(),
+                exclude: self.exclude.clone(),
+            });
+        }
+        if let Some(on) = self.stdlib {
+            spec.stdlib = on;
+        }
+        if spec.roots.is_empty() && !spec.stdlib {
+            return Err(Error::new(ErrorKind::Selection, "nothing to freeze").with_hint(
+                "add a folder of modules with Build::root, or the stdlib with Build::stdlib(true)",
+            ));
+        }
+        if self.roots.is_empty() && !(self.include.is_empty() && self.exclude.is_empty()) {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "include/exclude patterns are given but no Build::root to apply them to",
+            )
+            .with_hint("add the folder with Build::root, or put the patterns in the spec file"));
+        }
+        Ok(spec)
+    }
+
+    /// The version [`Build::version`] (or the spec file) pins, if any.
+    fn pinned_version(&self, spec: &Spec) -> Result<Option<&'static PythonVersion>> {
+        let Some(v) = &self.version else {
+            return Ok(spec.version);
+        };
+        PythonVersion::parse(v).map(Some).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                format!(
+                    "Build::version(\"{v}\") is not a supported CPython version (supported: {})",
+                    pyfreeze_gen::versions::supported_list()
+                ),
+            )
+            .with_hint("pass `X.Y`, e.g. version(\"3.11\")")
+        })
+    }
+
+    /// The [`Build::stdlib_include_since`] patterns with their parsed versions.
+    fn versioned_stdlib_patterns(&self) -> Result<Vec<(&'static PythonVersion, &str)>> {
+        self.stdlib_include_since
+            .iter()
+            .map(|(v, pattern)| {
+                let version = PythonVersion::parse(v).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Usage,
+                        format!(
+                            "Build::stdlib_include_since(\"{v}\", ..) is not a supported CPython version"
+                        ),
+                    )
+                    .with_hint("pass `X.Y`, e.g. stdlib_include_since(\"3.13\", \"_colorize\")")
+                })?;
+                Ok((version, pattern.as_str()))
+            })
+            .collect()
+    }
+
+    /// Finds and probes the target interpreter: `PYFREEZE_PYTHON`, else
+    /// [`Build::interpreter`], else the spec file's.
+    fn find_interpreter(
+        &self,
+        cargo: &mut Cargo<'_>,
+        spec: &Spec,
+        pinned: Option<&'static PythonVersion>,
+    ) -> Result<pyfreeze_gen::Interpreter> {
+        let from_env = cargo.env("PYFREEZE_PYTHON");
+        let (text, origin) = match (from_env, &self.interpreter, &self.spec_file) {
+            (Some(v), _, _) => (v, "PYFREEZE_PYTHON"),
+            (None, Some(p), _) => (p.clone().into_os_string(), "Build::interpreter"),
+            (None, None, Some(_)) => (spec.python.clone().into_os_string(), "the spec file"),
+            (None, None, None) => {
+                return Err(Error::new(ErrorKind::Interpreter, "no target interpreter")
+                    .with_hint(python::SET_INTERPRETER))
+            }
+        };
+        let request = match text.to_str() {
+            Some(text) => Request::parse(text, origin)?,
+            None => Request::Path(PathBuf::from(text)),
+        };
+        if let Request::Version(_) = request {
+            // `pyenv root` decides which interpreter `X.Y` means.
+            cargo.track("PYENV_ROOT");
+        }
+        python::resolve(&request, pinned)
+    }
+
+    /// The target's headers, libpython and link flags, and the config file they came from.
+    fn python_config(
+        &self,
+        cargo: &mut Cargo<'_>,
+        interp: &pyfreeze_gen::Interpreter,
+    ) -> Result<(PythonConfig, Option<PathBuf>)> {
+        let config_file = cargo
+            .env("PYFREEZE_PYTHON_CONFIG_FILE")
+            .map(PathBuf::from)
+            .or_else(|| self.python_config_file.clone());
+        let (python, origin) = match &config_file {
+            Some(path) => {
+                let cfg = PythonConfig::from_file(path)?;
+                if cfg.python_version() != interp.version {
+                    return Err(Error::new(
+                        ErrorKind::VersionMismatch,
+                        format!(
+                            "python config file {} describes CPython {}, but the target interpreter {} is {}",
+                            path.display(),
+                            cfg.version(),
+                            interp.given.display(),
+                            interp.full_version()
+                        ),
+                    )
+                    .with_hint("point PYFREEZE_PYTHON and PYFREEZE_PYTHON_CONFIG_FILE at the same CPython version"));
+                }
+                (cfg, format!("from {}", path.display()))
+            }
+            None => (
+                PythonConfig::from_interpreter(interp)?,
+                format!("sysconfig of {}", interp.info.executable.display()),
+            ),
+        };
+        python.check_files(&origin, self.link_python)?;
+        Ok((python, config_file))
+    }
+
+    /// The settings that need the probed interpreter and the package folder.
+    fn complete(
+        &self,
+        spec: &mut Spec,
+        interp: &pyfreeze_gen::Interpreter,
+        since: &[(&'static PythonVersion, &str)],
+        manifest_dir: &Path,
+    ) {
+        spec.python = interp.given.clone();
+        spec.version = Some(interp.version);
+        spec.stdlib_include
+            .extend(self.stdlib_include.iter().cloned());
+        let target = (interp.version.major, interp.version.minor);
+        spec.stdlib_include.extend(
+            since
+                .iter()
+                .filter(|(v, _)| (v.major, v.minor) <= target)
+                .map(|(_, p)| p.to_string()),
+        );
+        spec.stdlib_exclude
+            .extend(self.stdlib_exclude.iter().cloned());
+        if let Some(on) = self.embed_source {
+            spec.embed_source = on;
+        }
+        if let Some(on) = self.package_data {
+            spec.package_data = on;
+        }
+        if let Some(level) = self.optimize {
+            spec.optimize = level;
+        }
+        if let Some(on) = self.runtime {
+            spec.runtime = on;
+        }
+        if let Some(jobs) = self.jobs {
+            spec.jobs = jobs;
+        }
+        if let Some(prefix) = &self.origin_prefix {
+            spec.origin_map.push(OriginMap {
+                from: manifest_dir.to_path_buf(),
+                to: prefix.clone(),
+            });
+        }
+        for (from, to) in &self.origin_maps {
+            spec.origin_map.push(OriginMap {
+                from: manifest_dir.join(from),
+                to: to.clone(),
+            });
+        }
+    }
+
+    /// Prints `rerun-if-changed` for everything the output depends on. Folders make Cargo
+    /// notice new files; the stdlib's folders are left out because Cargo scans a folder
+    /// recursively (site-packages and `__pycache__` would cause rebuilds), and a new stdlib
+    /// file means a new interpreter, whose executable is watched.
+    fn watch(
+        &self,
+        cargo: &mut Cargo<'_>,
+        interp: &pyfreeze_gen::Interpreter,
+        python: &PythonConfig,
+        config_file: Option<&Path>,
+        inputs: &[PathBuf],
+    ) {
+        let mut watched: Vec<&Path> = Vec::new();
+        watched.extend(self.spec_file.as_deref());
+        watched.extend(config_file);
+        watched.extend(self.c_files.iter().map(PathBuf::as_path));
+        watched.push(&interp.info.executable);
+        if self.link_python {
+            watched.push(python.libpython());
+        }
+        watched.extend(
+            inputs
+                .iter()
+                .filter(|p| !(p.starts_with(&interp.info.stdlib) && p.is_dir()))
+                .map(PathBuf::as_path),
+        );
+        for path in watched {
+            cargo.rerun_if_changed(path);
+        }
+    }
+
+    /// Compiles the generated C (without warnings: it is generated) and the user's
+    /// [`Build::c_file`]s (with the user's settings) into one library.
+    fn compile_c(
+        &self,
+        lib_name: &str,
+        base: &cc::Build,
+        generated: &[PathBuf],
+        obj_dir: &Path,
+    ) -> Result<()> {
+        let failed = |e: cc::Error, what: &Path| {
+            Error::new(
+                ErrorKind::CCompile,
+                format!("the C compiler failed on {}", what.display()),
+            )
+            .with_source(e)
+            .with_hint("see the compiler's output above; if CC or CFLAGS are set, check them")
+        };
+        let mut tables = base.clone();
+        tables
+            .warnings(false)
+            .extra_warnings(false)
+            .out_dir(obj_dir)
+            .files(generated);
+        if let Some(first) = self.c_files.first() {
+            let objects = base
+                .clone()
+                .out_dir(obj_dir.join("own"))
+                .files(&self.c_files)
+                .try_compile_intermediates()
+                .map_err(|e| failed(e, first))?;
+            tables.objects(objects);
+        }
+        let folder = generated
+            .first()
+            .and_then(|f| f.parent())
+            .unwrap_or(obj_dir);
+        tables.try_compile(lib_name).map_err(|e| failed(e, folder))
+    }
+}
+
+fn check_lib_name(lib_name: &str) -> Result<()> {
+    let valid = !lib_name.is_empty()
+        && lib_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Usage,
+        format!("library name `{lib_name}` is not a valid static library name"),
+    )
+    .with_hint(
+        "pass a name of letters, digits, `_` and `-` to compile, e.g. compile(\"pyfreeze\")",
+    ))
 }
 
 /// Turns a generator error into ours, with a hint for a build script.
