@@ -279,70 +279,107 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
     ))
 }
 
-/// Finds (or downloads with `apt-get source`) the pristine upstream tarball of `python3.X`.
+/// Orders versions like `3.13.15-1` numerically by their upstream part (`3.13.5` < `3.13.15`).
+fn version_key(version: &str) -> (Vec<u64>, String) {
+    let (upstream, revision) = version.split_once('-').unwrap_or((version, ""));
+    let numbers = upstream
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    (numbers, revision.to_string())
+}
+
+/// The versions of a source package that apt lists, newest first.
+fn listed_versions(package: &str) -> Vec<String> {
+    let out = Command::new("apt-cache")
+        .args(["showsrc", package])
+        .output();
+    let mut versions: Vec<String> = match out {
+        Ok(out) => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("Version: "))
+            .map(|v| v.trim().to_string())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    versions.sort_by_key(|v| std::cmp::Reverse(version_key(v)));
+    versions.dedup();
+    versions
+}
+
+/// Finds in `cache/sources`, or downloads with `apt-get source --download-only`, the pristine
+/// upstream tarball of `python3.X`: the given Debian version, or else the newest one that the
+/// archive actually serves (some listed versions are not: 404).
 pub fn fetch(minor: &str, cache: &Path, debian_version: Option<&str>) -> Result<PathBuf, String> {
     let dir = cache.join("sources");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let package = format!("python{minor}");
-    let upstream = debian_version.map(|v| v.split('-').next().unwrap_or(v).to_string());
-    let find = || -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                let name = p
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
-                name.starts_with(&format!("{package}_"))
-                    && name.contains(".orig.tar.")
-                    && [".gz", ".xz", ".bz2"].iter().any(|ext| name.ends_with(ext))
-                    && upstream
-                        .as_ref()
-                        .is_none_or(|u| name.starts_with(&format!("{package}_{u}.orig")))
-            })
-            .collect();
-        found.sort();
-        found.pop()
+    let cached = |version: &str| -> Option<PathBuf> {
+        let upstream = version.split('-').next().unwrap_or(version);
+        [".gz", ".xz", ".bz2"]
+            .iter()
+            .map(|ext| dir.join(format!("{package}_{upstream}.orig.tar{ext}")))
+            .find(|p| p.is_file())
     };
-    if let Some(path) = find() {
-        return Ok(path);
-    }
-    let spec = match debian_version {
-        Some(v) => format!("{package}={v}"),
-        None => package.clone(),
+    let download = |version: &str| -> Result<PathBuf, String> {
+        let spec = format!("{package}={version}");
+        eprintln!(
+            "pyfreeze: downloading the source of {spec} (Debian source package) into {}",
+            dir.display()
+        );
+        let out = Command::new("apt-get")
+            .args(["source", "--download-only", "-q", &spec])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| {
+                format!("cannot run apt-get: {e}; CPython sources come from Debian source packages")
+            })?;
+        if !out.status.success() {
+            return Err(format!(
+                "apt-get source {spec} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ));
+        }
+        cached(version).ok_or_else(|| {
+            format!(
+                "apt-get source {spec} ran but left no .orig tarball in {}",
+                dir.display()
+            )
+        })
     };
-    eprintln!(
-        "pyfreeze: downloading the source of {spec} (Debian source package) into {}",
-        dir.display()
-    );
-    let out = Command::new("apt-get")
-        .args(["source", "--download-only", "-q", &spec])
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| {
-            format!("cannot run apt-get: {e}; CPython sources come from Debian source packages")
-        })?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let hint = if err.contains("deb-src") || err.contains("Unable to find a source package") {
-            "run ci/enable-deb-src.sh (as root) to enable Debian's source packages"
-        } else {
-            "check the version with `apt-cache showsrc` and the network access to the package archive"
-        };
+    let listed = listed_versions(&package);
+    if listed.is_empty() && debian_version.is_none() {
         return Err(format!(
-            "apt-get source {spec} failed:\n{}\n  hint: {hint}",
-            err.trim_end()
+            "apt lists no source package {package}\n  hint: run ci/enable-deb-src.sh (as root) to enable Debian's source packages"
         ));
     }
-    find().ok_or_else(|| {
-        format!(
-            "apt-get source {spec} ran but left no .orig tarball in {}",
-            dir.display()
-        )
-    })
+    let wanted: Vec<String> = match debian_version {
+        Some(v) => vec![v.to_string()],
+        None => listed.clone(),
+    };
+    let mut failures = Vec::new();
+    for version in &wanted {
+        if let Some(path) = cached(version) {
+            return Ok(path);
+        }
+        match download(version) {
+            Ok(path) => return Ok(path),
+            Err(e) if debian_version.is_some() => {
+                return Err(format!(
+                    "{e}\n  hint: apt lists {}; check the version, or enable Debian's source packages with ci/enable-deb-src.sh",
+                    if listed.is_empty() { "no version".to_string() } else { listed.join(", ") }
+                ))
+            }
+            Err(_) => {
+                eprintln!("pyfreeze: {package} {version} is listed but not served; trying an older one");
+                failures.push(version.clone());
+            }
+        }
+    }
+    Err(format!(
+        "no listed version of {package} could be downloaded (tried {})",
+        failures.join(", ")
+    ))
 }
 
 /// Runs one build step with its output in a log file, printing its name and duration.
@@ -539,6 +576,13 @@ mod tests {
                 assert!(text.contains("\nTouches: "), "{name}: no Touches header");
             }
         }
+    }
+
+    #[test]
+    fn versions_order_numerically() {
+        let mut v = vec!["3.13.5-2+deb13u5", "3.13.18-1", "3.13.15-1"];
+        v.sort_by_key(|v| std::cmp::Reverse(version_key(v)));
+        assert_eq!(v, vec!["3.13.18-1", "3.13.15-1", "3.13.5-2+deb13u5"]);
     }
 
     #[test]
