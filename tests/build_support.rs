@@ -56,7 +56,7 @@ fn must_succeed(out: &Output, what: &str) {
 }
 
 /// A standalone crate (its own workspace, the repository's lock file, the repository's
-/// profile) depending on pyfreeze-build by path. It is made anew at a fixed place under the
+/// profile; edition 2024, while game-embed covers 2021) depending on pyfreeze-build by path. It is made anew at a fixed place under the
 /// target folder, so each run's build replaces the last one's instead of adding to it.
 struct Fixture {
     dir: PathBuf,
@@ -79,7 +79,7 @@ impl Fixture {
         .unwrap();
         std::fs::copy(repo().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         let manifest = format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
              [build-dependencies]\npyfreeze-build = {{ path = {:?} }}\n\n\
              [workspace]\n\n[profile.dev.package.\"*\"]\nopt-level = 2\n",
             repo().join("build-support/pyfreeze-build").display().to_string()
@@ -336,6 +336,11 @@ fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
         let py = python(minor);
         let out = fx.build(&[("PYFREEZE_PYTHON", &py)], false);
         must_succeed(&out, &format!("fixture build for 3.{minor}"));
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains("warning"),
+            "the generated code compiles cleanly:\n{err}"
+        );
         // The binary checks Rust's layout against the C compiler's (the stock struct
         // against this version's struct _frozen) before it prints the table; the build
         // itself checked it against bindgen's reading of Python.h.

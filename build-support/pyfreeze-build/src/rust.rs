@@ -399,7 +399,7 @@ fn api(
                     pub rust: u64,
                 }
 
-                extern "C" {
+                unsafe extern "C" {
                     static #layout_symbol: [u64; #n];
                 }
 
