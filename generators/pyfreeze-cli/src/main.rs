@@ -1,5 +1,6 @@
 //! `pyfreeze`: freeze Python modules into C tables.
 
+mod bench;
 mod cpython;
 
 use std::io::{IsTerminal, Write};
@@ -33,6 +34,8 @@ enum Command {
     /// Build a CPython whose interpreter boots from the extended table (patch series, make).
     #[command(subcommand)]
     Cpython(CpythonCommand),
+    /// Measure importing the stdlib: pyfreeze against PathFinder, zipimport and CPython's frozen modules.
+    Bench(Box<bench::BenchArgs>),
     /// Print the documentation tables derived from the code (table schema, stdlib exclusions).
     #[command(hide = true)]
     DocTables,
@@ -372,6 +375,7 @@ fn main() -> ExitCode {
             configure_args,
             plain: *plain,
         }),
+        Command::Bench(args) => bench::run(args),
         Command::DocTables => {
             print!(
                 "{}\n{}",
