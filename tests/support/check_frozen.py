@@ -8,7 +8,8 @@ opened = []
 
 
 def audit(event, args):
-    if event == "open" and isinstance(args[0], str) and args[0].endswith((".py", ".pyc")):
+    # (linecache opening this script to show a warning's source line does not count)
+    if event == "open" and isinstance(args[0], str) and args[0].endswith((".py", ".pyc")) and args[0] != __file__:
         opened.append(args[0])
 
 

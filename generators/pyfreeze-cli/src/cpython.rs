@@ -63,6 +63,10 @@ const TOOLS: &[(&str, &str)] = &[
         "stdlib.toml",
         include_str!("../../../build-support/cpython-stdlib.toml"),
     ),
+    (
+        "sysconfigdata.py",
+        include_str!("../../../build-support/cpython-sysconfigdata.py"),
+    ),
 ];
 
 const MARKER: &str = "Tools/pyfreeze/PATCHED";
@@ -176,6 +180,20 @@ fn apply_in_scratch(
     Ok(scratch)
 }
 
+/// Writes (when changed) the build integration into `Tools/pyfreeze/` of a patched tree.
+fn install_tools(tree: &Path) -> Result<(), String> {
+    let tools = tree.join("Tools/pyfreeze");
+    std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
+    for (name, text) in TOOLS {
+        let path = tools.join(name);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
+            continue;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Applies (or with `check`, only checks) the series for the tree's version. The series is
 /// applied patch by patch to a scratch copy first; the tree changes only if all of it applies.
 pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
@@ -258,12 +276,7 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
             std::fs::remove_file(&to).map_err(|e| format!("{}: {e}", to.display()))?;
         }
     }
-    let tools = tree.join("Tools/pyfreeze");
-    std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
-    for (name, text) in TOOLS {
-        std::fs::write(tools.join(name), text)
-            .map_err(|e| format!("{}: {e}", tools.join(name).display()))?;
-    }
+    install_tools(tree)?;
     let marker = format!(
         "CPython {full}, pyfreeze {} series {}:\n{}\n",
         env!("CARGO_PKG_VERSION"),
@@ -505,6 +518,10 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     } else {
         std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
         eprintln!("pyfreeze: reusing the prepared tree {}", tree.display());
+        if !args.plain {
+            // This pyfreeze's build integration, so that make picks up its changes.
+            install_tools(&tree)?;
+        }
     }
     let configured = std::fs::read_to_string(tree.join("config.status"))
         .map(|s| s.contains(&format!("--prefix={}", prefix.display())))
