@@ -1,0 +1,408 @@
+//! `pyfreeze bench`: a quick run on 3.11 through the CLI, asserting on the JSON and the SVG it
+//! writes (structure, verification, counts; never on timings), and a configuration that does
+//! not serve modules the way it claims making the bench fail.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use pyfreeze_tests::{pyfreeze_bin, python, run, run_ok};
+use serde_json::Value;
+
+/// The bench builds examples/embed-c into its cache: one bench at a time (and the machine has
+/// two cores).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Kept between test runs, so that embed-c is rebuilt incrementally.
+fn cache() -> PathBuf {
+    match std::env::var_os("PYFREEZE_TEST_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME or PYFREEZE_TEST_CACHE"))
+            .join(".cache/pyfreeze"),
+    }
+    .join("bench-test")
+}
+
+fn bench(python: &str, extra: &[&str], out: &Path) -> Output {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    run(Command::new(pyfreeze_bin())
+        .args(["bench", "--python", python, "--quick", "--out"])
+        .arg(out)
+        .arg("--cache")
+        .arg(cache())
+        .args(extra))
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn count(v: &Value, kind: &str) -> u64 {
+    v["modules_by_loader"][kind].as_u64().unwrap_or(0)
+}
+
+/// The bars of the SVG per panel, read by a real XML parser (the stock interpreter's).
+fn svg_bars(svg: &Path) -> BTreeMap<String, Vec<String>> {
+    let script = r#"
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.tag == ns + "svg", root.tag
+bars = {}
+for g in root.iter(ns + "g"):
+    if g.get("class") == "panel":
+        bars[g.get("data-workload")] = [r.get("data-config") for r in g.iter(ns + "rect") if r.get("class") == "bar" and float(r.get("width")) >= 0]
+print(json.dumps(bars))
+"#;
+    let out = run_ok(
+        Command::new(python(11))
+            .args(["-I", "-S", "-c", script])
+            .arg(svg),
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+fn ids(results: &Value) -> Vec<String> {
+    results.as_object().unwrap().keys().cloned().collect()
+}
+
+fn check_workload(w: &Value, expected: &[&str], rounds: usize, runs: usize) {
+    let results = &w["results"];
+    let mut got = ids(results);
+    got.sort();
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "{w}");
+    for id in expected {
+        let r = &results[id];
+        let (median, min, max) = (
+            r["median_ms"].as_f64().unwrap(),
+            r["min_ms"].as_f64().unwrap(),
+            r["max_ms"].as_f64().unwrap(),
+        );
+        assert!(median > 0.0 && min <= median && median <= max, "{id}: {r}");
+        let per_round = r["rounds_ms"].as_array().unwrap();
+        assert_eq!(per_round.len(), rounds, "{id}: {r}");
+        assert!(
+            per_round
+                .iter()
+                .all(|round| round.as_array().unwrap().len() == runs),
+            "{id}: {r}"
+        );
+        assert!(r["ratio_to_pathfinder"].as_f64().unwrap() > 0.0, "{id}");
+    }
+    assert_eq!(results["pathfinder"]["ratio_to_pathfinder"], 1.0);
+}
+
+#[test]
+fn quick_bench_3_11_verifies_every_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bench("3.11", &[], tmp.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    let j = read_json(&tmp.path().join("pyfreeze-bench-3.11.json"));
+    assert_eq!(j["format"], 1);
+    assert_eq!(j["python"]["minor"], "3.11");
+    assert!(j["python"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("3.11."));
+    assert!(
+        j["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("pyfreeze bench --python 3.11 --quick --out "),
+        "{}",
+        j["command"]
+    );
+    assert!(j["machine"]["cpus"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        j["machine"]["load_before_measuring"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // The module list and its exclusions, written out and consistent.
+    let m = &j["modules"];
+    let list: Vec<&str> = m["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let excluded: BTreeMap<&str, &str> = m["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(m["listed"].as_u64().unwrap() as usize, list.len());
+    assert_eq!(
+        m["selected"].as_u64().unwrap() as usize,
+        list.len() + excluded.len()
+    );
+    assert!(list.len() > 500, "{}", list.len());
+    for name in ["json", "asyncio", "email.mime.text", "importlib.metadata"] {
+        assert!(list.contains(&name), "{name} not listed");
+    }
+    for name in ["antigravity", "this", "asyncio.__main__"] {
+        assert!(
+            excluded[name].starts_with("side effect"),
+            "{name}: {excluded:?}"
+        );
+        assert!(!list.contains(&name));
+    }
+    assert!(
+        excluded["asyncio.windows_events"].starts_with("fails in the stock interpreter"),
+        "{excluded:?}"
+    );
+    let loaded = m["loaded_by_the_loop"].as_u64().unwrap();
+    let pure = m["pure_loaded_by_the_loop"].as_u64().unwrap();
+    assert!(loaded > list.len() as u64 && pure <= loaded && pure > 500);
+    assert!(m["bytecode_bytes"].as_u64().unwrap() > 1_000_000);
+
+    // Every configuration verified how it served the modules, and the counts agree.
+    let configs: BTreeMap<&str, &Value> = j["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c))
+        .collect();
+    let order: Vec<&str> = j["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "pathfinder",
+            "frozen-off",
+            "zipimport",
+            "embed",
+            "unmarshal",
+            "exec"
+        ]
+    );
+    for (id, c) in &configs {
+        assert_eq!(c["verified"], true, "{id}");
+    }
+    let real = ["pathfinder", "frozen-off", "zipimport", "embed"];
+    for id in real {
+        let c = configs[id];
+        assert!(c["version"].as_str().unwrap().starts_with("3.11."), "{id}");
+        assert!(
+            c["rss_startup_kb"]["total"].as_u64().unwrap() > 1000,
+            "{id}"
+        );
+        assert!(
+            c["rss_after_imports_kb"]["total"].as_u64().unwrap()
+                > c["rss_startup_kb"]["total"].as_u64().unwrap(),
+            "{id}"
+        );
+        assert!(c["size"]["executable_bytes"].as_u64().unwrap() > 0, "{id}");
+    }
+    let (pf, off, zip, embed) = (
+        configs["pathfinder"],
+        configs["frozen-off"],
+        configs["zipimport"],
+        configs["embed"],
+    );
+    // The same modules, served by a file loader, from the zip, or from the table.
+    assert!(
+        count(pf, "source") > 500 && count(pf, "frozen") > 10,
+        "{pf}"
+    );
+    assert_eq!(count(zip, "zip"), count(pf, "source"), "{zip}");
+    assert_eq!(count(zip, "frozen"), count(pf, "frozen"));
+    assert_eq!(count(zip, "source"), 0);
+    // frozen_modules=off: CPython's frozen stdlib modules come from source too.
+    assert_eq!(
+        count(off, "source") + count(off, "frozen"),
+        count(pf, "source") + count(pf, "frozen")
+    );
+    assert!(count(off, "frozen") < count(pf, "frozen"));
+    // embed-c: every pure module, the start-up ones and pyfreeze's runtime included, from the
+    // table; only importlib's two bootstrap modules stay CPython's own frozen ones.
+    assert_eq!(count(embed, "frozen"), 2, "{embed}");
+    assert_eq!(
+        count(embed, "pyfreeze"),
+        count(pf, "source") + count(pf, "frozen") - 2 + 1,
+        "{embed}"
+    );
+    for kind in ["source", "sourceless", "zip"] {
+        assert_eq!(count(embed, kind), 0, "{kind}: {embed}");
+    }
+    assert_eq!(embed["linking"], "static libpython");
+    assert!(pf["linking"]
+        .as_str()
+        .unwrap()
+        .starts_with("shared libpython"));
+    let frozen = &embed["size"]["frozen"];
+    assert!(frozen["bytecode_bytes"].as_u64().unwrap() > 1_000_000);
+    assert!(frozen["source_bytes"].as_u64().unwrap() > 1_000_000);
+    assert_eq!(
+        frozen["total_bytes"].as_u64().unwrap(),
+        frozen["bytecode_bytes"].as_u64().unwrap()
+            + frozen["source_bytes"].as_u64().unwrap()
+            + frozen["data_bytes"].as_u64().unwrap()
+    );
+    assert!(zip["size"]["zip_bytes"].as_u64().unwrap() > 1_000_000);
+    assert!(pf["size"]["stdlib_pyc_bytes"].as_u64().unwrap() > 1_000_000);
+    assert!(configs["exec"]["size"].is_null());
+
+    // Workloads: --quick is 3 rounds × 2 runs of start-up, 2 rounds × 1 run of imports.
+    check_workload(&j["workloads"]["startup"], &real, 3, 2);
+    let all: Vec<&str> = order.clone();
+    check_workload(&j["workloads"]["imports"], &all, 2, 1);
+    let breakdown = j["breakdown"].as_array().unwrap();
+    assert_eq!(breakdown.len(), list.len());
+    for entry in breakdown {
+        let mut got = ids(&entry["median_ms"]);
+        got.sort();
+        let mut want: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want, "{entry}");
+    }
+
+    // The chart: well-formed, a bar per configuration in each panel.
+    let bars = svg_bars(&tmp.path().join("pyfreeze-bench-3.11.svg"));
+    assert_eq!(bars["startup"], real);
+    assert_eq!(bars["imports"], all);
+
+    // The terminal report.
+    for line in [
+        "command: pyfreeze bench --python 3.11 --quick",
+        "start-up: wall time of the process running an empty script, 3 rounds × 2 runs",
+        "import the stdlib:",
+        "where the time goes:",
+        "size and memory",
+        "load average at start",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+    assert!(
+        stderr.contains("hint: to include pyfreeze's patched CPython"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_configuration_that_serves_modules_from_files_fails_the_bench() {
+    // A "patched" prefix whose python is the stock one: it imports from files, so its
+    // verification must fail, naming it and the modules.
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = tmp.path().join("fake-patched");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::os::unix::fs::symlink(python(11), prefix.join("bin/python3.11")).unwrap();
+    let out = bench(
+        python(11).to_str().unwrap(),
+        &["--patched", prefix.to_str().unwrap()],
+        &tmp.path().join("out"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("configuration `patched` (pyfreeze, patched CPython) did not serve the modules the way it claims"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(": served by `source`, expected frozen-ext\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" more"), "the list is cut short: {stderr}");
+    assert!(!tmp.path().join("out/pyfreeze-bench-3.11.json").exists());
+}
+
+/// CPython 3.11 built with pyfreeze's patch series by `pyfreeze cpython build`, into a prefix
+/// and build tree of this test's own (not tests/cpython.rs's: those may be mid-rebuild, or
+/// older than the code under test). The first build takes a few minutes; later ones are an
+/// incremental make and an install.
+fn install_patched() -> PathBuf {
+    let prefix = cache().join("3.11-patched");
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["cpython", "build", "--version", "3.11", "--prefix"])
+            .arg(&prefix)
+            .arg("--cache")
+            .arg(cache()),
+    );
+    prefix
+}
+
+#[test]
+fn patched_build_with_a_plain_comparator() {
+    let patched = {
+        let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        install_patched()
+    };
+    // The plain configuration only needs a CPython 3.11 that imports from warm .pyc files:
+    // the stock one stands in for the unpatched build (which tests/cpython.rs builds).
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir_all(plain.join("bin")).unwrap();
+    std::os::unix::fs::symlink(python(11), plain.join("bin/python3.11")).unwrap();
+    let out = bench(
+        "3.11",
+        &[
+            "--patched",
+            patched.to_str().unwrap(),
+            "--plain",
+            plain.to_str().unwrap(),
+            "--rounds",
+            "1",
+        ],
+        &tmp.path().join("out"),
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.json"));
+    let configs: BTreeMap<&str, &Value> = j["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c))
+        .collect();
+    let p = configs["patched"];
+    assert_eq!(p["verified"], true);
+    assert!(count(p, "frozen-ext") > 500, "{p}");
+    for kind in ["source", "sourceless", "zip", "pyfreeze"] {
+        assert_eq!(count(p, kind), 0, "{kind}: {p}");
+    }
+    assert_eq!(p["linking"], "static libpython");
+    let pl = configs["plain"];
+    assert!(count(pl, "source") > 500, "{pl}");
+    assert_eq!(count(pl, "frozen-ext"), 0, "{pl}");
+    assert!(p["version"].as_str().unwrap().starts_with("3.11."));
+    let imports = &j["workloads"]["imports"]["results"];
+    assert!(imports["patched"]["ratio_to_plain"].as_f64().unwrap() > 0.0);
+    let bars = svg_bars(&tmp.path().join("out/pyfreeze-bench-3.11.svg"));
+    assert_eq!(
+        bars["startup"],
+        [
+            "pathfinder",
+            "frozen-off",
+            "zipimport",
+            "embed",
+            "plain",
+            "patched"
+        ]
+    );
+    assert!(bars["imports"].contains(&"patched".to_string()));
+}
