@@ -1001,15 +1001,14 @@ fn check_import_run(
         Some(Floor::Unmarshal) => {
             let n = v["unmarshalled"].as_u64().unwrap_or(0) as usize;
             if n != plan.pure {
-                return fail_if(
+                fail_if(
                     cfg,
                     "module count",
                     &[format!(
                         "unmarshalled {n} modules, the plan has {} pure modules",
                         plan.pure
                     )],
-                )
-                .map(|_| (total, entries));
+                )?;
             }
         }
         Some(Floor::Exec) => {

@@ -31,11 +31,14 @@ def _rss_kb():
     """VmRSS, RssAnon and RssFile of /proc/self/status, in kB (file-backed pages are the
     executable's and libraries' pages read so far: clean, shared, reclaimable)."""
     rss = {}
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            key = line.split(":")[0]
-            if key in ("VmRSS", "RssAnon", "RssFile"):
-                rss[key] = int(line.split()[1])
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                key = line.split(":")[0]
+                if key in ("VmRSS", "RssAnon", "RssFile"):
+                    rss[key] = int(line.split()[1])
+    except OSError:  # not Linux
+        pass
     return rss
 
 
@@ -243,11 +246,14 @@ def runtime_facts():
         "xoptions": {str(k): str(v) for k, v in sys._xoptions.items()},
     }
     libs = set()
-    with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
-        for line in f:
-            parts = line.split(None, 5)
-            if len(parts) == 6 and "libpython" in parts[5]:
-                libs.add(parts[5].strip())
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) == 6 and "libpython" in parts[5]:
+                    libs.add(parts[5].strip())
+    except OSError:  # not Linux
+        pass
     facts["libpython"] = sorted(libs)
     if hasattr(_imp, "_frozen_ext_modules"):  # pyfreeze's patched CPython
         facts["table"] = sorted(n for n, _flags, _origin in _imp._frozen_ext_modules())
