@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use pyfreeze_tests::{copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot};
+use pyfreeze_tests::{
+    assert_frozen_report, copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot,
+    FrozenExpectations,
+};
 use serde_json::Value;
 
 /// One CPython version under test.
@@ -198,110 +201,18 @@ fn check_report(python: &Path) -> Value {
 /// Every module of the table imports where the unpatched build imports it, from the table, and
 /// the importlib features work. `stdlib` is where origins point.
 fn assert_all_frozen(t: &Target, report: &Value, plain: &Path, stdlib: &str) {
-    let imports = report["imports"].as_object().unwrap();
-    assert!(
-        imports.len() > 500,
-        "{}: only {} modules in the table",
-        t.minor,
-        imports.len()
+    let label = format!("{} (patched)", t.minor);
+    assert_frozen_report(
+        report,
+        &FrozenExpectations {
+            label: &label,
+            loader: "FrozenImporter",
+            stdlib,
+            other_origins: &[],
+            reference_python: &python(t, plain),
+            not_in_reference: &[],
+        },
     );
-    let names: Vec<&String> = imports
-        .keys()
-        .filter(|n| *n != "_pyfreeze_runtime")
-        .collect();
-    let out = run_ok(
-        Command::new(python(t, plain))
-            .args(["-I", "-S"])
-            .arg(repo().join("tests/support/import_all.py"))
-            .args(&names),
-    );
-    let plain_errors: BTreeMap<String, String> = serde_json::from_str(&out).unwrap();
-    let mut problems = Vec::new();
-    for (name, result) in imports {
-        if let Some(err) = result.get("error") {
-            if !plain_errors.contains_key(name) {
-                problems.push(format!(
-                    "{name}: fails frozen ({err}) but imports unpatched"
-                ));
-            }
-            continue;
-        }
-        if result["loader"] != "FrozenImporter" {
-            problems.push(format!("{name}: loader {}", result["loader"]));
-        }
-        // CPython always serves its bootstrap trio from its own table (zipimport's __file__
-        // follows sys._stdlib_dir), and importlib/__init__.py aliases the other two.
-        let bootstrap_alias = [
-            "importlib._bootstrap",
-            "importlib._bootstrap_external",
-            "zipimport",
-        ]
-        .contains(&name.as_str());
-        let file = result["file"].as_str().unwrap_or("");
-        if !bootstrap_alias
-            && !result["file"].is_null()
-            && !file.starts_with(stdlib)
-            && name != "_pyfreeze_runtime"
-        {
-            problems.push(format!("{name}: __file__ {file}"));
-        }
-    }
-    assert!(problems.is_empty(), "{}:\n{}", t.minor, problems.join("\n"));
-    assert_eq!(
-        report["from_disk"],
-        serde_json::json!([]),
-        "{}: modules loaded from source files",
-        t.minor
-    );
-    assert_eq!(
-        report["opened_py"],
-        serde_json::json!([]),
-        "{}: .py/.pyc files opened by imports",
-        t.minor
-    );
-    let c = &report["checks"];
-    assert_eq!(c["json_file"], format!("{stdlib}/json/__init__.py"));
-    assert_eq!(
-        c["json_path"],
-        serde_json::json!([format!("{stdlib}/json")])
-    );
-    assert_eq!(c["json_spec_origin"], format!("{stdlib}/json/__init__.py"));
-    assert!(
-        c["getsource_dumps"]
-            .as_str()
-            .unwrap()
-            .starts_with("def dumps("),
-        "{}",
-        c["getsource_dumps"]
-    );
-    assert_eq!(
-        c["json_source_head"],
-        "r\"\"\"JSON (JavaScript Object Notation) <https://json.org> is a subset of"
-    );
-    for f in c["traceback_frames"].as_array().unwrap() {
-        assert!(
-            !f[1].as_str().unwrap_or("").is_empty(),
-            "{}: frame without source line: {f}",
-            t.minor
-        );
-    }
-    assert!(
-        c["email_data"]
-            .as_array()
-            .unwrap()
-            .contains(&"architecture.rst".into()),
-        "{}",
-        c["email_data"]
-    );
-    assert_eq!(c["email_rst_head"], ":mod:`email` Package Architecture");
-    assert_eq!(
-        c["iter_json"],
-        serde_json::json!(["decoder", "encoder", "scanner", "tool"])
-    );
-    assert!(c["walk_email_mime"]
-        .as_array()
-        .unwrap()
-        .contains(&"email.mime.text".into()));
 }
 
 fn every_pure_stdlib_module_is_served_from_the_extended_table(t: &Target) {

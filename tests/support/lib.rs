@@ -160,3 +160,161 @@ pub fn first_difference(
         .find(|k| !a.contains_key(*k))
         .map(|k| format!("{k} only in the second"))
 }
+
+/// What a frozen interpreter must show in the report of `tests/support/check_frozen.py`.
+pub struct FrozenExpectations<'a> {
+    /// For messages: `3.11 (stock)`, `3.13 (patched)`.
+    pub label: &'a str,
+    /// Loader class of table modules: `PyfreezeImporter` or `FrozenImporter`.
+    pub loader: &'a str,
+    /// Where stdlib origins point.
+    pub stdlib: &'a str,
+    /// Other allowed origin prefixes (an app's).
+    pub other_origins: &'a [&'a str],
+    /// An interpreter that imports the same modules from files: a module may fail frozen only
+    /// where it fails there too.
+    pub reference_python: &'a Path,
+    /// Table modules the reference cannot know (an app's), skipped in the comparison.
+    pub not_in_reference: &'a [&'a str],
+}
+
+/// CPython always serves its bootstrap trio from its own table: `importlib/__init__.py`
+/// aliases `importlib._bootstrap(_external)` to it, and `zipimport`'s `__file__` follows
+/// `sys._stdlib_dir`.
+const BOOTSTRAP: &[&str] = &[
+    "importlib._bootstrap",
+    "importlib._bootstrap_external",
+    "zipimport",
+];
+
+/// Asserts that every table module imports wherever the reference imports it, from the table,
+/// that nothing came from a source file, and that the importlib features work.
+pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'_>) {
+    let label = e.label;
+    let imports = report["imports"]
+        .as_object()
+        .expect("imports in the report");
+    assert!(
+        imports.len() > 400,
+        "{label}: only {} modules in the table",
+        imports.len()
+    );
+    let names: Vec<&String> = imports
+        .keys()
+        .filter(|n| {
+            *n != "_pyfreeze_runtime" && !e.not_in_reference.iter().any(|p| n.starts_with(p))
+        })
+        .collect();
+    let out = run_ok(
+        Command::new(e.reference_python)
+            .args(["-I", "-S"])
+            .arg(repo().join("tests/support/import_all.py"))
+            .args(&names),
+    );
+    let reference_errors: BTreeMap<String, String> =
+        serde_json::from_str(&out).expect("import_all.py output");
+    let mut problems = Vec::new();
+    for (name, result) in imports {
+        if let Some(err) = result.get("error") {
+            if !reference_errors.contains_key(name) {
+                problems.push(format!(
+                    "{name}: fails frozen ({err}) but imports from files"
+                ));
+            }
+            continue;
+        }
+        if BOOTSTRAP.contains(&name.as_str()) {
+            continue;
+        }
+        if result["loader"] != e.loader {
+            problems.push(format!("{name}: loader {}", result["loader"]));
+        }
+        let file = result["file"].as_str().unwrap_or("");
+        let ok_file = result["file"].is_null()
+            || name == "_pyfreeze_runtime"
+            || file.starts_with(e.stdlib)
+            || e.other_origins.iter().any(|p| file.starts_with(p));
+        if !ok_file {
+            problems.push(format!("{name}: __file__ {file}"));
+        }
+    }
+    assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
+    assert_eq!(
+        report["from_disk"],
+        serde_json::json!([]),
+        "{label}: modules loaded from source files"
+    );
+    assert_eq!(
+        report["opened_py"],
+        serde_json::json!([]),
+        "{label}: .py/.pyc files opened by imports"
+    );
+
+    let stdlib = e.stdlib;
+    let c = &report["checks"];
+    assert_eq!(
+        c["json_file"],
+        format!("{stdlib}/json/__init__.py"),
+        "{label}"
+    );
+    assert_eq!(
+        c["json_path"],
+        serde_json::json!([format!("{stdlib}/json")]),
+        "{label}"
+    );
+    assert_eq!(
+        c["json_spec_origin"],
+        format!("{stdlib}/json/__init__.py"),
+        "{label}"
+    );
+    assert!(
+        c["getsource_dumps"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("def dumps("),
+        "{label}: {}",
+        c["getsource_dumps"]
+    );
+    assert_eq!(
+        c["json_source_head"],
+        "r\"\"\"JSON (JavaScript Object Notation) <https://json.org> is a subset of",
+        "{label}"
+    );
+    let frames = c["traceback_frames"].as_array().expect("traceback frames");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f[0] == format!("{stdlib}/json/decoder.py")),
+        "{label}: {frames:?}"
+    );
+    for f in frames {
+        assert!(
+            !f[1].as_str().unwrap_or("").is_empty(),
+            "{label}: frame without source line: {f}"
+        );
+    }
+    assert!(
+        c["email_data"]
+            .as_array()
+            .unwrap()
+            .contains(&"architecture.rst".into()),
+        "{label}: {}",
+        c["email_data"]
+    );
+    assert_eq!(
+        c["email_rst_head"], ":mod:`email` Package Architecture",
+        "{label}"
+    );
+    assert_eq!(
+        c["iter_json"],
+        serde_json::json!(["decoder", "encoder", "scanner", "tool"]),
+        "{label}"
+    );
+    assert!(
+        c["walk_email_mime"]
+            .as_array()
+            .unwrap()
+            .contains(&"email.mime.text".into()),
+        "{label}"
+    );
+}
