@@ -282,6 +282,20 @@ fn quick_bench_3_11_verifies_every_configuration() {
     assert_eq!(bars["startup"], real);
     assert_eq!(bars["imports"], all);
 
+    // The chart depends only on the numbers: drawn again from the JSON, it is the same file.
+    let again = tmp.path().join("again");
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["bench", "--chart-from"])
+            .arg(tmp.path().join("pyfreeze-bench-3.11.json"))
+            .arg("--out")
+            .arg(&again),
+    );
+    assert_eq!(
+        std::fs::read(again.join("pyfreeze-bench-3.11.svg")).unwrap(),
+        std::fs::read(tmp.path().join("pyfreeze-bench-3.11.svg")).unwrap()
+    );
+
     // The terminal report.
     for line in [
         "command: pyfreeze bench --python 3.11 --quick",

@@ -32,8 +32,11 @@ const HARNESS: &str = include_str!("bench/harness.py");
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// The stock interpreter: X.Y (pyenv's newest X.Y.Z) or the path of a python.
-    #[arg(long, value_name = "X.Y|PATH")]
-    python: String,
+    #[arg(long, value_name = "X.Y|PATH", required_unless_present = "chart_from")]
+    python: Option<String>,
+    /// Measure nothing: draw the chart of a recorded result (pyfreeze-bench-X.Y.json) into --out.
+    #[arg(long = "chart-from", value_name = "JSON", conflicts_with = "python")]
+    chart_from: Option<PathBuf>,
     /// A CPython built by `pyfreeze cpython build --prefix PREFIX` (adds `patched`).
     #[arg(long, value_name = "PREFIX")]
     patched: Option<PathBuf>,
@@ -147,7 +150,6 @@ pub struct Config {
     pub pre_args: Vec<String>,
     pub floor: Option<Floor>,
     pub rules: Rules,
-    pub color: &'static str,
     /// The reference its ratio is also given against (patched: plain).
     pub also_against: Option<&'static str>,
 }
@@ -607,7 +609,6 @@ fn configurations(
             pre_args: stock_args(),
             floor: None,
             rules: STOCK_RULES,
-            color: "#7f7f7f",
             also_against: None,
         },
         // (-X frozen_modules exists from 3.11 on; 3.10 freezes only importlib's bootstrap.)
@@ -627,7 +628,6 @@ fn configurations(
                 exceptions: &[("zipimport", "frozen")],
                 ..STOCK_RULES
             },
-            color: "#b3b3b3",
             also_against: None,
         },
         Config {
@@ -649,7 +649,6 @@ fn configurations(
                 no_py_files: true,
                 in_table: false,
             },
-            color: "#b07aa1",
             also_against: None,
         },
         Config {
@@ -668,7 +667,6 @@ fn configurations(
                 no_py_files: true,
                 in_table: true,
             },
-            color: "#4e79a7",
             also_against: None,
         },
     ];
@@ -687,7 +685,6 @@ fn configurations(
             pre_args: stock_args(),
             floor: None,
             rules: STOCK_RULES,
-            color: "#c9b28f",
             also_against: None,
         });
     }
@@ -713,7 +710,6 @@ fn configurations(
                 no_py_files: true,
                 in_table: true,
             },
-            color: "#59a14f",
             also_against: plain.map(|_| "plain"),
         });
     }
@@ -734,7 +730,6 @@ fn configurations(
         pre_args: stock_args(),
         floor: Some(Floor::Unmarshal),
         rules: floor_rules,
-        color: "#edc948",
         also_against: None,
     });
     v.push(Config {
@@ -745,7 +740,6 @@ fn configurations(
         pre_args: stock_args(),
         floor: Some(Floor::Exec),
         rules: floor_rules,
-        color: "#f5dd9b",
         also_against: None,
     });
     v
@@ -950,7 +944,12 @@ fn probe(cfg: &Config, stock: &Stock, list: &[String], work: &Work) -> Result<Pr
                 "no frozen table found (_pyfreeze.modules() / _imp._frozen_ext_modules())".into(),
             );
         } else {
-            for name in list.iter().filter(|n| !table.contains(*n)) {
+            // An alias is another module under a second name (3.13.x's collections.abc is
+            // _collections_abc, installed by collections): that module is the one checked.
+            let missing = list
+                .iter()
+                .filter(|n| !table.contains(*n) && after.get(*n).is_none_or(|k| k != "alias"));
+            for name in missing {
                 problems.push(format!("{name}: not in the frozen table"));
             }
         }
@@ -1200,6 +1199,12 @@ fn quote(arg: &str) -> String {
 
 /// Entry point of `pyfreeze bench`.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
+    if let Some(json) = &args.chart_from {
+        let svg = report::chart_from_file(json, &args.out)?;
+        eprintln!("pyfreeze bench: wrote {}", svg.display());
+        return Ok(());
+    }
+    let python = args.python.as_deref().expect("clap requires --python");
     let started = Instant::now();
     let settings = Settings::from_args(args)?;
     let command_line = std::env::args()
@@ -1208,7 +1213,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         .collect::<Vec<_>>()
         .join(" ");
     let load_at_start = system::loadavg();
-    let stock = probe_stock(&args.python)?;
+    let stock = probe_stock(python)?;
     let patched = args
         .patched
         .as_ref()
@@ -1479,7 +1484,6 @@ mod tests {
             pre_args: vec![],
             floor: None,
             rules: EMBED,
-            color: "#000000",
             also_against: None,
         };
         assert!(fail_if(&cfg, "x", &[]).is_ok());

@@ -526,67 +526,122 @@ fn to_json(ctx: &Context) -> Value {
     })
 }
 
-/// The chart: start-up and imports, one bar per configuration.
-pub fn chart(ctx: &Context) -> svg::Chart {
-    let panel = |id: &str, title: String, m: &Measured| svg::Panel {
-        id: id.into(),
-        title,
-        unit: "ms".into(),
-        bars: {
-            let sums = summaries(m);
-            ctx.configs
-                .iter()
-                .filter_map(|cfg| {
-                    let s = sums.get(cfg.id)?;
-                    Some(svg::Bar {
-                        id: cfg.id.into(),
-                        label: cfg.label.clone(),
-                        median: s.median,
-                        min: s.min,
-                        max: s.max,
-                        ratio: s.ratio,
-                        color: cfg.color.into(),
-                        dashed: cfg.floor.is_some(),
-                    })
-                })
-                .collect()
-        },
+/// The colour of a configuration's bars.
+pub fn color(id: &str) -> &'static str {
+    match id {
+        "pathfinder" => "#7f7f7f",
+        "frozen-off" => "#b3b3b3",
+        "zipimport" => "#b07aa1",
+        "embed" => "#4e79a7",
+        "plain" => "#c9b28f",
+        "patched" => "#59a14f",
+        "unmarshal" => "#edc948",
+        "exec" => "#f5dd9b",
+        _ => "#888888",
+    }
+}
+
+/// The chart, from the JSON alone (so that the same numbers always give the same SVG, and a
+/// recorded run can be drawn again): start-up and imports, one bar per configuration.
+pub fn chart(j: &Value) -> Result<svg::Chart, String> {
+    let bad = |what: &str| format!("not a pyfreeze bench result: no {what}");
+    let configs = j["configurations"]
+        .as_array()
+        .ok_or_else(|| bad("configurations"))?;
+    let list = j["modules"]["listed"]
+        .as_u64()
+        .ok_or_else(|| bad("modules"))?;
+    let loaded = j["modules"]["loaded_by_the_loop"].as_u64().unwrap_or(0);
+    let panel = |id: &str, title: String| -> Result<svg::Panel, String> {
+        let results = &j["workloads"][id]["results"];
+        let mut bars = Vec::new();
+        for c in configs {
+            let cid = c["id"].as_str().ok_or_else(|| bad("configuration id"))?;
+            let r = &results[cid];
+            if r.is_null() {
+                continue;
+            }
+            let num = |key: &str| {
+                r[key]
+                    .as_f64()
+                    .ok_or_else(|| bad(&format!("{key} of {cid}")))
+            };
+            bars.push(svg::Bar {
+                id: cid.into(),
+                label: c["label"].as_str().unwrap_or(cid).into(),
+                median: num("median_ms")?,
+                min: num("min_ms")?,
+                max: num("max_ms")?,
+                ratio: r["ratio_to_pathfinder"].as_f64(),
+                color: color(cid).into(),
+                dashed: !c["floor"].is_null(),
+            });
+        }
+        Ok(svg::Panel {
+            id: id.into(),
+            title,
+            unit: "ms".into(),
+            bars,
+        })
     };
-    let m = &ctx.machine;
-    svg::Chart {
+    let m = &j["machine"];
+    let load = |key: &str| {
+        m[key].as_array().map_or("unknown".into(), |l| {
+            l.iter()
+                .map(|v| format!("{:.2}", v.as_f64().unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
+    let s = &j["settings"];
+    Ok(svg::Chart {
         title: format!(
             "pyfreeze bench: CPython {}, {} CPUs",
-            ctx.stock_version, m.cpus
+            j["python"]["version"].as_str().ok_or_else(|| bad("python"))?,
+            m["cpus"].as_u64().unwrap_or(0)
         ),
         notes: vec![
+            "bar: median of rounds; line: min–max of single runs (▸: beyond the axis)".into(),
             format!(
-                "bar: median of rounds; line: min–max of runs; ×: median of per-round ratios to PathFinder ({} + {} rounds, configurations alternating)",
-                ctx.settings.startup_rounds, ctx.settings.rounds
+                "×: median of per-round ratios to PathFinder; {} start-up and {} import rounds, configurations alternating",
+                s["startup_rounds"].as_u64().unwrap_or(0),
+                s["rounds"].as_u64().unwrap_or(0)
             ),
             format!(
-                "load average when measuring started {}, at the end {}; other processes {} CPUs",
-                fmt_load(m.load_before),
-                fmt_load(m.load_after),
-                m.others_cpus.map_or("?".into(), |o| format!("{o:.2}"))
+                "load average when measuring started {}, at the end {}; other processes used {} CPUs",
+                load("load_before_measuring"),
+                load("load_after_measuring"),
+                m["other_processes_cpus"]
+                    .as_f64()
+                    .map_or("?".into(), |o| format!("{o:.2}"))
             ),
         ],
         panels: vec![
-            panel(
-                "startup",
-                "start-up: the whole process, empty script".into(),
-                ctx.startup,
-            ),
+            panel("startup", "start-up: the whole process, empty script".into())?,
             panel(
                 "imports",
                 format!(
-                    "import the pure stdlib: {} modules listed, {} loaded, in one process",
-                    ctx.list.len(),
-                    ctx.plan.modules
+                    "import the pure stdlib: {list} modules listed, {loaded} loaded, in one process"
                 ),
-                ctx.imports,
-            ),
+            )?,
         ],
-    }
+    })
+}
+
+/// `pyfreeze-bench-X.Y.svg` next to nothing else: the chart of a recorded JSON result.
+pub fn chart_from_file(json: &Path, out: &Path) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(json)
+        .map_err(|e| format!("cannot read {}: {e}", json.display()))?;
+    let j: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))?;
+    let minor = j["python"]["minor"]
+        .as_str()
+        .ok_or_else(|| format!("{}: not a pyfreeze bench result", json.display()))?;
+    let chart = chart(&j).map_err(|e| format!("{}: {e}", json.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let path = out.join(format!("pyfreeze-bench-{minor}.svg"));
+    std::fs::write(&path, svg::render(&chart))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// Prints the tables and writes the JSON and SVG into `out`; returns their paths.
@@ -596,10 +651,11 @@ pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
     let stem = format!("pyfreeze-bench-{}", ctx.minor);
     let json_path = out.join(format!("{stem}.json"));
     let svg_path = out.join(format!("{stem}.svg"));
-    let text = serde_json::to_string_pretty(&to_json(ctx)).expect("serializable") + "\n";
+    let j = to_json(ctx);
+    let text = serde_json::to_string_pretty(&j).expect("serializable") + "\n";
     std::fs::write(&json_path, text)
         .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
-    std::fs::write(&svg_path, svg::render(&chart(ctx)))
+    std::fs::write(&svg_path, svg::render(&chart(&j)?))
         .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
     Ok(vec![json_path, svg_path])
 }

@@ -45,6 +45,8 @@ const PLOT_W: f64 = 470.0;
 const ROW_H: f64 = 26.0;
 const BAR_H: f64 = 16.0;
 const MARGIN: f64 = 16.0;
+/// The axis reaches this multiple of the largest median.
+const AXIS_HEADROOM: f64 = 1.5;
 
 /// Escapes text for an XML text node or attribute value.
 pub fn escape(text: &str) -> String {
@@ -182,10 +184,12 @@ fn render_panel(out: &mut String, panel: &Panel, top: f64) -> f64 {
         escape(&panel.title)
     );
     y += 10.0;
+    // The axis fits the medians (with room for the labels), not the slowest single run: one
+    // outlier would squash every bar. Longer range lines end in a marker at the axis end.
     let max = panel
         .bars
         .iter()
-        .map(|b| b.max.max(b.median))
+        .map(|b| b.median * AXIS_HEADROOM)
         .fold(0.0f64, f64::max);
     let step = nice_step(max, 5);
     let ticks = if max > 0.0 {
@@ -256,6 +260,19 @@ fn render_panel(out: &mut String, panel: &Panel, top: f64) -> f64 {
             num(scale(bar.max)),
             y = num(mid)
         );
+        if bar.max > axis_max {
+            let x = scale(axis_max);
+            let _ = writeln!(
+                out,
+                r##"<path class="clipped" d="M{} {}L{} {}L{} {}Z" fill="#222222"/>"##,
+                num(x),
+                num(mid - 4.0),
+                num(x + 6.0),
+                num(mid),
+                num(x),
+                num(mid + 4.0)
+            );
+        }
         let value = format!(
             "{} {}{}",
             sig3(bar.median),
@@ -268,7 +285,7 @@ fn render_panel(out: &mut String, panel: &Panel, top: f64) -> f64 {
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}">{}</text>"#,
-            num(scale(bar.max.max(bar.median)) + 6.0),
+            num(scale(bar.max.max(bar.median)) + if bar.max > axis_max { 12.0 } else { 6.0 }),
             num(mid + 4.5),
             escape(&value)
         );
@@ -385,9 +402,27 @@ mod tests {
     #[test]
     fn bars_scale_to_the_axis() {
         let svg = render(&chart());
-        // Start-up axis: max 15 (12.5 * 1.2) -> step 5, axis 15; bar a is 12.5/15 of 470 px.
-        let want = format!(r#"width="{}""#, num(470.0 * 12.5 / 15.0));
+        // Start-up axis: 1.5 x the largest median 12.5 = 18.75 -> step 5, axis 20; bar a is
+        // 12.5/20 of 470 px.
+        let want = format!(r#"width="{}""#, num(470.0 * 12.5 / 20.0));
         assert!(svg.contains(&want), "{want} not in {svg}");
+        assert!(
+            !svg.contains("clipped"),
+            "nothing is beyond the axis: {svg}"
+        );
+    }
+
+    #[test]
+    fn an_outlier_does_not_squash_the_bars() {
+        let mut c = chart();
+        c.panels[0].bars[1].max = 60.0; // one slow run
+        let svg = render(&c);
+        assert_well_formed(&svg);
+        assert!(svg.contains(&format!(r#"width="{}""#, num(470.0 * 12.5 / 20.0))));
+        assert_eq!(svg.matches(r#"<path class="clipped""#).count(), 1);
+        // The range line ends at the axis end (x0 + 470).
+        let end = num(MARGIN + LABEL_W + PLOT_W);
+        assert!(svg.contains(&format!(r#"x2="{end}""#)), "{svg}");
     }
 
     #[test]
@@ -412,7 +447,7 @@ mod tests {
         assert_eq!(step_decimals(0.2), 1);
         assert_eq!(step_decimals(0.05), 2);
         let svg = render(&chart());
-        assert!(svg.contains(">15 ms</text>"), "{svg}");
+        assert!(svg.contains(">20 ms</text>"), "{svg}");
         assert!(svg.contains(">5</text>"), "{svg}");
     }
 
