@@ -360,6 +360,10 @@ pub fn fetch(minor: &str, cache: &Path, debian_version: Option<&str>) -> Result<
             )
         })
     };
+    // A pinned version already downloaded needs no look-up.
+    if let Some(path) = debian_version.and_then(cached) {
+        return Ok(path);
+    }
     let listed = listed_versions(&package);
     if listed.is_empty() && debian_version.is_none() {
         return Err(format!(
