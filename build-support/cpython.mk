@@ -5,6 +5,8 @@
 #   make PYFREEZE=/path/to/pyfreeze        the generator (default: `pyfreeze` on PATH)
 #   make PYFREEZE_SPEC=my.toml             what to freeze (default: Tools/pyfreeze/stdlib.toml,
 #                                          the whole pure stdlib minus tests)
+#   make PYFREEZE_DEEPFREEZE=no            keep only marshalled code (default: yes where the
+#                                          patches support it, see below)
 #
 # The generator runs with $(PYTHON_FOR_FREEZE) (./_bootstrap_python, or the build Python of a
 # cross build) over $(srcdir)/Lib, with origins mapped to the installed $(LIBDEST). A depfile
@@ -15,20 +17,46 @@
 # linking python. In a native build it is generated first with ./_bootstrap_python (the same
 # bytes) and frozen too, so an install whose lib/pythonX.Y was emptied still has sysconfig.
 # A cross build leaves it on disk: the build Python would describe the wrong machine.
+#
+# Deep-freezing: Tools/pyfreeze/deepfreeze.py turns each module's code into static C objects
+# with CPython's own deepfreeze.py (as CPython does for its start-up modules), so an import
+# unmarshals nothing; Python/import.c uses them when the patch series supports it (it sets
+# PYFREEZE_DEEPFREEZE_SUPPORTED). A module is deep-frozen again only when its code changed.
+# The default is on for a native static build: deep-frozen objects are full of pointers, and
+# in a position-independent binary each one is a relocation the dynamic loader applies at
+# every start (about 670,000 for the stdlib: `python -c pass` 2.6x slower), so programs are
+# linked -no-pie; a --enable-shared libpython cannot avoid them and keeps marshalled code.
 
 PYFREEZE ?= pyfreeze
 PYFREEZE_SPEC ?= $(srcdir)/Tools/pyfreeze/stdlib.toml
 PYFREEZE_OUT = Python/frozen_ext
 PYFREEZE_STAMP = $(PYFREEZE_OUT)/.stamp
 PYFREEZE_CFLAGS ?= -O2
+PYFREEZE_DEEPFREEZE ?= $(if $(and $(PYFREEZE_DEEPFREEZE_SUPPORTED),$(filter ./_bootstrap_python,$(PYTHON_FOR_FREEZE)),$(filter-out 1,$(PY_ENABLE_SHARED))),yes,no)
+
+ifeq ($(PYFREEZE_DEEPFREEZE),yes)
+ifneq ($(PYFREEZE_DEEPFREEZE_SUPPORTED),yes)
+$(error PYFREEZE_DEEPFREEZE=yes: this CPython's pyfreeze patches do not serve deep-frozen code; use PYFREEZE_DEEPFREEZE=no)
+endif
+PY_CORE_LDFLAGS += -no-pie
+endif
 
 ifeq ($(PYTHON_FOR_FREEZE),./_bootstrap_python)
 PYFREEZE_SYSCONFIGDATA = 1
 endif
 
+# The PYFREEZE_DEEPFREEZE setting of the last build: changing it reruns the stamp's recipe.
+# (Outside $(PYFREEZE_OUT): the generator only writes into a folder that is its own.)
+PYFREEZE_SETTING = $(PYFREEZE_OUT).deepfreeze
+$(PYFREEZE_SETTING): pyfreeze-check-setting
+	@:
+.PHONY: pyfreeze-check-setting
+pyfreeze-check-setting:
+	@echo "$(PYFREEZE_DEEPFREEZE)" | cmp -s - $(PYFREEZE_SETTING) || echo "$(PYFREEZE_DEEPFREEZE)" > $(PYFREEZE_SETTING)
+
 # (A new pyfreeze binary refreezes too, when PYFREEZE names a file.)
 $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(srcdir)/Tools/pyfreeze/cpython.mk \
-	    $(wildcard $(PYFREEZE))
+	    $(srcdir)/Tools/pyfreeze/deepfreeze.py $(PYFREEZE_SETTING) $(wildcard $(PYFREEZE))
 	@command -v $(PYFREEZE) >/dev/null 2>&1 || { \
 	    echo "error: the pyfreeze generator '$(PYFREEZE)' was not found; build it (cargo build --release -p pyfreeze-cli) and run make PYFREEZE=/path/to/pyfreeze" >&2; exit 1; }
 	$(if $(PYFREEZE_SYSCONFIGDATA),$(PYTHON_FOR_FREEZE) -E -S $(srcdir)/Tools/pyfreeze/sysconfigdata.py)
@@ -37,6 +65,8 @@ $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(
 	    $(if $(PYFREEZE_SYSCONFIGDATA),--root "$$(cat pybuilddir.txt)" --include '_sysconfigdata_*' \
 	        --origin-map "$$(cat pybuilddir.txt)=$(LIBDEST)") \
 	    --depfile $(PYFREEZE_OUT)/deps.mk --depfile-target $(PYFREEZE_STAMP)
+	$(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),$(PYTHON_FOR_FREEZE) -E -S $(srcdir)/Tools/pyfreeze/deepfreeze.py \
+	    $(srcdir) $(PYFREEZE_OUT) $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),,--none))
 	@touch $@
 
 -include $(PYFREEZE_OUT)/deps.mk
@@ -45,10 +75,12 @@ $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(
 # compiles them (and only the changed ones) and links them into one relocatable object.
 Python/frozen_ext.o: $(PYFREEZE_STAMP) $(srcdir)/Tools/pyfreeze/objects.mk
 	@$(MAKE) --no-print-directory -f $(srcdir)/Tools/pyfreeze/objects.mk \
-	    PYFREEZE_OUT=$(PYFREEZE_OUT) PYFREEZE_CFLAGS="$(PYFREEZE_CFLAGS)" CC="$(CC)" TARGET=$@
+	    PYFREEZE_OUT=$(PYFREEZE_OUT) PYFREEZE_CFLAGS="$(PYFREEZE_CFLAGS)" CC="$(CC)" TARGET=$@ \
+	    PYFREEZE_DEEPFREEZE=$(PYFREEZE_DEEPFREEZE) PYFREEZE_DEEPFREEZE_SUPPORTED=$(PYFREEZE_DEEPFREEZE_SUPPORTED) \
+	    PYFREEZE_CORE_CFLAGS="-DPy_BUILD_CORE -I$(srcdir)/Include -I$(srcdir)/Include/internal -I."
 	@touch $@
 
 .PHONY: pyfreeze-clean
 clean: pyfreeze-clean
 pyfreeze-clean:
-	-rm -rf $(PYFREEZE_OUT) Python/frozen_ext.o
+	-rm -rf $(PYFREEZE_OUT) $(PYFREEZE_SETTING) Python/frozen_ext.o

@@ -23,18 +23,22 @@ struct Target {
     debian: Option<&'static str>,
     /// CPython tests that fail by design once the stdlib is frozen (docs/cpython-build.md).
     expected_failures: &'static [&'static [(&'static str, &'static str)]],
+    /// Whether the series serves deep-frozen code (static code objects) for the table.
+    deep_frozen: bool,
 }
 
 const V3_11: Target = Target {
     minor: "3.11",
     debian: None,
     expected_failures: EXPECTED_3_11,
+    deep_frozen: true,
 };
 
 const V3_13: Target = Target {
     minor: "3.13",
     debian: Some("3.13.15-1"),
     expected_failures: EXPECTED_3_13,
+    deep_frozen: false,
 };
 
 /// Debian source versions each series must apply to.
@@ -337,6 +341,44 @@ fn frozen_ext_off_lets_files_on_disk_win(t: &Target) {
     );
 }
 
+/// Where the series supports it, a table module's code is a static (deep-frozen) object: the
+/// same object at every call, with the origin as co_filename, and the interpreter is linked
+/// without PIE (the objects' pointers would otherwise be relocated at every start). Elsewhere
+/// every call unmarshals a new code object.
+fn table_code_is_deep_frozen_where_supported(t: &Target) {
+    let patched = install(t, false);
+    let py = python(t, &patched);
+    let code = "import _imp, json\n\
+                a = _imp.get_frozen_object('json'); b = _imp.get_frozen_object('json')\n\
+                print(a is b, a.co_filename == json.__file__, json.loads('[1, 2]') == [1, 2])";
+    let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
+    assert_eq!(
+        out.trim(),
+        format!("{} True True", if t.deep_frozen { "True" } else { "False" }),
+        "{}",
+        t.minor
+    );
+    // ELF e_type, at offset 16: 2 = ET_EXEC (not position-independent), 3 = ET_DYN.
+    let elf = std::fs::read(&py).unwrap();
+    let e_type = u16::from_le_bytes([elf[16], elf[17]]);
+    if t.deep_frozen {
+        assert_eq!(
+            e_type,
+            2,
+            "{}: python is position-independent",
+            py.display()
+        );
+    }
+    // Importing every table module twice in fresh sub-interpreters re-interns and finalises the
+    // static objects each time; the main interpreter must still work afterwards.
+    let code = "import _testcapi, json\n\
+                for _ in range(2):\n\
+                \x20   assert _testcapi.run_in_subinterp('import json, email.mime.text, decimal') == 0\n\
+                print(json.dumps({'a': [1]}))";
+    let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
+    assert_eq!(out.trim(), r#"{"a": [1]}"#);
+}
+
 /// `FAIL:`/`ERROR:` test ids of a verbose `python -m test` run, and how many tests ran.
 fn suite_failures(python: &Path) -> (BTreeSet<String>, usize) {
     let cwd = tempfile::tempdir().unwrap();
@@ -406,6 +448,10 @@ macro_rules! per_version {
             #[test]
             fn frozen_ext_off_lets_files_on_disk_win() {
                 super::frozen_ext_off_lets_files_on_disk_win(&super::$target);
+            }
+            #[test]
+            fn table_code_is_deep_frozen_where_supported() {
+                super::table_code_is_deep_frozen_where_supported(&super::$target);
             }
             #[test]
             fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks() {

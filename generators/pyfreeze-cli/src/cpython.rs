@@ -35,6 +35,7 @@ pub const SERIES: &[Series] = &[
             patch!("3.11", "0003-traceback-source-lines.patch"),
             patch!("3.11", "0004-build-extended-table.patch"),
             patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
+            patch!("3.11", "0006-deep-frozen-extended-table.patch"),
         ],
     },
     Series {
@@ -67,9 +68,26 @@ const TOOLS: &[(&str, &str)] = &[
         "sysconfigdata.py",
         include_str!("../../../build-support/cpython-sysconfigdata.py"),
     ),
+    (
+        "deepfreeze.py",
+        include_str!("../../../build-support/cpython-deepfreeze.py"),
+    ),
 ];
 
 const MARKER: &str = "Tools/pyfreeze/PATCHED";
+
+/// What `Tools/pyfreeze/PATCHED` holds: the version, the series' patches and a fingerprint of
+/// their text, so that a build tree patched with another series is not reused.
+fn marker_text(series: &Series, full: &str) -> String {
+    let text: String = series.patches.iter().map(|(_, text)| *text).collect();
+    format!(
+        "CPython {full}, pyfreeze {} series {} (sha256 {}):\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        series.minor,
+        pyfreeze_gen::emit::sha256_hex(text.as_bytes()),
+        series_names(series.series_file).join("\n")
+    )
+}
 
 /// The names listed in a `series` file, in order.
 pub fn series_names(text: &str) -> Vec<&str> {
@@ -277,13 +295,8 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
         }
     }
     install_tools(tree)?;
-    let marker = format!(
-        "CPython {full}, pyfreeze {} series {}:\n{}\n",
-        env!("CARGO_PKG_VERSION"),
-        series.minor,
-        series_names(series.series_file).join("\n")
-    );
-    std::fs::write(tree.join(MARKER), marker).map_err(|e| format!("{MARKER}: {e}"))?;
+    std::fs::write(tree.join(MARKER), marker_text(series, &full))
+        .map_err(|e| format!("{MARKER}: {e}"))?;
     Ok(format!(
         "applied the {} series ({} patches) to CPython {full} in {}",
         series.minor,
@@ -494,14 +507,20 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         prefix.display()
     );
 
-    // A tree prepared by an earlier run is reused (make is incremental); anything else is
-    // extracted afresh.
+    // A tree prepared by an earlier run is reused (make is incremental); anything else, such as
+    // a tree patched with another series, is extracted afresh.
     let prepared = if args.plain {
         work.join(".extracted")
     } else {
         tree.join(MARKER)
     };
-    if !prepared.exists() {
+    let reusable = if args.plain {
+        prepared.exists()
+    } else {
+        std::fs::read_to_string(&prepared).ok()
+            == Some(marker_text(series_for(version)?, &upstream))
+    };
+    if !reusable {
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
         step(

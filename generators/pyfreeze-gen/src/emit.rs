@@ -23,7 +23,8 @@ pub const FORMAT: u32 = 1;
 
 pub const RUNTIME_C: &str = include_str!("../runtime/pyfreeze_runtime.c");
 
-fn sha256_hex(data: &[u8]) -> String {
+/// Lowercase hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
     let digest = Sha256::digest(data);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,0 +1,234 @@
+# Deep-freezes the modules of pyfreeze's extended table: turns each module's marshalled code
+# into static C objects (code objects, tuples, strings, ints...) with CPython's own
+# deepfreeze.py, so that importing it unmarshals nothing, as CPython does for its start-up
+# modules. Installed into a patched CPython tree as Tools/pyfreeze/deepfreeze.py and run by
+# Tools/pyfreeze/cpython.mk with the build's bootstrap interpreter (the exact target version,
+# whose struct layouts deepfreeze.py writes).
+#
+#   deepfreeze.py SRCDIR TABLE_DIR [--none]
+#
+# SRCDIR is the CPython source tree (its deepfreeze.py is in Tools/scripts in 3.11, in
+# Tools/build in 3.12 and 3.13). TABLE_DIR is the generator's output: manifest.json names each module's C file, whose
+# `<stem>_code` literal holds the marshalled code (its size checked against the manifest; the
+# bootstrap interpreter has no hashlib).
+# Writes TABLE_DIR/deep/<same path>.c for each module, skipped when its first line shows it
+# was made from the same code by this same script, and TABLE_DIR/deep/table.c: one row
+# {name, get_code} per module, in the extended table's order, read by Python/import.c.
+# With --none, only an empty deep/table.c (the build then unmarshals, as without this step).
+#
+# Each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
+# module's strings and registers the module's finaliser with
+# _PyImport_FrozenExtDeepAtFini(); it returns a new reference to the module's code object.
+# Only modules that were imported are ever touched, at start-up and at exit.
+import json
+import os
+import re
+import sys
+
+# Bump when the generated C changes, so that every module is regenerated.
+DRIVER = "pyfreeze-deepfreeze 1"
+JOBS = 2
+
+srcdir, table_dir = sys.argv[1], sys.argv[2]
+NONE = sys.argv[3:] == ["--none"]
+for sub in ("Tools/build", "Tools/scripts"):
+    if os.path.exists(os.path.join(srcdir, sub, "deepfreeze.py")):
+        sys.path.insert(0, os.path.join(srcdir, sub))
+        break
+
+
+def fail(message):
+    sys.stderr.write("error: pyfreeze deepfreeze: %s\n" % message)
+    sys.exit(1)
+
+
+_ESCAPE = re.compile(rb'\\([0-7]{3}|.)', re.S)
+_SIMPLE = {b"\\": b"\\", b'"': b'"', b"n": b"\n", b"t": b"\t", b"?": b"?"}
+
+
+def _unescape(match):
+    text = match.group(1)
+    if len(text) == 3:
+        return bytes([int(text, 8)])
+    return _SIMPLE[text]
+
+
+def read_code(c_path):
+    """(stem, bytes) of the `<stem>_code[N]` literal of a generated module file (the
+    escapes of pyfreeze's cwriter: \\NNN octal, \\\\, \\", \\n, \\t, \\?)."""
+    with open(c_path, "rb") as f:
+        text = f.read()
+    m = re.search(rb"const unsigned char (\w+)_code\[(\d+)\] =\n((?:    \"[^\n]*\"\n?)+);", text)
+    if m is None:
+        fail("%s: no `<name>_code[N] = \"...\";` literal (was it made by this pyfreeze?)" % c_path)
+    pieces = re.findall(rb'^    "(.*)"$', m.group(3), re.M)
+    data = _ESCAPE.sub(_unescape, b"".join(pieces))
+    if len(data) != int(m.group(2)):
+        fail("%s: the code literal holds %d bytes, not %s" % (c_path, len(data), m.group(2).decode()))
+    return m.group(1).decode(), data
+
+
+def header(module, stem):
+    return "/* %s: %s code %s stem %s */\n" % (DRIVER, module["name"], module["code_sha256"], stem)
+
+
+def made_from(path, module):
+    """The stem a deep file was made with, if it was made from this module's code by this
+    script; otherwise None."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+    except OSError:
+        return None
+    prefix = header(module, "")[: -len(" */\n")]
+    if first.startswith(prefix) and first.endswith(" */\n"):
+        return first[len(prefix) : -len(" */\n")]
+    return None
+
+
+def c_string(text):
+    out = []
+    for b in text.encode("utf-8"):
+        out.append(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\?' else "\\%03o" % b)
+    return '"' + "".join(out) + '"'
+
+
+def write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def load_deepfreeze():
+    import deepfreeze
+
+    # deepfreeze.py maps constants equal to one of the runtime's static strings onto it, but
+    # reads their C literals without unescaping them: `_Py_STR(newline)` would stand for the
+    # two characters backslash and n (as in re's r"\n"). Keep only the literals without
+    # escapes.
+    for text in [t for t in deepfreeze.strings if "\\" in t]:
+        del deepfreeze.strings[text]
+    return deepfreeze
+
+
+# Interning a module's strings on its first import writes to its identifier-like strings and
+# to the tuples that hold them; everything else (code objects, bytes, other constants) is
+# written only when it runs, or never. Every first write to a page of the executable's data
+# copies the page, so the written objects are grouped in their own section, away from the rest.
+_OBJECT = re.compile(r"^static\n(    struct \{\n.*?\n    \}\n)(\w+) =", re.M | re.S)
+HOT = 'static __attribute__((section(".data.pyfreeze_interned")))\n'
+
+
+def _group(match):
+    body, name = match.group(1), match.group(2)
+    if "PyGC_Head _gc_head;" in body or name.startswith("const_str_"):
+        return HOT + body + name + " ="
+    return match.group(0)
+
+
+def generate(module, stem, data):
+    import io
+    import marshal
+
+    deepfreeze = load_deepfreeze()
+    code = marshal.loads(data)
+    out = io.StringIO()
+    out.write(header(module, stem))
+    p = deepfreeze.Printer(out)
+    top = p.generate(stem + "_toplevel", code)
+    p.write("")
+    p.write("static int %s_ready;" % stem)
+    p.write("")
+    with p.block("static void\n%s_fini(void)" % stem):
+        for line in p.deallocs:
+            p.write(line)
+        p.write("%s_ready = 0;" % stem)
+    p.write("")
+    with p.block("PyObject *\n%s_deep(void)" % stem):
+        with p.block("if (!%s_ready)" % stem):
+            for call in p.interns:
+                with p.block("if (%s < 0)" % call):
+                    p.write("return NULL;")
+            for line in p.patchups:
+                p.write(line)
+            with p.block("if (_PyImport_FrozenExtDeepAtFini(%s_fini) < 0)" % stem):
+                p.write("return NULL;")
+            p.write("%s_ready = 1;" % stem)
+        p.write("return Py_NewRef((PyObject *)%s);" % top)
+    return _OBJECT.sub(_group, out.getvalue())
+
+
+def main():
+    with open(os.path.join(table_dir, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    modules = [] if NONE else manifest["modules"]
+    work = []
+    stems = {}
+    for module in modules:
+        out = os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
+        stems[module["name"]] = made_from(out, module)
+        if stems[module["name"]] is None:
+            work.append((module, out))
+
+    # Forks JOBS workers (the bootstrap interpreter has no multiprocessing); importing
+    # deepfreeze, which scans the C sources for the runtime's static strings, is paid once.
+    if work:
+        load_deepfreeze()
+        sys.stdout.write("deepfreeze: %d of %d modules\n" % (len(work), len(modules)))
+        sys.stdout.flush()
+    children = []
+    for job in range(min(JOBS, len(work))):
+        pid = os.fork()
+        if pid == 0:
+            status = 0
+            try:
+                for module, out in work[job::JOBS]:
+                    stem, data = read_code(os.path.join(table_dir, module["c_file"]))
+                    if len(data) != module["code_size"]:
+                        fail("%s: the code literal does not match manifest.json" % module["c_file"])
+                    write_if_changed(out, generate(module, stem, data))
+            except SystemExit as e:
+                status = e.code or 1
+            except BaseException as e:  # report, and make the parent fail
+                sys.stderr.write("error: pyfreeze deepfreeze: %s: %r\n" % (module["name"], e))
+                status = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        children.append(pid)
+    failed = 0
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        failed |= status != 0
+    if failed:
+        sys.exit(1)
+
+    # The rows of the extended table are sorted by name, bytewise: so are these, and
+    # import.c checks each name before it uses a row.
+    rows = []
+    for module in sorted(modules, key=lambda m: m["name"].encode("utf-8")):
+        out = os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
+        stem = made_from(out, module)
+        if stem is None:
+            fail("%s was not written" % out)
+        rows.append((module["name"], stem))
+    lines = ["/* %s: the deep-frozen code of every module of the extended table. */" % DRIVER]
+    lines.append('#include "Python.h"')
+    lines.append('#include "internal/pycore_frozen_ext.h"')
+    lines += ["extern PyObject *%s_deep(void);" % stem for _, stem in rows]
+    lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
+    lines += ["    {%s, %s_deep}," % (c_string(name), stem) for name, stem in rows]
+    lines.append("    {0, 0},")
+    lines.append("};")
+    write_if_changed(os.path.join(table_dir, "deep", "table.c"), "\n".join(lines) + "\n")
+
+
+main()
