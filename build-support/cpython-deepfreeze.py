@@ -8,25 +8,26 @@
 #   deepfreeze.py SRCDIR TABLE_DIR [--none]
 #
 # SRCDIR is the CPython source tree (its deepfreeze.py is in Tools/scripts in 3.11, in
-# Tools/build in 3.12 and 3.13). TABLE_DIR is the generator's output: manifest.json names each module's C file, whose
-# `<stem>_code` literal holds the marshalled code (its size checked against the manifest; the
-# bootstrap interpreter has no hashlib).
-# Writes TABLE_DIR/deep/<same path>.c for each module, skipped when its first line shows it
-# was made from the same code by this same script, and TABLE_DIR/deep/table.c: one row
-# {name, get_code} per module, in the extended table's order, read by Python/import.c.
-# With --none, only an empty deep/table.c (the build then unmarshals, as without this step).
+# Tools/build in 3.12 and 3.13). TABLE_DIR is the generator's output: manifest.json names each
+# module's C file, whose `<stem>_code` literal holds the marshalled code (its size is checked
+# against the manifest; the bootstrap interpreter has no hashlib). Writes
+# TABLE_DIR/deep/<same path>.c for each module, skipped when its first line shows it was made
+# from the same code by this same script, and TABLE_DIR/deep/table.c: one row {name, get_code}
+# per module, in the extended table's order, read by Python/import.c. With --none, only an
+# empty deep/table.c (the build then unmarshals, as without this step).
 #
 # Each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
-# module's strings and registers the module's finaliser with
-# _PyImport_FrozenExtDeepAtFini(); it returns a new reference to the module's code object.
-# Only modules that were imported are ever touched, at start-up and at exit.
+# module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once) and registers
+# the module's finaliser with _PyImport_FrozenExtDeepAtFini(); it returns a new reference to
+# the module's code object. Only modules that were imported are ever touched, at start-up and
+# at exit.
 import json
 import os
 import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 1"
+DRIVER = "pyfreeze-deepfreeze 2"
 JOBS = 2
 
 srcdir, table_dir = sys.argv[1], sys.argv[2]
@@ -107,6 +108,9 @@ def write_if_changed(path, text):
     os.replace(tmp, path)
 
 
+_NAME_CHARS = re.compile(r"[A-Za-z0-9_]*\Z")
+
+
 def load_deepfreeze():
     import deepfreeze
 
@@ -117,6 +121,46 @@ def load_deepfreeze():
     for text in [t for t in deepfreeze.strings if "\\" in t]:
         del deepfreeze.strings[text]
     return deepfreeze
+
+
+def interning_printer(deepfreeze):
+    """deepfreeze.Printer that also records which tuple items interning rewrites, so that the
+    module interns each distinct string once instead of once per occurrence."""
+
+    class Printer(deepfreeze.Printer):
+        def __init__(self, file):
+            super().__init__(file)
+            self.tuples = []  # (C name, [(index, str value, C expression)])
+            self.names_tuples = set()  # C expressions of co_names / co_localsplusnames
+
+        def generate_tuple(self, name, t):
+            ret = super().generate_tuple(name, t)
+            if t:
+                # Cache hits: the items' expressions, without writing anything.
+                items = [(i, v, self.generate("%s_%d" % (name, i), v)) for i, v in enumerate(t) if type(v) is str]
+                self.tuples.append((name, ret, items))
+            return ret
+
+        def generate_code(self, name, code):
+            ret = super().generate_code(name, code)
+            self.names_tuples.add(self.generate(name + "_names", code.co_names))
+            localsplusnames, _ = deepfreeze.get_localsplus(code)
+            self.names_tuples.add(self.generate(name + "_localsplusnames", localsplusnames))
+            return ret
+
+        def interned_slots(self):
+            """{string expression: [tuple item address]}, in first-seen order: every item that
+            _PyStaticCode_InternStrings() interns (all of co_names and co_localsplusnames,
+            identifier-like strings in constants, recursively)."""
+            slots = {}
+            for name, expr, items in self.tuples:
+                everything = expr in self.names_tuples
+                for i, value, item in items:
+                    if everything or _NAME_CHARS.match(value) and value.isascii():
+                        slots.setdefault(item, []).append("&%s._object.ob_item[%d]" % (name, i))
+            return slots
+
+    return Printer
 
 
 # Interning a module's strings on its first import writes to its identifier-like strings and
@@ -134,6 +178,21 @@ def _group(match):
     return match.group(0)
 
 
+def write_interned(p, stem, slots):
+    """The arrays for _PyImport_FrozenExtDeepIntern(): the distinct strings, how many items
+    hold each, and those items' addresses."""
+    p.write("static PyObject *const %s_strs[] = {" % stem)
+    for item in slots:
+        p.write("    %s," % item)
+    p.write("};")
+    p.write("static const uint32_t %s_counts[] = {%s};" % (stem, ", ".join(str(len(v)) for v in slots.values())))
+    p.write("static PyObject **const %s_slots[] = {" % stem)
+    for addresses in slots.values():
+        for address in addresses:
+            p.write("    %s," % address)
+    p.write("};")
+
+
 def generate(module, stem, data):
     import io
     import marshal
@@ -142,8 +201,12 @@ def generate(module, stem, data):
     code = marshal.loads(data)
     out = io.StringIO()
     out.write(header(module, stem))
-    p = deepfreeze.Printer(out)
+    p = interning_printer(deepfreeze)(out)
     top = p.generate(stem + "_toplevel", code)
+    p.write("")
+    slots = p.interned_slots()
+    if slots:
+        write_interned(p, stem, slots)
     p.write("")
     p.write("static int %s_ready;" % stem)
     p.write("")
@@ -154,9 +217,8 @@ def generate(module, stem, data):
     p.write("")
     with p.block("PyObject *\n%s_deep(void)" % stem):
         with p.block("if (!%s_ready)" % stem):
-            for call in p.interns:
-                with p.block("if (%s < 0)" % call):
-                    p.write("return NULL;")
+            if slots:
+                p.write("_PyImport_FrozenExtDeepIntern(%s_strs, %s_counts, %d, %s_slots);" % (stem, stem, len(slots), stem))
             for line in p.patchups:
                 p.write(line)
             with p.block("if (_PyImport_FrozenExtDeepAtFini(%s_fini) < 0)" % stem):

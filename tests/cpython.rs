@@ -369,8 +369,27 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
             py.display()
         );
     }
-    // Importing every table module twice in fresh sub-interpreters re-interns and finalises the
-    // static objects each time; the main interpreter must still work afterwards.
+    // Every name of every table module's code is interned, as CPython's compiler leaves it.
+    let out = run_ok(
+        Command::new(&py)
+            .arg("-I")
+            .arg(repo().join("tests/support/check_interned.py")),
+    );
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("checked ") && first.ends_with(" bad 0"),
+        "{}: {out}",
+        t.minor
+    );
+    let checked: usize = first.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(
+        checked > 100_000,
+        "{}: only {checked} names checked",
+        t.minor
+    );
+    // Sub-interpreters share the static code objects (interned once, finalised with the main
+    // interpreter): importing in two of them, then in the main one, must work. (Re-initialising
+    // the main interpreter, which interns again, is test_embed's, in the CPython suite.)
     let code = "import _testcapi, json\n\
                 for _ in range(2):\n\
                 \x20   assert _testcapi.run_in_subinterp('import json, email.mime.text, decimal') == 0\n\

@@ -1315,6 +1315,21 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let real: Vec<&Config> = configs.iter().filter(|c| c.floor.is_none()).collect();
     let all: Vec<&Config> = configs.iter().collect();
     let startup = measure_startup(&real, &settings, &work)?;
+    // The same for the two CPython builds with `site` imported, as `python -I -c pass` runs.
+    let site_configs: Vec<Config> = configs
+        .iter()
+        .filter(|c| c.id == "plain" || c.id == "patched")
+        .map(|c| Config {
+            pre_args: c.pre_args.iter().filter(|a| *a != "-S").cloned().collect(),
+            ..c.clone()
+        })
+        .collect();
+    let startup_site = if site_configs.len() == 2 {
+        let refs: Vec<&Config> = site_configs.iter().collect();
+        Some(measure_startup(&refs, &settings, &work)?)
+    } else {
+        None
+    };
     let imports = measure_imports(&all, &settings, &list, &plan, &work)?;
     let measure_secs = measure_started.elapsed().as_secs_f64();
     let load_after = system::loadavg();
@@ -1348,6 +1363,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         configs: &configs,
         probes: &probes,
         startup: &startup,
+        startup_site: startup_site.as_ref(),
         imports: &imports,
         embed_manifest: &embed.manifest,
         zip: &zip.zip,

@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub configs: &'a [Config],
     pub probes: &'a BTreeMap<&'static str, Probe>,
     pub startup: &'a Measured,
+    /// Start-up of `plain` and `patched` with `site` imported (`-I -B`), when both are given.
+    pub startup_site: Option<&'a Measured>,
     pub imports: &'a Measured,
     pub embed_manifest: &'a Path,
     pub zip: &'a Path,
@@ -293,6 +295,14 @@ fn terminal(ctx: &Context) -> String {
         s.startup_rounds, s.startup_repeats
     );
     workload_table(&mut out, ctx, ctx.startup, false);
+    if let Some(m) = ctx.startup_site {
+        let _ = writeln!(
+            out,
+            "\nstart-up with site (`-I -B`, what `python -I -c pass` does), {} rounds × {} runs",
+            s.startup_rounds, s.startup_repeats
+        );
+        workload_table(&mut out, ctx, m, false);
+    }
     let _ = writeln!(
         out,
         "\nimport the stdlib: {} modules in one process, time of the import loop, {} rounds × {} runs",
@@ -520,6 +530,10 @@ fn to_json(ctx: &Context) -> Value {
                 "what": "time of the loop importing every listed module, measured inside the process",
                 "results": workload_json(ctx, ctx.imports),
             },
+            "startup_site": ctx.startup_site.map(|m| json!({
+                "what": "the start-up workload for plain and patched with site imported (-I -B)",
+                "results": workload_json(ctx, m),
+            })),
         },
         "breakdown": breakdown,
         "warnings": ctx.warnings,
