@@ -6,6 +6,7 @@
 # whose struct layouts deepfreeze.py writes).
 #
 #   deepfreeze.py SRCDIR TABLE_DIR [--none]
+#   deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c
 #
 # SRCDIR is the CPython source tree (its deepfreeze.py is in Tools/scripts in 3.11, in
 # Tools/build in 3.12 and 3.13). TABLE_DIR is the generator's output: manifest.json names each
@@ -21,6 +22,12 @@
 # the module's finaliser with _PyImport_FrozenExtDeepAtFini(); it returns a new reference to
 # the module's code object. Only modules that were imported are ever touched, at start-up and
 # at exit.
+#
+# --cpython does the same for CPython's own frozen modules (the Makefile's deepfreeze.c rule,
+# whose arguments it takes): `_Py_get_<module>_toplevel()` interns on first use, and
+# _Py_Deepfreeze_Init() and _Py_Deepfreeze_Fini() have nothing left to do. CPython's
+# deepfreeze.py interns all of them at every start-up, though the extended table shadows most
+# (os, site, codecs...) with its own copies.
 import json
 import os
 import re
@@ -30,12 +37,15 @@ import sys
 DRIVER = "pyfreeze-deepfreeze 2"
 JOBS = 2
 
-srcdir, table_dir = sys.argv[1], sys.argv[2]
-NONE = sys.argv[3:] == ["--none"]
-for sub in ("Tools/build", "Tools/scripts"):
-    if os.path.exists(os.path.join(srcdir, sub, "deepfreeze.py")):
-        sys.path.insert(0, os.path.join(srcdir, sub))
-        break
+
+
+def use_srcdir(srcdir):
+    """Puts CPython's deepfreeze.py (and its helpers) on sys.path."""
+    for sub in ("Tools/build", "Tools/scripts"):
+        if os.path.exists(os.path.join(srcdir, sub, "deepfreeze.py")):
+            sys.path.insert(0, os.path.join(srcdir, sub))
+            return
+    fail("%s has no Tools/build/deepfreeze.py or Tools/scripts/deepfreeze.py" % srcdir)
 
 
 def fail(message):
@@ -194,14 +204,18 @@ def write_interned(p, stem, slots):
 
 
 def generate(module, stem, data):
-    import io
     import marshal
 
-    deepfreeze = load_deepfreeze()
-    code = marshal.loads(data)
+    return header(module, stem) + lazy_module(marshal.loads(data), stem, stem + "_deep")
+
+
+def lazy_module(code, stem, getter):
+    """C for one module: its static objects, and `PyObject *getter(void)` that interns and
+    registers the finaliser on its first call."""
+    import io
+
     out = io.StringIO()
-    out.write(header(module, stem))
-    p = interning_printer(deepfreeze)(out)
+    p = interning_printer(load_deepfreeze())(out)
     top = p.generate(stem + "_toplevel", code)
     p.write("")
     slots = p.interned_slots()
@@ -215,7 +229,7 @@ def generate(module, stem, data):
             p.write(line)
         p.write("%s_ready = 0;" % stem)
     p.write("")
-    with p.block("PyObject *\n%s_deep(void)" % stem):
+    with p.block("PyObject *\n%s(void)" % getter):
         with p.block("if (!%s_ready)" % stem):
             if slots:
                 p.write("_PyImport_FrozenExtDeepIntern(%s_strs, %s_counts, %d, %s_slots);" % (stem, stem, len(slots), stem))
@@ -228,10 +242,46 @@ def generate(module, stem, data):
     return _OBJECT.sub(_group, out.getvalue())
 
 
+def main_cpython(args):
+    """The Makefile's Python/deepfreeze/deepfreeze.c, with lazily interned modules."""
+    srcdir, args = args[0], args[1:]
+    use_srcdir(srcdir)
+    if len(args) < 3 or args[-2] != "-o":
+        fail("usage: deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c")
+    deepfreeze = load_deepfreeze()
+    parts = ["/* %s: CPython's frozen modules, interned on first use. */\n" % DRIVER]
+    parts.append('#include "Python.h"\n#include "internal/pycore_frozen_ext.h"\n')
+    for arg in args[:-2]:
+        path, module = arg.rsplit(":", 1)
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        if not deepfreeze.is_frozen_header(source):
+            fail("%s is not a header made by _freeze_module" % path)
+        stem = module.replace(".", "_")
+        text = lazy_module(deepfreeze.decode_frozen_data(source), stem, "_Py_get_%s_toplevel" % stem)
+        # Each module has its own objects; deepfreeze.py names identifier strings and ints
+        # `const_str_<text>` and `const_int_<n>` whatever the module, so give them the module's
+        # prefix (only lines without a literal hold references).
+        lines = [
+            line if '"' in line else re.sub(r"\bconst_(str|int)_", stem + r"_const_\1_", line)
+            for line in text.split("\n")
+        ]
+        parts.append("\n".join(lines))
+    parts.append("int\n_Py_Deepfreeze_Init(void)\n{\n    return 0;\n}\n")
+    parts.append("void\n_Py_Deepfreeze_Fini(void)\n{\n    /* _PyImport_FrozenExtDeepFini() runs the registered finalisers. */\n}\n")
+    write_if_changed(args[-1], "\n".join(parts))
+
+
 def main():
+    if sys.argv[1:2] == ["--cpython"]:
+        main_cpython(sys.argv[2:])
+        return
+    srcdir, table_dir = sys.argv[1], sys.argv[2]
+    none = sys.argv[3:] == ["--none"]
+    use_srcdir(srcdir)
     with open(os.path.join(table_dir, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
-    modules = [] if NONE else manifest["modules"]
+    modules = [] if none else manifest["modules"]
     work = []
     stems = {}
     for module in modules:

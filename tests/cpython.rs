@@ -396,6 +396,37 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
                 print(json.dumps({'a': [1]}))";
     let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
     assert_eq!(out.trim(), r#"{"a": [1]}"#);
+    // Initialising and finalising three times in one process (an embedder's program linked
+    // with the installed static libpython): each interpreter interns the static objects again.
+    let dir = tempfile::tempdir().unwrap();
+    let config = patched.join(format!("bin/python{}-config", t.minor));
+    let flags = |args: &[&str]| -> Vec<String> {
+        run_ok(Command::new(&config).args(args))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let exe = dir.path().join("reinit");
+    run_ok(
+        Command::new("gcc")
+            .arg(repo().join("tests/support/reinit.c"))
+            .args(flags(&["--cflags"]))
+            .arg("-o")
+            .arg(&exe)
+            .args(flags(&["--ldflags", "--embed"]))
+            .args(["-no-pie", "-rdynamic"]),
+    );
+    let out = run_ok(Command::new(&exe).current_dir(dir.path()));
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "round 1 3.0 __init__.py",
+            "round 2 3.0 __init__.py",
+            "round 3 3.0 __init__.py"
+        ],
+        "{}",
+        t.minor
+    );
 }
 
 /// `FAIL:`/`ERROR:` test ids of a verbose `python -m test` run, and how many tests ran.

@@ -1,8 +1,8 @@
-"""Checks that the code of every module of the extended table has its names interned, as
-CPython's compiler and marshal leave them (co_names, local, cell and free variable names, and
-identifier-like string constants, in nested tuples too). Deep-frozen code is interned on first
-use by pyfreeze's own routine, so this holds it to CPython's rule. Prints `checked N bad M`
-and the first offenders."""
+"""Checks that the code of every frozen module (the extended table's and CPython's own) has its
+names interned, as CPython's compiler and marshal leave them (co_names, local, cell and free
+variable names, and identifier-like string constants, in nested tuples too). Deep-frozen code
+is interned on first use by pyfreeze's own routine, so this holds it to CPython's rule. Prints
+`checked N bad M` and the first offenders."""
 import _imp
 import re
 import sys
@@ -38,8 +38,15 @@ def walk(code, module):
             walk(item, module)
 
 
-for name, _flags, _origin in _imp._frozen_ext_modules():
-    walk(_imp.get_frozen_object(name), name)
+names = [name for name, _flags, _origin in _imp._frozen_ext_modules()]
+# CPython's own frozen modules (importlib's bootstrap, zipimport, ...), deep-frozen too.
+names += [name for name in _imp._frozen_module_names() if name not in names]
+for name in names:
+    try:
+        code = _imp.get_frozen_object(name)
+    except ImportError:  # listed but not served (e.g. -X frozen_modules=off)
+        continue
+    walk(code, name)
 print("checked", checked, "bad", len(bad))
 for line in bad:
     print(line)

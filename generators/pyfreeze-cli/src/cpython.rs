@@ -36,6 +36,7 @@ pub const SERIES: &[Series] = &[
             patch!("3.11", "0004-build-extended-table.patch"),
             patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
             patch!("3.11", "0006-deep-frozen-extended-table.patch"),
+            patch!("3.11", "0007-lazy-cpython-deepfreeze.patch"),
         ],
     },
     Series {

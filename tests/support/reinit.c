@@ -1,0 +1,32 @@
+/* Initialises and finalises the interpreter three times, importing frozen modules each time:
+   the static (deep-frozen) code objects are interned on first use, finalised at exit and must
+   be interned again by the next interpreter. Prints one line per round. */
+#include <Python.h>
+
+int
+main(void)
+{
+    for (int round = 1; round <= 3; round++) {
+        PyConfig config;
+        PyConfig_InitIsolatedConfig(&config);
+        PyStatus status = Py_InitializeFromConfig(&config);
+        PyConfig_Clear(&config);
+        if (PyStatus_Exception(status)) {
+            Py_ExitStatusException(status);
+        }
+        char code[512];
+        snprintf(code, sizeof code,
+                 "import json, os, zipimport, email.mime.text, decimal, inspect\n"
+                 "assert json.loads(json.dumps({'a': [1]})) == {'a': [1]}\n"
+                 "assert 'def dumps' in inspect.getsource(json)\n"
+                 "print('round %d', decimal.Decimal('1.5') * 2, os.path.basename(json.__file__))\n",
+                 round);
+        if (PyRun_SimpleString(code) != 0) {
+            return 1;
+        }
+        if (Py_FinalizeEx() < 0) {
+            return 2;
+        }
+    }
+    return 0;
+}
