@@ -8,8 +8,8 @@
 #   deepfreeze.py SRCDIR TABLE_DIR [--none]
 #   deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c
 #
-# SRCDIR is the CPython source tree (its deepfreeze.py is in Tools/scripts in 3.11, in
-# Tools/build in 3.12 and 3.13). TABLE_DIR is the generator's output: manifest.json names each
+# SRCDIR is the CPython source tree, whose Tools/scripts/deepfreeze.py (3.11's; 3.12 and 3.13
+# moved and changed it) writes the objects. TABLE_DIR is the generator's output: manifest.json names each
 # module's C file, whose `<stem>_code` literal holds the marshalled code (its size is checked
 # against the manifest; the bootstrap interpreter has no hashlib). Writes
 # TABLE_DIR/deep/<same path>.c for each module, skipped when its first line shows it was made
@@ -38,14 +38,15 @@ DRIVER = "pyfreeze-deepfreeze 2"
 JOBS = 2
 
 
-
 def use_srcdir(srcdir):
     """Puts CPython's deepfreeze.py (and its helpers) on sys.path."""
-    for sub in ("Tools/build", "Tools/scripts"):
-        if os.path.exists(os.path.join(srcdir, sub, "deepfreeze.py")):
-            sys.path.insert(0, os.path.join(srcdir, sub))
-            return
-    fail("%s has no Tools/build/deepfreeze.py or Tools/scripts/deepfreeze.py" % srcdir)
+    scripts = os.path.join(srcdir, "Tools", "scripts")
+    if not os.path.exists(os.path.join(scripts, "deepfreeze.py")):
+        fail(
+            "%s has no Tools/scripts/deepfreeze.py: deep-freezing knows CPython 3.11's; "
+            "build with make PYFREEZE_DEEPFREEZE=no" % srcdir
+        )
+    sys.path.insert(0, scripts)
 
 
 def fail(message):
@@ -121,6 +122,16 @@ def write_if_changed(path, text):
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_]*\Z")
 
 
+_PRINTER = []
+
+
+def printer_class():
+    """interning_printer() over CPython's deepfreeze module, made once per process."""
+    if not _PRINTER:
+        _PRINTER.append(interning_printer(load_deepfreeze()))
+    return _PRINTER[0]
+
+
 def load_deepfreeze():
     import deepfreeze
 
@@ -166,7 +177,7 @@ def interning_printer(deepfreeze):
             for name, expr, items in self.tuples:
                 everything = expr in self.names_tuples
                 for i, value, item in items:
-                    if everything or _NAME_CHARS.match(value) and value.isascii():
+                    if everything or _NAME_CHARS.match(value):
                         slots.setdefault(item, []).append("&%s._object.ob_item[%d]" % (name, i))
             return slots
 
@@ -215,7 +226,7 @@ def lazy_module(code, stem, getter):
     import io
 
     out = io.StringIO()
-    p = interning_printer(load_deepfreeze())(out)
+    p = printer_class()(out)
     top = p.generate(stem + "_toplevel", code)
     p.write("")
     slots = p.interned_slots()
@@ -240,6 +251,11 @@ def lazy_module(code, stem, getter):
             p.write("%s_ready = 1;" % stem)
         p.write("return Py_NewRef((PyObject *)%s);" % top)
     return _OBJECT.sub(_group, out.getvalue())
+
+
+def deep_path(table_dir, module):
+    """TABLE_DIR/deep/<the module's path under modules/>."""
+    return os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
 
 
 def main_cpython(args):
@@ -269,7 +285,10 @@ def main_cpython(args):
         parts.append("\n".join(lines))
     parts.append("int\n_Py_Deepfreeze_Init(void)\n{\n    return 0;\n}\n")
     parts.append("void\n_Py_Deepfreeze_Fini(void)\n{\n    /* _PyImport_FrozenExtDeepFini() runs the registered finalisers. */\n}\n")
-    write_if_changed(args[-1], "\n".join(parts))
+    # Always written (as CPython's deepfreeze.py does): the rule reruns until its target is
+    # newer than this script.
+    with open(args[-1], "w", encoding="utf-8") as f:
+        f.write("\n".join(parts))
 
 
 def main():
@@ -283,17 +302,19 @@ def main():
         manifest = json.load(f)
     modules = [] if none else manifest["modules"]
     work = []
-    stems = {}
+    stems = {}  # module name -> stem, of the deep files that are up to date
     for module in modules:
-        out = os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
-        stems[module["name"]] = made_from(out, module)
-        if stems[module["name"]] is None:
+        out = deep_path(table_dir, module)
+        stem = made_from(out, module)
+        if stem is None:
             work.append((module, out))
+        else:
+            stems[module["name"]] = stem
 
     # Forks JOBS workers (the bootstrap interpreter has no multiprocessing); importing
     # deepfreeze, which scans the C sources for the runtime's static strings, is paid once.
     if work:
-        load_deepfreeze()
+        printer_class()
         sys.stdout.write("deepfreeze: %d of %d modules\n" % (len(work), len(modules)))
         sys.stdout.flush()
     children = []
@@ -327,10 +348,9 @@ def main():
     # import.c checks each name before it uses a row.
     rows = []
     for module in sorted(modules, key=lambda m: m["name"].encode("utf-8")):
-        out = os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
-        stem = made_from(out, module)
+        stem = stems.get(module["name"]) or made_from(deep_path(table_dir, module), module)
         if stem is None:
-            fail("%s was not written" % out)
+            fail("%s was not written (see the errors above)" % deep_path(table_dir, module))
         rows.append((module["name"], stem))
     lines = ["/* %s: the deep-frozen code of every module of the extended table. */" % DRIVER]
     lines.append('#include "Python.h"')
