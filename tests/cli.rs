@@ -378,3 +378,57 @@ fn depfile_lists_inputs_and_folders() {
         assert!(dep.contains(input), "{input} missing from\n{dep}");
     }
 }
+
+/// `pyfreeze spec` prints the effective spec; with every option given as a flag (its
+/// declared example) on top of a spec file, what it prints reads back as the same spec the
+/// library resolves from the same sources: flags ↔ TOML ↔ `Spec`.
+#[test]
+fn every_option_round_trips_from_flags_through_the_printed_spec() {
+    use pyfreeze_gen::spec::OPTIONS;
+    use pyfreeze_gen::{Source, Spec, SpecBuilder};
+    let dir = tempfile::tempdir().unwrap();
+    let file_text = "stdlib_exclude = [\"email\"]\njobs = 7\n[[root]]\npath = \"lib\"\n";
+    std::fs::write(dir.path().join("pyfreeze.toml"), file_text).unwrap();
+    let mut args = vec!["spec".to_string(), "--spec".into(), "pyfreeze.toml".into()];
+    let mut flags = SpecBuilder::with_source(Source::Flags, dir.path());
+    for o in OPTIONS {
+        args.push(format!("--{}", o.flag));
+        if o.switch_sets.is_none() {
+            args.push(o.example.to_string());
+        }
+        flags.set_text(o.field, o.example).unwrap();
+    }
+    let printed = run_ok(
+        Command::new(pyfreeze_bin())
+            .args(&args)
+            .current_dir(dir.path()),
+    );
+    let file = SpecBuilder::from_toml(
+        file_text,
+        dir.path(),
+        Source::File(dir.path().join("pyfreeze.toml")),
+    )
+    .unwrap();
+    let expected = Spec::from_layers(&[&file, &flags]).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let again = Spec::from_toml(&printed, elsewhere.path(), "printed").unwrap();
+    assert_eq!(again, expected, "{printed}");
+    // Lists add up (the file's exclusion stays), single values of the flags win.
+    assert_eq!(again.stdlib_exclude(), ["email", "xmlrpc"]);
+    assert_eq!(again.jobs(), 3);
+    assert_eq!(again.roots().len(), 2);
+}
+
+#[test]
+fn a_bad_flag_value_names_the_flag_and_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["spec", "--stdlib", "--optimize", "3"])
+        .current_dir(dir.path()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("command line: `--optimize` is 3, out of range (0, 1 or 2)"),
+        "{err}"
+    );
+}

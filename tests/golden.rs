@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_gen::{generate, schema, stdlib, NoProgress, Spec};
+use pyfreeze_gen::{generate, schema, spec, stdlib, NoProgress, SpecBuilder};
 use pyfreeze_tests::{python, repo, run_ok, snapshot};
 
 const OVERWRITE: &str = "PYFREEZE_OVERWRITE_EXPECTED";
@@ -175,11 +175,12 @@ fn diff_summary(expected: &[u8], actual: &[u8]) -> String {
 
 fn run_case(dir: &Path) -> Vec<String> {
     let case = dir.file_name().unwrap().to_string_lossy().into_owned();
-    let mut spec = Spec::from_file(&dir.join("spec.toml")).unwrap();
-    let minor = spec.version.expect("golden specs pin a version").minor;
-    spec.python = python(u32::from(minor));
+    let mut layer = SpecBuilder::from_file(&dir.join("spec.toml")).unwrap();
+    let pinned = layer.build().unwrap().version();
+    let minor = pinned.expect("golden specs pin a version").minor;
+    let spec = layer.python(python(u32::from(minor))).build().unwrap();
     let generated = generate(&spec, &NoProgress).unwrap_or_else(|e| panic!("case {case}: {e}"));
-    check_bytecode(&spec.python, &generated, &case);
+    check_bytecode(spec.python(), &generated, &case);
 
     let actual: BTreeMap<String, Vec<u8>> = generated
         .files
@@ -271,6 +272,7 @@ fn docs_match_the_code() {
         "table schema",
         &schema::markdown_reference(),
     );
+    check_doc_block("docs/spec.md", "options", &spec::markdown());
     check_doc_block("docs/spec.md", "stdlib exclusions", &stdlib::markdown());
     let mut versions = String::from("| version | magic | `struct _frozen` | default excepthook reads files only | patch series |\n|---|---|---|---|---|\n");
     for v in pyfreeze_gen::versions::SUPPORTED {

@@ -109,7 +109,7 @@ impl Error {
     /// ```
     /// # use pyfreeze_build::Build;
     /// let err = Build::new().try_compile("pyfreeze").unwrap_err();
-    /// assert!(err.hint().unwrap().contains("Build::stdlib(true)"));
+    /// assert!(err.hint().unwrap().contains("`Build::stdlib`"));
     /// ```
     pub fn hint(&self) -> Option<&str> {
         self.hint.as_deref()

@@ -99,7 +99,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use pyfreeze_gen::{OriginMap, PythonVersion, Root, Spec};
+use pyfreeze_gen::{PythonVersion, Source, Spec, SpecBuilder};
 
 use crate::env::Cargo;
 use crate::error::Result;
@@ -120,23 +120,13 @@ use crate::python::Request;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Build {
+    /// What the spec options give (relative to the package folder when run); the
+    /// setters of the options declared in `pyfreeze_gen::spec::options` are generated below.
+    options: SpecBuilder,
     interpreter: Option<PathBuf>,
-    version: Option<String>,
     spec_file: Option<PathBuf>,
-    roots: Vec<PathBuf>,
-    include: Vec<String>,
-    exclude: Vec<String>,
-    stdlib: Option<bool>,
-    stdlib_include: Vec<String>,
     stdlib_include_since: Vec<(String, String)>,
-    stdlib_exclude: Vec<String>,
-    embed_source: Option<bool>,
-    package_data: Option<bool>,
-    optimize: Option<u8>,
-    runtime: Option<bool>,
-    jobs: Option<usize>,
     origin_prefix: Option<String>,
-    origin_maps: Vec<(PathBuf, String)>,
     python_config_file: Option<PathBuf>,
     c_files: Vec<PathBuf>,
     link_python: bool,
@@ -144,6 +134,41 @@ pub struct Build {
     cc: Option<cc::Build>,
     out_dir: Option<PathBuf>,
 }
+
+/// `Build`'s setters for the spec options, one per option the declaration gives a `Build`
+/// method (options marked `(name)` have a hand-written method, `-` none).
+macro_rules! build_setters {
+    (
+        options {$(
+            $(#[doc = $doc:literal])+
+            $field:ident: $card:ident $kind:ident = $default:tt, key $key:literal,
+                flag $flag:literal $(short $short:literal)? value $vname:literal,
+                build $build:tt, example $example:literal;
+        )*}
+        patterns {$(
+            $(#[doc = $pdoc:literal])+
+            $pfield:ident: key $pkey:literal, flag $pflag:literal value $pvname:literal,
+                build $pbuild:tt, example $pexample:literal;
+        )*}
+    ) => {
+        impl Build {
+            $(build_setter!($build, $field, $kind, $(#[doc = $doc])+);)*
+            $(build_setter!($pbuild, $pfield, Pattern, $(#[doc = $pdoc])+);)*
+        }
+    };
+}
+
+macro_rules! build_setter {
+    (-, $($rest:tt)*) => {};
+    (($custom:ident), $($rest:tt)*) => {};
+    ($method:ident, $field:ident, $kind:ident, $(#[$m:meta])+) => {
+        pyfreeze_gen::__spec_setter!($kind, $(#[$m])+ $method -> Build,
+            "pyfreeze_build::Build::new()",
+            |this, given| { this.options.given().$field(given); },);
+    };
+}
+
+pyfreeze_gen::for_each_spec_option!(build_setters);
 
 impl Default for Build {
     fn default() -> Self {
@@ -160,23 +185,11 @@ impl Build {
     /// ```
     pub fn new() -> Build {
         Build {
+            options: SpecBuilder::with_source(Source::Build, ""),
             interpreter: None,
-            version: None,
             spec_file: None,
-            roots: Vec::new(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            stdlib: None,
-            stdlib_include: Vec::new(),
             stdlib_include_since: Vec::new(),
-            stdlib_exclude: Vec::new(),
-            embed_source: None,
-            package_data: None,
-            optimize: None,
-            runtime: None,
-            jobs: None,
             origin_prefix: None,
-            origin_maps: Vec::new(),
             python_config_file: None,
             c_files: Vec::new(),
             link_python: true,
@@ -200,17 +213,6 @@ impl Build {
         self
     }
 
-    /// Refuses any interpreter but CPython `X.Y`, wherever it comes from (including
-    /// `PYFREEZE_PYTHON`).
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().interpreter("python3").version("3.12");
-    /// ```
-    pub fn version(&mut self, version: &str) -> &mut Build {
-        self.version = Some(version.to_string());
-        self
-    }
-
     /// Starts from a `pyfreeze.toml` (see `docs/spec.md`), shared with the `pyfreeze` CLI.
     /// Roots and patterns set here are added to the file's; single values override it.
     ///
@@ -219,64 +221,6 @@ impl Build {
     /// ```
     pub fn spec_file(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.spec_file = Some(path.as_ref().to_path_buf());
-        self
-    }
-
-    /// Adds a source root, relative to the package folder: its top-level `.py` files and
-    /// packages become modules, other files inside packages become package data.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().root("scripts").root("vendor");
-    /// ```
-    pub fn root(&mut self, dir: impl AsRef<Path>) -> &mut Build {
-        self.roots.push(dir.as_ref().to_path_buf());
-        self
-    }
-
-    /// Selects modules of the roots added with [`Build::root`] (without any, all of them).
-    /// A pattern without `/` matches dotted names (`game`, `game.*`, `**.plugins`); with `/`
-    /// it matches paths relative to the root (`game/levels/**`). A pattern also selects
-    /// everything beneath what it matches. A pattern that matches nothing is an error.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().root("scripts").include("game").include("tools.export");
-    /// ```
-    pub fn include(&mut self, pattern: &str) -> &mut Build {
-        self.include.push(pattern.to_string());
-        self
-    }
-
-    /// Leaves out modules (and data) of the roots added with [`Build::root`]; excludes win
-    /// over includes.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().root("scripts").exclude("*.tests").exclude("**/*.psd");
-    /// ```
-    pub fn exclude(&mut self, pattern: &str) -> &mut Build {
-        self.exclude.push(pattern.to_string());
-        self
-    }
-
-    /// Freezes the target interpreter's pure-Python stdlib (minus tests, IDLE, tkinter and
-    /// the rest listed in `docs/spec.md`). Restrict it with [`Build::stdlib_include`].
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().stdlib(true);
-    /// ```
-    pub fn stdlib(&mut self, on: bool) -> &mut Build {
-        self.stdlib = Some(on);
-        self
-    }
-
-    /// Restricts the stdlib to modules matching the patterns (path patterns such as
-    /// `encodings/utf_8.py` pick single modules of a package). Whatever the program imports
-    /// must be selected: `sys.path` has no stdlib folder.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().stdlib(true).stdlib_include("json").stdlib_include("encodings/utf_8.py");
-    /// ```
-    pub fn stdlib_include(&mut self, pattern: &str) -> &mut Build {
-        self.stdlib_include.push(pattern.to_string());
         self
     }
 
@@ -294,68 +238,6 @@ impl Build {
         self
     }
 
-    /// Leaves more of the stdlib out, on top of the default exclusions.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().stdlib(true).stdlib_exclude("email").stdlib_exclude("xml");
-    /// ```
-    pub fn stdlib_exclude(&mut self, pattern: &str) -> &mut Build {
-        self.stdlib_exclude.push(pattern.to_string());
-        self
-    }
-
-    /// Embeds each module's source (default on): `inspect.getsource` and tracebacks with
-    /// source lines work. Off saves the source's size.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().embed_source(!cfg!(feature = "small"));
-    /// ```
-    pub fn embed_source(&mut self, on: bool) -> &mut Build {
-        self.embed_source = Some(on);
-        self
-    }
-
-    /// Embeds non-Python files inside packages (default on), for `importlib.resources`.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().package_data(false);
-    /// ```
-    pub fn package_data(&mut self, on: bool) -> &mut Build {
-        self.package_data = Some(on);
-        self
-    }
-
-    /// `optimize` of `compile()`: 0 (default), 1 (no asserts) or 2 (no docstrings either).
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().optimize(2);
-    /// ```
-    pub fn optimize(&mut self, level: u8) -> &mut Build {
-        self.optimize = Some(level);
-        self
-    }
-
-    /// Includes the stock-libpython runtime, `pyfreeze_install()` (default on). Turn it off
-    /// only when linking a CPython patched to boot from the table.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().runtime(true);
-    /// ```
-    pub fn runtime(&mut self, on: bool) -> &mut Build {
-        self.runtime = Some(on);
-        self
-    }
-
-    /// Number of interpreter processes compiling bytecode; 0 (default) is one per core.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().jobs(2);
-    /// ```
-    pub fn jobs(&mut self, jobs: usize) -> &mut Build {
-        self.jobs = Some(jobs);
-        self
-    }
-
     /// Rewrites origins (`__file__`, `co_filename`, traceback paths) under the package folder
     /// to start with `prefix`, so the binary holds no build-machine paths and does not
     /// depend on where the repository is checked out. Pick a prefix that does not exist on
@@ -368,18 +250,6 @@ impl Build {
     /// ```
     pub fn origin_prefix(&mut self, prefix: &str) -> &mut Build {
         self.origin_prefix = Some(prefix.to_string());
-        self
-    }
-
-    /// Rewrites origins under `from` (relative to the package folder) to start with `to`,
-    /// like gcc's `-fdebug-prefix-map`; the longest matching `from` wins.
-    ///
-    /// ```
-    /// pyfreeze_build::Build::new().origin_map("vendor", "/site-packages");
-    /// ```
-    pub fn origin_map(&mut self, from: impl AsRef<Path>, to: &str) -> &mut Build {
-        self.origin_maps
-            .push((from.as_ref().to_path_buf(), to.to_string()));
         self
     }
 
@@ -492,11 +362,15 @@ impl Build {
     fn run(&self, lib_name: &str, cargo: &mut Cargo<'_>) -> Result<Frozen> {
         check_lib_name(lib_name)?;
         // Everything that can be checked without the environment comes first.
-        let mut spec = self.selection()?;
-        let pinned = self.pinned_version(&spec)?;
+        self.options.check().map_err(usage_error)?;
         let since = self.versioned_stdlib_patterns()?;
+        let file = match &self.spec_file {
+            Some(path) => Some(SpecBuilder::from_file(path).map_err(|e| gen_error(e, None))?),
+            None => None,
+        };
+        let selection = self.spec(file.as_ref(), &self.options)?;
 
-        let interp = self.find_interpreter(cargo, &spec, pinned)?;
+        let interp = self.find_interpreter(cargo, &selection, selection.version())?;
         let (python, config_file) = self.python_config(cargo, &interp)?;
         let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
@@ -514,7 +388,10 @@ impl Build {
                 Error::new(ErrorKind::Io, "cannot find the current folder").with_source(e)
             })?;
 
-        self.complete(&mut spec, &interp, &since, &manifest_dir);
+        let spec = self.spec(
+            file.as_ref(),
+            &self.completed(&interp, &since, &manifest_dir),
+        )?;
         let generated = pyfreeze_gen::generate(&spec, &pyfreeze_gen::NoProgress)
             .map_err(|e| gen_error(e, Some(&interp)))?;
         self.watch(
@@ -557,7 +434,7 @@ impl Build {
                 header: &out_dir.join("pyfreeze.h"),
                 python: &python,
                 python_full_version: &interp.full_version(),
-                runtime: spec.runtime,
+                runtime: spec.runtime(),
             })?;
             let path = out_root.join("pyfreeze.rs");
             write_if_changed(&path, code.as_bytes())?;
@@ -578,52 +455,10 @@ impl Build {
         })
     }
 
-    /// The spec file (if any) plus the roots and stdlib switch set here.
-    fn selection(&self) -> Result<Spec> {
-        let mut spec = match &self.spec_file {
-            Some(path) => Spec::from_file(path).map_err(|e| gen_error(e, None))?,
-            None => Spec::default(),
-        };
-        for root in &self.roots {
-            spec.roots.push(Root {
-                path: root.clone(),
-                include: self.include.clone(),
-                exclude: self.exclude.clone(),
-            });
-        }
-        if let Some(on) = self.stdlib {
-            spec.stdlib = on;
-        }
-        if spec.roots.is_empty() && !spec.stdlib {
-            return Err(Error::new(ErrorKind::Selection, "nothing to freeze").with_hint(
-                "add a folder of modules with Build::root, or the stdlib with Build::stdlib(true)",
-            ));
-        }
-        if self.roots.is_empty() && !(self.include.is_empty() && self.exclude.is_empty()) {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "include/exclude patterns are given but no Build::root to apply them to",
-            )
-            .with_hint("add the folder with Build::root, or put the patterns in the spec file"));
-        }
-        Ok(spec)
-    }
-
-    /// The version [`Build::version`] (or the spec file) pins, if any.
-    fn pinned_version(&self, spec: &Spec) -> Result<Option<&'static PythonVersion>> {
-        let Some(v) = &self.version else {
-            return Ok(spec.version);
-        };
-        PythonVersion::parse(v).map(Some).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Usage,
-                format!(
-                    "Build::version(\"{v}\") is not a supported CPython version (supported: {})",
-                    pyfreeze_gen::versions::supported_list()
-                ),
-            )
-            .with_hint("pass `X.Y`, e.g. version(\"3.11\")")
-        })
+    /// The spec file (if any), then the options set here.
+    fn spec(&self, file: Option<&SpecBuilder>, options: &SpecBuilder) -> Result<Spec> {
+        let layers: Vec<&SpecBuilder> = file.into_iter().chain([options]).collect();
+        Spec::from_layers(&layers).map_err(|e| gen_error(e, None))
     }
 
     /// The [`Build::stdlib_include_since`] patterns with their parsed versions.
@@ -657,7 +492,7 @@ impl Build {
         let (text, origin) = match (from_env, &self.interpreter, &self.spec_file) {
             (Some(v), _, _) => (v, "PYFREEZE_PYTHON"),
             (None, Some(p), _) => (p.clone().into_os_string(), "Build::interpreter"),
-            (None, None, Some(_)) => (spec.python.clone().into_os_string(), "the spec file"),
+            (None, None, Some(_)) => (spec.python().as_os_str().to_owned(), "the spec file"),
             (None, None, None) => {
                 return Err(Error::new(ErrorKind::Interpreter, "no target interpreter")
                     .with_hint(python::SET_INTERPRETER))
@@ -711,54 +546,26 @@ impl Build {
         Ok((python, config_file))
     }
 
-    /// The settings that need the probed interpreter and the package folder.
-    fn complete(
+    /// The options set here, relative to the package folder, with the settings that need
+    /// the probed interpreter.
+    fn completed(
         &self,
-        spec: &mut Spec,
         interp: &pyfreeze_gen::Interpreter,
         since: &[(&'static PythonVersion, &str)],
         manifest_dir: &Path,
-    ) {
-        spec.python = interp.given.clone();
-        spec.version = Some(interp.version);
-        spec.stdlib_include
-            .extend(self.stdlib_include.iter().cloned());
+    ) -> SpecBuilder {
+        let mut options = self.options.relative_to(manifest_dir);
+        options
+            .python(&interp.given)
+            .version(&interp.version.name());
         let target = (interp.version.major, interp.version.minor);
-        spec.stdlib_include.extend(
-            since
-                .iter()
-                .filter(|(v, _)| (v.major, v.minor) <= target)
-                .map(|(_, p)| p.to_string()),
-        );
-        spec.stdlib_exclude
-            .extend(self.stdlib_exclude.iter().cloned());
-        if let Some(on) = self.embed_source {
-            spec.embed_source = on;
-        }
-        if let Some(on) = self.package_data {
-            spec.package_data = on;
-        }
-        if let Some(level) = self.optimize {
-            spec.optimize = level;
-        }
-        if let Some(on) = self.runtime {
-            spec.runtime = on;
-        }
-        if let Some(jobs) = self.jobs {
-            spec.jobs = jobs;
+        for (_, pattern) in since.iter().filter(|(v, _)| (v.major, v.minor) <= target) {
+            options.stdlib_include(pattern);
         }
         if let Some(prefix) = &self.origin_prefix {
-            spec.origin_map.push(OriginMap {
-                from: manifest_dir.to_path_buf(),
-                to: prefix.clone(),
-            });
+            options.origin_map(manifest_dir, prefix);
         }
-        for (from, to) in &self.origin_maps {
-            spec.origin_map.push(OriginMap {
-                from: manifest_dir.join(from),
-                to: to.clone(),
-            });
-        }
+        options
     }
 
     /// Prints `rerun-if-changed` for everything the output depends on. Folders make Cargo
@@ -849,7 +656,8 @@ fn check_lib_name(lib_name: &str) -> Result<()> {
     ))
 }
 
-/// Turns a generator error into ours, with a hint for a build script.
+/// Turns a generator error into ours, with a hint for a build script when the generator
+/// has none.
 fn gen_error(e: pyfreeze_gen::Error, interp: Option<&pyfreeze_gen::Interpreter>) -> Error {
     use pyfreeze_gen::Error as G;
     let (kind, hint) = match &e {
@@ -883,13 +691,21 @@ fn gen_error(e: pyfreeze_gen::Error, interp: Option<&pyfreeze_gen::Interpreter>)
             "check that the files exist and OUT_DIR is writable".to_string(),
         ),
     };
-    let text = e.to_string();
-    let text = text
-        .split("\n  hint:")
-        .next()
-        .unwrap_or_default()
+    // The build script's hint for the interpreter beats the generator's, which names flags.
+    let hint = match (&e, e.hint()) {
+        (G::Spec { .. }, Some(h)) => h.to_string(),
+        _ => hint,
+    };
+    Error::new(kind, e.message()).with_hint(hint)
+}
+
+/// A value given to a `Build` setter is not valid.
+fn usage_error(e: pyfreeze_gen::Error) -> Error {
+    let hint = e
+        .hint()
+        .unwrap_or("pass a value the method's documentation describes")
         .to_string();
-    Error::new(kind, text).with_hint(hint)
+    Error::new(ErrorKind::Usage, e.message()).with_hint(hint)
 }
 
 /// Writes `bytes` to `path` atomically, only when they differ from what is there.
@@ -1064,14 +880,77 @@ mod tests {
         build.root("s").version("3.9");
         let e = run(&build, &[]).0.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Usage);
-        assert!(e.message().contains("\"3.9\""), "{}", e.message());
+        assert_eq!(
+            e.message(),
+            "`Build::version` `3.9` is not a supported CPython version (supported: 3.10, 3.11, 3.12, 3.13)"
+        );
         let e = Build::new()
             .root("s")
             .run("lib/x", &mut Cargo::fixed(&mut Vec::new(), &[]))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Usage);
+    }
+
+    #[test]
+    fn patterns_without_any_root_are_a_selection_error_naming_the_methods() {
         let mut build = Build::new();
         build.stdlib(true).include("game");
-        assert_eq!(run(&build, &[]).0.unwrap_err().kind(), ErrorKind::Usage);
+        let e = run(&build, &[]).0.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Selection);
+        assert_eq!(
+            e.message(),
+            "`Build::include` and `Build::exclude` patterns need a root to apply to: add `Build::root`"
+        );
+    }
+
+    /// Every option with a generated `Build` setter, set to its declared example.
+    fn every_option() -> Build {
+        let mut build = Build::new();
+        build
+            .version("3.11")
+            .root("src")
+            .stdlib(true)
+            .stdlib_dir("cpython/Lib")
+            .stdlib_include("json")
+            .stdlib_exclude("xmlrpc")
+            .embed_source(false)
+            .package_data(false)
+            .origin_map(".", "/app")
+            .optimize(2)
+            .runtime(false)
+            .jobs(3)
+            .include("game.**")
+            .exclude("*.tests");
+        build
+    }
+
+    #[test]
+    fn the_setters_give_what_the_same_spec_file_gives() {
+        use pyfreeze_gen::spec::OPTIONS;
+        let mut file = String::new();
+        for o in OPTIONS.iter().filter(|o| {
+            o.build.is_some_and(|m| {
+                // Hand-written methods with behaviour of their own.
+                m != "interpreter"
+            })
+        }) {
+            let value = match o.switch_sets {
+                Some(_) => o.example.to_string(),
+                None if o.example.parse::<u8>().is_ok() => o.example.to_string(),
+                None => format!("{:?}", o.example),
+            };
+            match o.card {
+                pyfreeze_gen::spec::Card::Many if o.field == "roots" => {
+                    file.push_str(&format!("root = [{{ path = {value} }}]\n"))
+                }
+                pyfreeze_gen::spec::Card::Many => {
+                    file.push_str(&format!("{} = [{value}]\n", o.key))
+                }
+                _ => file.push_str(&format!("{} = {value}\n", o.key)),
+            }
+        }
+        let from_file = Spec::from_toml(&file, Path::new("/pkg"), "x").unwrap();
+        let options = every_option().options.relative_to("/pkg");
+        assert_eq!(options.build().unwrap(), from_file, "{file}");
     }
 }

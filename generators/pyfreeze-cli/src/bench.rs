@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pyfreeze_gen::{Interpreter, Kind, NoProgress, Spec};
+use pyfreeze_gen::{Interpreter, Kind, NoProgress, SpecBuilder};
 use serde_json::Value;
 
 use stats::Samples;
@@ -365,14 +365,14 @@ type DataFile = (String, PathBuf);
 /// The stdlib selection of `pyfreeze list --stdlib --python PY`, and its package data files
 /// as `(archive path, file)` (the zip holds them, as the frozen table does).
 fn select_stdlib(stock: &Stock) -> Result<(Vec<Selected>, Vec<DataFile>), String> {
-    let spec = Spec {
-        python: stock.python.clone(),
-        stdlib: true,
-        runtime: false,
-        package_data: true,
-        embed_source: false,
-        ..Spec::default()
-    };
+    let spec = SpecBuilder::new()
+        .python(&stock.python)
+        .stdlib(true)
+        .runtime(false)
+        .package_data(true)
+        .embed_source(false)
+        .build()
+        .map_err(|e| e.to_string())?;
     let generated = pyfreeze_gen::generate(&spec, &NoProgress).map_err(|e| e.to_string())?;
     let data = generated
         .resources

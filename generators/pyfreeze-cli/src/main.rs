@@ -2,6 +2,7 @@
 
 mod bench;
 mod cpython;
+mod spec_flags;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -10,9 +11,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze_gen::{
-    generate, write_output, Interpreter, OriginMap, Progress, PythonVersion, Root, Spec,
-};
+use pyfreeze_gen::{generate, write_output, Interpreter, Progress, Spec, SpecBuilder};
+use spec_flags::SpecFlags;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +31,9 @@ enum Command {
     Freeze(FreezeArgs),
     /// Print the modules a spec selects, without compiling or writing anything.
     List(FreezeArgs),
+    /// Print the effective spec (the file, then the flags) as a pyfreeze.toml, without
+    /// running the interpreter: every setting with its default, paths made absolute.
+    Spec(FreezeArgs),
     /// Build a CPython whose interpreter boots from the extended table (patch series, make).
     #[command(subcommand)]
     Cpython(CpythonCommand),
@@ -89,53 +92,11 @@ enum CpythonCommand {
 
 #[derive(Args)]
 struct FreezeArgs {
-    /// A pyfreeze.toml; flags below add to it or override it.
+    /// A pyfreeze.toml; the flags below add to its lists and override its single values.
     #[arg(long, short = 's', value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// Target interpreter (path or command name); bytecode is compiled by it.
-    #[arg(long, value_name = "PYTHON")]
-    python: Option<PathBuf>,
-    /// Require the interpreter to be this X.Y.
-    #[arg(long = "target-version", value_name = "X.Y")]
-    target_version: Option<String>,
-    /// A source root (repeatable); --include/--exclude apply to the roots given by flags.
-    #[arg(long = "root", value_name = "DIR")]
-    roots: Vec<PathBuf>,
-    /// Select modules by glob over dotted names (`app.**`) or, with a `/`, root-relative paths.
-    #[arg(long, value_name = "GLOB")]
-    include: Vec<String>,
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// Freeze the target interpreter's pure-Python stdlib (see docs/spec.md for what is left out).
-    #[arg(long)]
-    stdlib: bool,
-    /// Freeze the stdlib from this folder instead of the interpreter's (e.g. a CPython tree's Lib).
-    #[arg(long = "stdlib-dir", value_name = "DIR")]
-    stdlib_dir: Option<PathBuf>,
-    /// More stdlib exclusions.
-    #[arg(long = "stdlib-exclude", value_name = "GLOB")]
-    stdlib_exclude: Vec<String>,
-    /// Do not embed source (no get_source, no source lines in tracebacks).
-    #[arg(long = "no-source")]
-    no_source: bool,
-    /// Do not embed package data files.
-    #[arg(long = "no-data")]
-    no_data: bool,
-    /// Rewrite origins under FROM to start with TO (repeatable), like -fdebug-prefix-map.
-    #[arg(long = "origin-map", value_name = "FROM=TO")]
-    origin_map: Vec<String>,
-    /// compile() optimization level.
-    #[arg(long, value_name = "0|1|2")]
-    optimize: Option<u8>,
-    /// Leave out the stock-libpython runtime (for a patched CPython).
-    #[arg(long = "no-runtime")]
-    no_runtime: bool,
-    /// Compile workers (default: one per core).
-    #[arg(long, short = 'j')]
-    jobs: Option<usize>,
-    /// Output folder.
-    #[arg(long, short = 'o', value_name = "DIR")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    flags: SpecFlags,
     /// Also write a Make depfile: TARGET depends on every file and folder read.
     #[arg(long, value_name = "FILE", requires = "depfile_target")]
     depfile: Option<PathBuf>,
@@ -146,67 +107,14 @@ struct FreezeArgs {
     quiet: bool,
 }
 
+/// The spec file (if any), then the flags.
 fn build_spec(args: &FreezeArgs) -> Result<Spec, String> {
-    let mut spec = match &args.spec {
-        Some(path) => Spec::from_file(path).map_err(|e| e.to_string())?,
-        None => Spec::default(),
+    let file = match &args.spec {
+        Some(path) => Some(SpecBuilder::from_file(path).map_err(|e| e.to_string())?),
+        None => None,
     };
-    if let Some(p) = &args.python {
-        spec.python = p.clone();
-    }
-    if let Some(v) = &args.target_version {
-        spec.version = Some(PythonVersion::parse(v).ok_or_else(|| {
-            format!(
-                "--target-version {v}: not a supported CPython version (supported: {})",
-                pyfreeze_gen::versions::supported_list()
-            )
-        })?);
-    }
-    for root in &args.roots {
-        spec.roots.push(Root {
-            path: root.clone(),
-            include: args.include.clone(),
-            exclude: args.exclude.clone(),
-        });
-    }
-    if args.roots.is_empty() && (!args.include.is_empty() || !args.exclude.is_empty()) {
-        if spec.roots.is_empty() {
-            return Err("--include/--exclude need a --root (or [[root]] in the spec)".into());
-        }
-        for root in &mut spec.roots {
-            root.include.extend(args.include.iter().cloned());
-            root.exclude.extend(args.exclude.iter().cloned());
-        }
-    }
-    spec.stdlib |= args.stdlib;
-    if let Some(dir) = &args.stdlib_dir {
-        spec.stdlib_dir = Some(dir.clone());
-    }
-    spec.stdlib_exclude
-        .extend(args.stdlib_exclude.iter().cloned());
-    if args.no_source {
-        spec.embed_source = false;
-    }
-    if args.no_data {
-        spec.package_data = false;
-    }
-    if args.no_runtime {
-        spec.runtime = false;
-    }
-    if let Some(o) = args.optimize {
-        spec.optimize = o;
-    }
-    if let Some(j) = args.jobs {
-        spec.jobs = j;
-    }
-    for m in &args.origin_map {
-        spec.origin_map.push(OriginMap::parse(m, Path::new(""))?);
-    }
-    if let Some(out) = &args.out {
-        spec.out_dir = Some(out.clone());
-    }
-    spec.validate()?;
-    Ok(spec)
+    let layers: Vec<&SpecBuilder> = file.iter().chain([&args.flags.0]).collect();
+    Spec::from_layers(&layers).map_err(|e| e.to_string())
 }
 
 /// Progress on stderr: a live counter on a terminal, a few lines otherwise.
@@ -280,8 +188,8 @@ fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), St
 fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
     let started = Instant::now();
     let spec = build_spec(args)?;
-    let out = match (&spec.out_dir, list_only) {
-        (Some(out), _) => Some(out.clone()),
+    let out = match (spec.out_dir(), list_only) {
+        (Some(out), _) => Some(out.to_path_buf()),
         (None, true) => None,
         (None, false) => {
             return Err("no output folder: pass --out DIR or set `out` in the spec".into())
@@ -296,12 +204,7 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
     if list_only {
         let mut stdout = std::io::stdout().lock();
         for m in &generated.modules {
-            let kind = match m.kind {
-                pyfreeze_gen::Kind::Module => "module",
-                pyfreeze_gen::Kind::Package => "package",
-                pyfreeze_gen::Kind::Namespace => "namespace",
-            };
-            let _ = writeln!(stdout, "{}\t{kind}\t{}", m.name, m.origin);
+            let _ = writeln!(stdout, "{}\t{}\t{}", m.name, m.kind.as_str(), m.origin);
         }
         return Ok(());
     }
@@ -349,6 +252,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Freeze(args) => freeze(args, false),
         Command::List(args) => freeze(args, true),
+        Command::Spec(args) => build_spec(args).map(|spec| {
+            print!(
+                "{}",
+                toml::to_string(&spec.to_toml()).expect("a TOML table serialises")
+            )
+        }),
         Command::Cpython(CpythonCommand::Fetch {
             version,
             debian_version,
@@ -378,8 +287,9 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::DocTables => {
             print!(
-                "{}\n{}",
+                "{}\n{}\n{}",
                 pyfreeze_gen::schema::markdown_reference(),
+                pyfreeze_gen::spec::markdown(),
                 pyfreeze_gen::stdlib::markdown()
             );
             Ok(())

@@ -23,6 +23,17 @@ pub enum Kind {
     Namespace,
 }
 
+impl Kind {
+    /// The kind's name in `pyfreeze list`, `manifest.json` and the bench's reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Module => "module",
+            Kind::Package => "package",
+            Kind::Namespace => "namespace",
+        }
+    }
+}
+
 /// A module found under a root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Module {

@@ -30,8 +30,12 @@ impl fmt::Display for SourceError {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// A spec file or flag is malformed.
-    Spec { origin: String, message: String },
+    /// A spec file, flag or setter is malformed.
+    Spec {
+        origin: String,
+        message: String,
+        hint: Option<String>,
+    },
     /// An I/O operation on a named path failed.
     Io {
         path: PathBuf,
@@ -39,7 +43,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The target interpreter could not be run or answered nonsense.
-    Interpreter { python: PathBuf, message: String },
+    Interpreter {
+        python: PathBuf,
+        message: String,
+        hint: Option<String>,
+    },
     /// The interpreter runs, but is not the version the spec asks for, or is unsupported.
     Version { python: PathBuf, message: String },
     /// Problems found while discovering modules (clashes, invalid names, globs matching
@@ -67,16 +75,51 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What went wrong, without the hint (`Display` shows both).
+    pub fn message(&self) -> String {
+        Message(self).to_string()
+    }
+
+    /// How to fix it, when the generator knows a fix that its message does not say.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Spec { hint, .. } | Error::Interpreter { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Spec { origin, message } => write!(f, "{origin}: {message}"),
+        write!(f, "{}", Message(self))?;
+        match self.hint() {
+            Some(hint) => write!(f, "\n  hint: {hint}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An error's message without its hint.
+struct Message<'a>(&'a Error);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::Spec {
+                origin, message, ..
+            } if origin.is_empty() => write!(f, "{message}"),
+            Error::Spec {
+                origin, message, ..
+            } => write!(f, "{origin}: {message}"),
             Error::Io {
                 path,
                 action,
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
-            Error::Interpreter { python, message } => {
+            Error::Interpreter {
+                python, message, ..
+            } => {
                 write!(f, "target interpreter {}: {message}", python.display())
             }
             Error::Version { python, message } => {

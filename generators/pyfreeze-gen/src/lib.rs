@@ -10,12 +10,8 @@
 //! with [`write_output`].
 //!
 //! ```no_run
-//! use pyfreeze_gen::{generate, write_output, NoProgress, Root, Spec};
-//! let spec = Spec {
-//!     python: "python3.11".into(),
-//!     roots: vec![Root { path: "app".into(), ..Root::default() }],
-//!     ..Spec::default()
-//! };
+//! use pyfreeze_gen::{generate, write_output, NoProgress, SpecBuilder};
+//! let spec = SpecBuilder::new().python("python3.11").root("app").build()?;
 //! let generated = generate(&spec, &NoProgress)?;
 //! write_output("frozen".as_ref(), &generated.files)?;
 //! # Ok::<(), pyfreeze_gen::Error>(())
@@ -39,7 +35,7 @@ use std::path::{Component, Path, PathBuf};
 pub use discover::Kind;
 pub use error::{Error, Result, SourceError};
 pub use python::Interpreter;
-pub use spec::{OriginMap, Root, Spec};
+pub use spec::{OriginMap, Root, Source, Spec, SpecBuilder};
 pub use versions::PythonVersion;
 pub use write::{write_output, WriteReport};
 
@@ -159,28 +155,26 @@ fn size_check(len: usize, what: &str, path: &Path) -> Result<()> {
 /// Discovers, compiles and renders everything the spec selects. Nothing is written: on any
 /// error the caller's output folder stays as it was.
 pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
-    spec.validate().map_err(|message| Error::Spec {
-        origin: "spec".into(),
-        message,
-    })?;
-    let interp = Interpreter::probe(&spec.python, spec.version)?;
+    spec.validate(&Source::Code)?;
+    let interp = Interpreter::probe(spec.python(), spec.version())?;
     progress.interpreter(&interp);
 
     let spec_err = |message: String| Error::Spec {
         origin: "spec".into(),
         message,
+        hint: None,
     };
     let mut selectors = Vec::new();
     let mut root_paths = Vec::new();
-    for root in &spec.roots {
+    for root in spec.roots() {
         selectors.push(select::Selector::new(&root.include, &root.exclude).map_err(spec_err)?);
         root_paths.push(normalize_path(&root.path)?);
     }
-    if spec.stdlib {
+    if spec.stdlib() {
         let mut exclude = stdlib::default_excludes();
-        exclude.extend(spec.stdlib_exclude.iter().cloned());
-        selectors.push(select::Selector::new(&spec.stdlib_include, &exclude).map_err(spec_err)?);
-        root_paths.push(match &spec.stdlib_dir {
+        exclude.extend(spec.stdlib_exclude().iter().cloned());
+        selectors.push(select::Selector::new(spec.stdlib_include(), &exclude).map_err(spec_err)?);
+        root_paths.push(match spec.stdlib_dir() {
             Some(dir) => normalize_path(dir)?,
             None => interp.info.stdlib.clone(),
         });
@@ -191,22 +185,22 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         .map(|(path, selector)| discover::RootWalk {
             path,
             selector,
-            package_data: spec.package_data,
+            package_data: spec.package_data(),
         })
         .collect();
     let mut found = discover::discover(&walks)?;
-    if spec.runtime && found.modules.contains_key(RUNTIME_MODULE) {
+    if spec.runtime() && found.modules.contains_key(RUNTIME_MODULE) {
         return Err(Error::Discovery(vec![format!(
             "module `{RUNTIME_MODULE}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
         )]));
     }
     progress.discovered(
-        found.modules.len() + usize::from(spec.runtime),
+        found.modules.len() + usize::from(spec.runtime()),
         found.resources.len(),
     );
 
     let maps: Vec<(PathBuf, String)> = spec
-        .origin_map
+        .origin_map()
         .iter()
         .map(|m| Ok((normalize_path(&m.from)?, m.to.clone())))
         .collect::<Result<_>>()?;
@@ -237,7 +231,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             source,
         });
     }
-    if spec.runtime {
+    if spec.runtime() {
         pending.push(Pending {
             name: RUNTIME_MODULE.into(),
             kind: Kind::Module,
@@ -255,7 +249,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             source: &p.source,
         })
         .collect();
-    let compiled = python::compile_all(&interp, &items, spec.optimize, spec.jobs, &|d, t| {
+    let compiled = python::compile_all(&interp, &items, spec.optimize(), spec.jobs(), &|d, t| {
         progress.compiled(d, t)
     })?;
 
@@ -269,7 +263,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
                     "the bytecode",
                     p.path.as_deref().unwrap_or(Path::new(&p.origin)),
                 )?;
-                let embed = spec.embed_source && p.kind != Kind::Namespace;
+                let embed = spec.embed_source() && p.kind != Kind::Namespace;
                 modules.push(FrozenModule {
                     name: p.name,
                     kind: p.kind,
@@ -331,9 +325,9 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         &emit::EmitOptions {
             version: interp.version,
             python_version: &interp.full_version(),
-            embed_source: spec.embed_source,
-            optimize: spec.optimize,
-            runtime: spec.runtime,
+            embed_source: spec.embed_source(),
+            optimize: spec.optimize(),
+            runtime: spec.runtime(),
         },
     );
     Ok(Generated {

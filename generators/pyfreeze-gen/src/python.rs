@@ -84,7 +84,7 @@ impl WorkerScript {
 
 fn hint(given: &Path) -> String {
     format!(
-        "hint: pass the path of a CPython interpreter of the target version (e.g. --python \
+        "pass the path of a CPython interpreter of the target version (e.g. --python \
          \"$(pyenv root)/versions/3.11.7/bin/python3.11\"); `{}` was given",
         given.display()
     )
@@ -97,11 +97,12 @@ impl Interpreter {
         let err = |message: String| Error::Interpreter {
             python: python.to_path_buf(),
             message,
+            hint: Some(hint(python)),
         };
-        let worker = WorkerScript::new().map_err(|e| {
-            err(format!(
-                "cannot write the worker script to a temporary folder: {e}"
-            ))
+        let worker = WorkerScript::new().map_err(|e| Error::Interpreter {
+            python: python.to_path_buf(),
+            message: format!("cannot write the worker script to a temporary folder: {e}"),
+            hint: None,
         })?;
         let out = Command::new(python)
             .args(["-S", "-s", "-B"])
@@ -109,23 +110,21 @@ impl Interpreter {
             .arg("probe")
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| err(format!("cannot run it: {e}\n  {}", hint(python))))?;
+            .map_err(|e| err(format!("cannot run it: {e}")))?;
         if !out.status.success() {
             return Err(err(format!(
-                "the probe failed ({}):\n{}\n  {}",
+                "the probe failed ({}):\n{}",
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim_end(),
-                hint(python)
             )));
         }
         let info: Info = serde_json::from_slice(&out.stdout).map_err(|e| {
             err(format!(
-                "the probe printed something unexpected ({e}): {}\n  {}",
+                "the probe printed something unexpected ({e}): {}",
                 String::from_utf8_lossy(&out.stdout)
                     .chars()
                     .take(200)
                     .collect::<String>(),
-                hint(python)
             ))
         })?;
         let verr = |message: String| Error::Version {
@@ -194,6 +193,7 @@ impl Interpreter {
         let mut child = cmd.spawn().map_err(|e| Error::Interpreter {
             python: self.info.executable.clone(),
             message: format!("cannot start a compile worker: {e}"),
+            hint: None,
         })?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
@@ -383,6 +383,7 @@ pub fn compile_all(
                             failure.lock().unwrap().get_or_insert(Error::Interpreter {
                                 python: interp.info.executable.clone(),
                                 message: format!("a compile worker failed ({e}):\n{stderr}"),
+                                hint: None,
                             });
                             return;
                         }

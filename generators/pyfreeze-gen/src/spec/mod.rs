@@ -1,0 +1,296 @@
+//! What to freeze: the spec, from a `pyfreeze.toml` file, from flags, or built in code.
+
+use std::path::{Path, PathBuf};
+
+mod define;
+pub mod kinds;
+pub mod options;
+
+pub use define::{doc_line, markdown, Given, Spec, SpecBuilder, OPTIONS};
+pub use options::{Card, OptionInfo};
+
+use crate::error::{Error, Result};
+use kinds::ValueKind;
+
+/// A source root: a folder whose top-level `.py` files and packages become modules.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Root {
+    pub path: PathBuf,
+    /// Glob patterns selecting modules; empty means everything under the root.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// `FROM=TO`: an origin path under `FROM` is rewritten to start with `TO` (as gcc's
+/// `-fdebug-prefix-map`). The longest matching `FROM` wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginMap {
+    pub from: PathBuf,
+    pub to: String,
+}
+
+impl OriginMap {
+    /// Parses `FROM=TO`; a relative `FROM` is taken relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> std::result::Result<Self, String> {
+        let given = kinds::Mapping::parse_text(text).map_err(|e| format!("origin map {e}"))?;
+        kinds::Mapping::resolve(&given, base)
+    }
+}
+
+/// Where a spec's values come from, to name them in errors: a key of a file, a flag, a
+/// `Build` method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// A `pyfreeze.toml`.
+    File(PathBuf),
+    /// `pyfreeze` flags.
+    Flags,
+    /// `pyfreeze_build::Build`.
+    Build,
+    /// A program using this library.
+    Code,
+}
+
+impl Source {
+    /// How an option is written in this source.
+    pub fn name(&self, o: &OptionInfo) -> String {
+        match self {
+            Source::File(_) => format!("`{}`", o.key),
+            Source::Flags => format!("`--{}`", o.flag),
+            Source::Build => format!("`Build::{}`", o.build.unwrap_or(o.field)),
+            Source::Code => format!("`SpecBuilder::{}`", o.field),
+        }
+    }
+
+    /// The source as errors name it.
+    fn origin(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Flags => "command line".into(),
+            // pyfreeze-build's report names itself.
+            Source::Build => String::new(),
+            Source::Code => "spec".into(),
+        }
+    }
+
+    fn error(&self, message: String) -> Error {
+        let origin = self.origin();
+        Error::Spec {
+            origin,
+            message,
+            hint: None,
+        }
+    }
+
+    fn option_error(&self, o: &OptionInfo, message: String) -> Error {
+        self.error(format!("{} {message}", self.name(o)))
+    }
+}
+
+impl Spec {
+    /// Reads a `pyfreeze.toml`; its relative paths are relative to its folder.
+    pub fn from_file(path: &Path) -> Result<Spec> {
+        SpecBuilder::from_file(path)?.build()
+    }
+
+    /// Parses spec text; relative paths are resolved against `base`; `origin` names the
+    /// text in errors.
+    pub fn from_toml(text: &str, base: &Path, origin: &str) -> Result<Spec> {
+        SpecBuilder::from_toml(text, base, Source::File(PathBuf::from(origin)))?.build()
+    }
+
+    /// Checks what can be checked without touching the disk: that there is something to
+    /// freeze. `source` names the options in the hint.
+    pub fn validate(&self, source: &Source) -> Result<()> {
+        if self.roots().is_empty() && !self.stdlib() {
+            let name = |field| source.name(define::info(field));
+            return Err(Error::Spec {
+                origin: source.origin(),
+                message: "nothing to freeze".into(),
+                hint: Some(format!(
+                    "add a folder of modules with {}, or the stdlib with {}",
+                    name("roots"),
+                    name("stdlib")
+                )),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<Spec> {
+        Spec::from_toml(text, Path::new("/w"), "my.toml")
+    }
+
+    #[test]
+    fn toml_paths_resolve_against_the_spec_folder() {
+        let spec = file(
+            r#"
+python = "bin/python3.11"
+version = "3.11"
+out = "frozen"
+origin_map = [".=/app"]
+exclude = ["*.tests"]
+[[root]]
+path = "src"
+include = ["game.**"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(spec.python(), Path::new("/w/bin/python3.11"));
+        assert_eq!(spec.version().unwrap().minor, 11);
+        assert_eq!(spec.out_dir(), Some(Path::new("/w/frozen")));
+        assert_eq!(spec.origin_map()[0].from, PathBuf::from("/w/."));
+        assert_eq!(spec.roots()[0].path, PathBuf::from("/w/src"));
+        assert_eq!(spec.roots()[0].include, vec!["game.**"]);
+        assert_eq!(spec.roots()[0].exclude, vec!["*.tests"]);
+    }
+
+    #[test]
+    fn a_bare_interpreter_name_stays_a_name() {
+        let spec = file("python = \"python3.13\"\nstdlib = true").unwrap();
+        assert_eq!(spec.python(), Path::new("python3.13"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors_naming_the_file_and_key() {
+        let e = file("stdlb = true").unwrap_err().to_string();
+        assert!(e.starts_with("my.toml: "), "{e}");
+        assert!(e.contains("`stdlb`; did you mean `stdlib`?"), "{e}");
+        let e = file("version = \"3.9\"\nstdlib = true")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`version` `3.9` is not a supported") && e.contains("3.11"),
+            "{e}"
+        );
+        let e = file("optimize = 3\nstdlib = true").unwrap_err().to_string();
+        assert_eq!(e, "my.toml: `optimize` is 3, out of range (0, 1 or 2)");
+        let e = file("stdlib = \"yes\"").unwrap_err().to_string();
+        assert_eq!(e, "my.toml: `stdlib` must be true or false, not string");
+        let e = file("[[root]]\npath = \"a\"\nexclud = []")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`root` has an item that has an unknown key `exclud`"),
+            "{e}"
+        );
+        let e = file("").unwrap_err();
+        assert_eq!(e.message(), "my.toml: nothing to freeze");
+        assert_eq!(
+            e.hint(),
+            Some("add a folder of modules with `root`, or the stdlib with `stdlib`")
+        );
+    }
+
+    #[test]
+    fn patterns_without_any_root_are_an_error_naming_the_source() {
+        let e = file("stdlib = true\ninclude = [\"x\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`include` and `exclude` patterns need a root"),
+            "{e}"
+        );
+        let mut flags = SpecBuilder::with_source(Source::Flags, "");
+        flags.stdlib(true).exclude("x");
+        let e = flags.build().unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "`--include` and `--exclude` patterns need a root to apply to: add `--root`"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_later_source_overrides_values_adds_lists_and_refines_earlier_roots() {
+        let file = SpecBuilder::from_toml(
+            "jobs = 4\nstdlib_exclude = [\"a\"]\n[[root]]\npath = \"src\"\ninclude = [\"game\"]",
+            Path::new("/w"),
+            Source::File("/w/pyfreeze.toml".into()),
+        )
+        .unwrap();
+        let mut flags = SpecBuilder::with_source(Source::Flags, "/cwd");
+        flags.jobs(2).stdlib_exclude("b").exclude("game.tests");
+        let spec = Spec::from_layers(&[&file, &flags]).unwrap();
+        assert_eq!(spec.jobs(), 2);
+        assert_eq!(spec.stdlib_exclude(), ["a", "b"]);
+        assert_eq!(spec.roots().len(), 1);
+        assert_eq!(spec.roots()[0].include, ["game"]);
+        assert_eq!(spec.roots()[0].exclude, ["game.tests"]);
+        // With roots of their own, a source's patterns stay with them.
+        flags.root("tools");
+        let spec = Spec::from_layers(&[&file, &flags]).unwrap();
+        assert_eq!(spec.roots()[0].exclude, Vec::<String>::new());
+        assert_eq!(spec.roots()[1].path, Path::new("/cwd/tools"));
+        assert_eq!(spec.roots()[1].exclude, ["game.tests"]);
+    }
+
+    /// A source with every option at its example value.
+    fn examples(source: Source) -> SpecBuilder {
+        let mut layer = SpecBuilder::with_source(source, "/w");
+        for o in OPTIONS {
+            layer.set_text(o.field, o.example).unwrap();
+        }
+        layer
+    }
+
+    #[test]
+    fn every_option_has_a_valid_non_default_example() {
+        let mut base = SpecBuilder::with_source(Source::Code, "/w");
+        base.root("base");
+        let baseline = base.build().unwrap();
+        let written = toml::to_string(&examples(Source::Code).to_toml()).unwrap();
+        for o in OPTIONS {
+            let mut one = base.clone();
+            one.set_text(o.field, o.example).unwrap();
+            let spec = one.build().unwrap_or_else(|e| panic!("{}: {e}", o.field));
+            assert_ne!(
+                spec, baseline,
+                "the example of `{}` is its default",
+                o.field
+            );
+            assert!(written.contains(o.key), "`{}` is not written back", o.key);
+        }
+    }
+
+    #[test]
+    fn toml_round_trips() {
+        let layer = examples(Source::File("/w/pyfreeze.toml".into()));
+        let text = toml::to_string(&layer.to_toml()).unwrap();
+        let again = SpecBuilder::from_toml(
+            &text,
+            Path::new("/w"),
+            Source::File("/w/pyfreeze.toml".into()),
+        )
+        .unwrap();
+        assert_eq!(again, layer, "{text}");
+        assert_eq!(again.build().unwrap(), layer.build().unwrap());
+    }
+
+    #[test]
+    fn a_spec_round_trips_through_its_toml() {
+        let spec = examples(Source::Code).build().unwrap();
+        let text = toml::to_string(&spec.to_toml()).unwrap();
+        let again = Spec::from_toml(&text, Path::new("/elsewhere"), "printed").unwrap();
+        assert_eq!(again, spec, "{text}");
+    }
+
+    #[test]
+    fn flags_round_trip_through_texts() {
+        let layer = examples(Source::Flags);
+        let mut again = SpecBuilder::with_source(Source::Flags, "/w");
+        for (field, texts) in layer.texts() {
+            for text in texts {
+                again.set_text(field, &text).unwrap();
+            }
+        }
+        assert_eq!(again, layer);
+    }
+}

@@ -1,0 +1,227 @@
+//! The spec's options, each declared once.
+//!
+//! [`for_each_spec_option!`] holds the declaration: field, kind of value, default, TOML key,
+//! command-line flag, `pyfreeze_build::Build` method, an example value and the doc line.
+//! Everything else is derived from it: the fields and getters of [`super::Spec`], the
+//! setters of [`super::SpecBuilder`] and of `pyfreeze_build::Build`, reading a spec file,
+//! the `pyfreeze` flags, writing a spec back out (`pyfreeze spec`, the round-trip tests) and
+//! the options table of docs/spec.md. Adding an option is one entry here plus its
+//! behaviour in the generator.
+//!
+//! Each entry reads
+//!
+//! ```text
+//! /// Doc line.
+//! field: CARD Kind = default, key "toml_key", flag "long-flag" [short 'c'] value "NAME",
+//!     build METHOD, example "text";
+//! ```
+//!
+//! - `CARD` is `one` (a value with a default; a later source overrides an earlier one), `opt`
+//!   (no value unless given) or `many` (a list; sources add to it);
+//! - `Kind` is a marker type of [`super::kinds`], which says how the value is read and
+//!   resolved;
+//! - `default` is the value's text (`-` for `opt` and `many`);
+//! - `METHOD` is the `Build` method generated for it, `(name)` for a method that
+//!   pyfreeze-build writes by hand (its behaviour differs), or `-` for none;
+//! - `example` is a valid, non-default value (the docs and the round-trip tests use it).
+//!
+//! The `patterns` section declares `include` and `exclude`, which belong to the roots of the
+//! source that gives them (see [`super::Spec::from_layers`]).
+
+/// Calls `$callback! { options { ... } patterns { ... } }` with the declaration of every
+/// spec option. Used by pyfreeze-gen itself and by pyfreeze-build (for `Build`'s setters);
+/// not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! for_each_spec_option {
+    ($callback:ident) => {
+        $callback! {
+            options {
+                /// The target interpreter, which compiles the bytecode: a path, or a command
+                /// name looked up on `PATH`.
+                python: one Command = "python3", key "python", flag "python" value "PYTHON",
+                    build (interpreter), example "bin/python3.11";
+                /// Refuse any interpreter but CPython `X.Y`.
+                version: opt Version = -, key "version", flag "target-version" value "X.Y",
+                    build version, example "3.11";
+                /// A source root: its top-level `.py` files and packages become modules. In a
+                /// spec file, a `[[root]]` table with `path` and its own `include`/`exclude`.
+                roots: many RootDir = -, key "root", flag "root" value "DIR",
+                    build root, example "src";
+                /// Freeze the target interpreter's pure-Python stdlib, minus the exclusions listed in
+                /// docs/spec.md.
+                stdlib: one Switch = "false", key "stdlib", flag "stdlib" value "",
+                    build stdlib, example "true";
+                /// Take the stdlib from this folder instead of the interpreter's (a CPython
+                /// build tree's `Lib`).
+                stdlib_dir: opt Dir = -, key "stdlib_dir", flag "stdlib-dir" value "DIR",
+                    build stdlib_dir, example "cpython/Lib";
+                /// Restrict the stdlib to modules matching these patterns.
+                stdlib_include: many Pattern = -, key "stdlib_include", flag "stdlib-include"
+                    value "GLOB", build stdlib_include, example "json";
+                /// Leave out more of the stdlib, on top of the default exclusions.
+                stdlib_exclude: many Pattern = -, key "stdlib_exclude", flag "stdlib-exclude"
+                    value "GLOB", build stdlib_exclude, example "xmlrpc";
+                /// Embed each module's source, for `get_source()`, `inspect` and tracebacks
+                /// with source lines.
+                embed_source: one Switch = "true", key "embed_source", flag "no-source" value "",
+                    build embed_source, example "false";
+                /// Embed the non-Python files inside packages, for `importlib.resources`.
+                package_data: one Switch = "true", key "package_data", flag "no-data" value "",
+                    build package_data, example "false";
+                /// Rewrite origins (`__file__`, tracebacks) under `FROM` to start with `TO`,
+                /// like gcc's `-fdebug-prefix-map`; the longest `FROM` wins.
+                origin_map: many Mapping = -, key "origin_map", flag "origin-map"
+                    value "FROM=TO", build origin_map, example ".=/app";
+                /// `compile()`'s optimization level: 0, 1 (no asserts) or 2 (no docstrings).
+                optimize: one Level = "0", key "optimize", flag "optimize" value "0|1|2",
+                    build optimize, example "2";
+                /// Add the runtime a stock libpython needs; leave it out only for a CPython
+                /// patched to boot from the table.
+                runtime: one Switch = "true", key "runtime", flag "no-runtime" value "",
+                    build runtime, example "false";
+                /// Interpreter processes compiling bytecode; 0 is one per core.
+                jobs: one Count = "0", key "jobs", flag "jobs" short 'j' value "N",
+                    build jobs, example "3";
+                /// The output folder.
+                out_dir: opt Dir = -, key "out", flag "out" short 'o' value "DIR",
+                    build -, example "frozen";
+            }
+            patterns {
+                /// Select modules of the roots by glob: dotted names (`app.**`) or, with a
+                /// `/`, root-relative paths.
+                include: key "include", flag "include" value "GLOB",
+                    build include, example "game.**";
+                /// Leave out modules (and data) of the roots; excludes win over includes.
+                exclude: key "exclude", flag "exclude" value "GLOB",
+                    build exclude, example "*.tests";
+            }
+        }
+    };
+}
+
+/// How many values an option holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    /// One value with a default; a later source overrides an earlier one.
+    One,
+    /// One value or none.
+    Opt,
+    /// A list; sources add to it.
+    Many,
+}
+
+/// What the declaration says about one option, for the command line and the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OptionInfo {
+    /// The field of [`super::Spec`] (and setter of [`super::SpecBuilder`]).
+    pub field: &'static str,
+    /// The key in `pyfreeze.toml`.
+    pub key: &'static str,
+    /// The long flag of `pyfreeze freeze`, without `--`.
+    pub flag: &'static str,
+    pub short: Option<char>,
+    /// The flag's value name; empty for a switch.
+    pub value_name: &'static str,
+    /// For a switch, the value the flag sets (the opposite of the default).
+    pub switch_sets: Option<bool>,
+    pub card: Card,
+    /// The default's text; empty for `opt` and `many`.
+    pub default: &'static str,
+    /// The `pyfreeze_build::Build` method, if there is one.
+    pub build: Option<&'static str>,
+    pub example: &'static str,
+    pub doc: &'static str,
+    /// `include`/`exclude`: patterns for the roots of the same source.
+    pub root_pattern: bool,
+}
+
+/// `(name)` and `name` are `Build` methods; `-` is none.
+pub(crate) const fn build_method(token: &'static str) -> Option<&'static str> {
+    let bytes = token.as_bytes();
+    if bytes.len() == 1 && bytes[0] == b'-' {
+        return None;
+    }
+    if bytes[0] == b'(' {
+        // `stringify!((name))` is `(name)`.
+        let (_, rest) = bytes.split_at(1);
+        let (name, _) = rest.split_at(rest.len() - 1);
+        return match std::str::from_utf8(name) {
+            Ok(name) => Some(name),
+            Err(_) => None,
+        };
+    }
+    Some(token)
+}
+
+/// Joins the lines of a doc comment into one paragraph.
+pub(crate) fn doc_text(lines: &[&str]) -> String {
+    lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// Generates a setter for an option of kind `$kind`, with the parameters a caller expects for
+/// it (`on: bool`, `pattern: &str`, `path: impl AsRef<Path>`..., as `Build` always took), turning them
+/// into the kind's `Given` value `$given` and running `$body` with `$this` (`&mut Self`); the
+/// doc gets an example call on `$new`. The one home of the setters' signatures, for
+/// `SpecBuilder` and `pyfreeze_build::Build`. Not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __spec_setter {
+    (@sig $(#[$m:meta])* $name:ident -> $Self:ty, $new:literal, |$this:ident, $given:ident| $body:block,
+     ($($param:ident: $pty:ty),*) => $make:expr, $sample:literal) => {
+        $(#[$m])*
+        ///
+        /// ```
+        #[doc = concat!("let _ = ", $new, ".", stringify!($name), $sample, ";")]
+        /// ```
+        pub fn $name(&mut self, $($param: $pty),*) -> &mut $Self {
+            let $this = &mut *self;
+            let $given = $make;
+            $body
+            self
+        }
+    };
+    (Switch, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)* (on: bool) => on, "(true)");
+    };
+    (Level, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)* (level: u8) => level, "(2)");
+    };
+    (Count, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)* (count: usize) => count, "(2)");
+    };
+    (Pattern, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (pattern: &str) => pattern.to_string(),
+            "(\"json.**\")");
+    };
+    (Version, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (version: &str) => version.to_string(),
+            "(\"3.11\")");
+    };
+    (Dir, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (path: impl ::std::convert::AsRef<::std::path::Path>) => path.as_ref().to_path_buf(),
+            "(\"lib\")");
+    };
+    (Command, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (python: impl ::std::convert::AsRef<::std::path::Path>) => python.as_ref().to_path_buf(),
+            "(\"python3.11\")");
+    };
+    (RootDir, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (dir: impl ::std::convert::AsRef<::std::path::Path>)
+                => $crate::spec::Root::new(dir.as_ref()),
+            "(\"scripts\")");
+    };
+    (Mapping, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (from: impl ::std::convert::AsRef<::std::path::Path>,
+             to: &str)
+                => (from.as_ref().to_path_buf(), to.to_string()),
+            "(\"vendor\", \"/site-packages\")");
+    };
+}
