@@ -41,7 +41,7 @@ pub use error::{Error, Result, SourceError};
 pub use python::Interpreter;
 pub use spec::{OriginMap, Root, Spec};
 pub use versions::PythonVersion;
-pub use write::{write_output, WriteReport};
+pub use write::{write_if_changed, write_output, WriteReport};
 
 /// Name of the frozen Python half of the stock-libpython runtime.
 pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
