@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cwriter::{bytes_literal, c_string};
 use crate::discover::Kind;
+use crate::error::{Error, Result};
 use crate::schema::{self, StockLayout, Struct};
 use crate::versions::PythonVersion;
 use crate::{FrozenModule, FrozenResource, OutputFile};
@@ -260,11 +261,73 @@ pub struct EmitOptions<'a> {
     pub runtime: bool,
 }
 
-/// Renders every output file, sorted by path. The steps, each a function below: one C file
-/// per module ([`module_c`]) and per package holding data ([`resource_c`]), the header, the
-/// extended table ([`table`]), the stock table ([`stock_table`]), the runtime, `sources.mk`
-/// ([`sources_mk`]) and `manifest.json` ([`manifest`]).
+/// Renders every output file, sorted by path, after checking that every name has a C symbol
+/// of its own ([`symbol_clashes`]). The steps, each a function below: one C file per module
+/// ([`module_c`]) and per package holding data ([`resource_c`]), the header, the extended table
+/// ([`table`]), the stock table ([`stock_table`]), the runtime, `sources.mk` ([`sources_mk`])
+/// and `manifest.json` ([`manifest`]).
+pub fn try_emit(
+    modules: &[FrozenModule],
+    resources: &[FrozenResource],
+    opts: &EmitOptions<'_>,
+) -> Result<Vec<OutputFile>> {
+    let clashes = symbol_clashes(modules, resources);
+    if !clashes.is_empty() {
+        return Err(Error::Discovery(clashes));
+    }
+    Ok(render(modules, resources, opts))
+}
+
+/// Like [`try_emit`], but panics where it reports names whose C symbols clash.
+#[deprecated(
+    since = "0.1.0",
+    note = "use try_emit: emit panics on names whose C symbols clash (it used to emit C that does not link)"
+)]
 pub fn emit(
+    modules: &[FrozenModule],
+    resources: &[FrozenResource],
+    opts: &EmitOptions<'_>,
+) -> Vec<OutputFile> {
+    try_emit(modules, resources, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Problems, one per pair of names that would define the same C symbol, each naming both.
+///
+/// A symbol keeps 48 characters of the name with everything but ASCII letters and digits made
+/// `_` (non-ASCII identifiers, which Python allows, become `_` too), plus 32 bits of the
+/// name's hash: two names alike after that and equal in those 32 bits would make C that does
+/// not link. So would two data files whose names differ only in bytes that are not UTF-8, as
+/// those read as U+FFFD.
+pub fn symbol_clashes(modules: &[FrozenModule], resources: &[FrozenResource]) -> Vec<String> {
+    let module_owners = modules.iter().map(|m| {
+        let shown = match &m.path {
+            Some(path) => format!("module `{}` ({})", m.name, path.display()),
+            None => format!("module `{}`", m.name),
+        };
+        (module_symbol(&m.name), shown)
+    });
+    let resource_owners = resources.iter().map(|r| {
+        (
+            resource_symbol(&r.package, &r.rel),
+            format!("data file {}", r.path.display()),
+        )
+    });
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (symbol, shown) in module_owners.chain(resource_owners) {
+        match owner.get(&symbol) {
+            Some(first) => problems.push(format!(
+                "{first} and {shown} both become the C symbol `{symbol}`; rename one of them"
+            )),
+            None => {
+                owner.insert(symbol, shown);
+            }
+        }
+    }
+    problems
+}
+
+fn render(
     modules: &[FrozenModule],
     resources: &[FrozenResource],
     opts: &EmitOptions<'_>,
@@ -457,6 +520,61 @@ mod tests {
             "{a}"
         );
         assert!(a.starts_with("pyfreeze_m_a_b_"));
+    }
+
+    fn module(name: &str) -> FrozenModule {
+        FrozenModule {
+            name: name.into(),
+            kind: Kind::Module,
+            origin: format!("/app/{name}.py"),
+            path: Some(format!("/app/{name}.py").into()),
+            code: vec![0xe3],
+            source: None,
+            resources: 0..0,
+        }
+    }
+
+    #[test]
+    fn names_alike_after_sanitising_with_equal_hash_prefixes_are_reported() {
+        // Both sanitise to `m____` and share the first 32 bits of their SHA-256.
+        let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
+        assert_eq!(module_symbol(a), module_symbol(b));
+        let opts = EmitOptions {
+            version: PythonVersion::find(3, 11).unwrap(),
+            python_version: "3.11.0",
+            embed_source: false,
+            optimize: 0,
+            runtime: false,
+        };
+        let e = try_emit(&[module(a), module(b)], &[], &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "module `{a}` (/app/{a}.py) and module `{b}` (/app/{b}.py)"
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains(&module_symbol(a)) && e.contains("rename one of them"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn data_files_whose_names_read_alike_are_reported() {
+        let data = |path: &str| FrozenResource {
+            package: "pkg".into(),
+            rel: "a\u{fffd}".into(),
+            path: path.into(),
+            data: Vec::new(),
+        };
+        let problems = symbol_clashes(&[], &[data("/app/pkg/a\\xff"), data("/app/pkg/a\\xfe")]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("data file /app/pkg/a\\xff and data file /app/pkg/a\\xfe both"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -325,7 +325,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     inputs.sort();
     inputs.dedup();
 
-    let files = emit::emit(
+    let files = emit::try_emit(
         &modules,
         &resources,
         &emit::EmitOptions {
@@ -335,7 +335,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             optimize: spec.optimize,
             runtime: spec.runtime,
         },
-    );
+    )?;
     Ok(Generated {
         interpreter: interp,
         modules,
