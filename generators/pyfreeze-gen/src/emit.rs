@@ -64,6 +64,27 @@ fn c_file_names<'a>(keys: impl Iterator<Item = &'a str>, dir: &str) -> Vec<Strin
     .collect()
 }
 
+/// `text` (an origin or a file name, which may hold any character) made safe inside a C
+/// comment without a compiler warning: `*/` and `/*` get a space, control characters and
+/// Unicode bidirectional controls (which gcc warns about, `-Wbidi-chars`) become `<U+XXXX>`.
+fn comment_text(text: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    let mut prev = ' ';
+    for c in text.chars() {
+        if (prev, c) == ('*', '/') || (prev, c) == ('/', '*') {
+            out.push(' ');
+        }
+        if c.is_control() || bidi(c) {
+            let _ = write!(out, "<U+{:04X}>", u32::from(c));
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
 fn array(out: &mut String, symbol: &str, data: &[u8]) {
     let _ = writeln!(out, "const unsigned char {symbol}[{}] =", data.len().max(1));
     bytes_literal(out, data);
@@ -384,7 +405,7 @@ fn output(path: &str, text: String) -> OutputFile {
 /// after [`module_symbol`], which the tables reference.
 pub fn module_c(m: &FrozenModule) -> String {
     let mut c = String::from(PREAMBLE);
-    let _ = writeln!(c, "/* {}: {} */\n", m.name, m.origin.replace("*/", "* /"));
+    let _ = writeln!(c, "/* {}: {} */\n", m.name, comment_text(&m.origin));
     let sym = module_symbol(&m.name);
     if let Some(src) = &m.source {
         array(&mut c, &format!("{sym}_source"), src);
@@ -408,7 +429,7 @@ fn resource_c(package: &str, resources: &[&FrozenResource]) -> String {
     let mut c = String::from(PREAMBLE);
     let _ = writeln!(c, "/* package data of {package} */");
     for r in resources {
-        let _ = writeln!(c, "\n/* {} */", r.rel.replace("*/", "* /"));
+        let _ = writeln!(c, "\n/* {} */", comment_text(&r.rel));
         array(&mut c, &resource_symbol(&r.package, &r.rel), &r.data);
     }
     c
@@ -575,6 +596,13 @@ mod tests {
             problems[0].starts_with("data file /app/pkg/a\\xff and data file /app/pkg/a\\xfe both"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn comments_hold_any_text_without_ending_or_warning() {
+        assert_eq!(comment_text("a*/b/*c"), "a* /b/ *c");
+        assert_eq!(comment_text("x\ny\u{202e}z"), "x<U+000A>y<U+202E>z");
+        assert_eq!(comment_text("lib/os.py"), "lib/os.py");
     }
 
     #[test]
