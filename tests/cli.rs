@@ -5,15 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pyfreeze_tests::{
-    copy_tree, first_difference, pyfreeze_bin, python, run, run_ok, snapshot, write_tree,
+    copy_tree, first_difference, pyfreeze_bin, python, run, run_ok, snapshot, write_tree, APP,
 };
-
-const APP: &[(&str, &[u8])] = &[
-    ("app/game/__init__.py", b"from game import engine\n"),
-    ("app/game/engine.py", b"def tick(n):\n    return n + 1\n"),
-    ("app/game/assets/level.txt", b"level 1\n"),
-    ("app/tool.py", b"import game\n"),
-];
 
 fn freeze(args: &[&str], cwd: &Path) -> Output {
     run(Command::new(pyfreeze_bin())

@@ -6,14 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_tests::{pyfreeze_bin, python, run, run_ok, write_tree};
-
-const APP: &[(&str, &[u8])] = &[
-    ("app/game/__init__.py", b"from game import engine\n"),
-    ("app/game/engine.py", b"def tick(n):\n    return n + 1\n"),
-    ("app/game/assets/level.txt", b"level 1\n"),
-    ("app/tool.py", b"import game\n"),
-];
+use pyfreeze_tests::{pyfreeze_bin, python, run, run_ok, write_tree, APP};
 
 /// A ccache with its own cache and no user configuration, so the test neither reads nor
 /// fills the machine's cache.
