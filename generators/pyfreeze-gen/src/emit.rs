@@ -312,6 +312,15 @@ pub fn emit(
     try_emit(modules, resources, opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A path for a message: as it is, or escaped where it is not UTF-8, so that two names that
+/// differ only in such bytes are told apart.
+fn shown_path(path: &std::path::Path) -> String {
+    match path.to_str() {
+        Some(text) => text.to_string(),
+        None => format!("{path:?}"),
+    }
+}
+
 /// Problems, one per pair of names that would define the same C symbol, each naming both.
 ///
 /// A symbol keeps 48 characters of the name with everything but ASCII letters and digits made
@@ -330,7 +339,7 @@ pub fn symbol_clashes(modules: &[FrozenModule], resources: &[FrozenResource]) ->
     let resource_owners = resources.iter().map(|r| {
         (
             resource_symbol(&r.package, &r.rel),
-            format!("data file {}", r.path.display()),
+            format!("data file {}", shown_path(&r.path)),
         )
     });
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
@@ -583,17 +592,20 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // file names that are not UTF-8
     fn data_files_whose_names_read_alike_are_reported() {
-        let data = |path: &str| FrozenResource {
+        use std::os::unix::ffi::OsStrExt;
+        // Discovery reads `a\xff` and `a\xfe` as the same `a\u{fffd}`.
+        let data = |last: u8| FrozenResource {
             package: "pkg".into(),
             rel: "a\u{fffd}".into(),
-            path: path.into(),
+            path: std::ffi::OsStr::from_bytes(&[b'/', b'p', b'/', b'a', last]).into(),
             data: Vec::new(),
         };
-        let problems = symbol_clashes(&[], &[data("/app/pkg/a\\xff"), data("/app/pkg/a\\xfe")]);
+        let problems = symbol_clashes(&[], &[data(0xff), data(0xfe)]);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            problems[0].starts_with("data file /app/pkg/a\\xff and data file /app/pkg/a\\xfe both"),
+            problems[0].starts_with(r#"data file "/p/a\xFF" and data file "/p/a\xFE" both"#),
             "{problems:?}"
         );
     }
