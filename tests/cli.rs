@@ -137,6 +137,24 @@ fn module_clashes_are_errors() {
 }
 
 #[test]
+fn module_names_that_give_one_c_symbol_are_errors_naming_both() {
+    let f = Fixture::new();
+    // Both sanitise to `m____` and share the 32 bits of hash a C symbol keeps.
+    let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
+    let (a_py, b_py) = (format!("app/{a}.py"), format!("app/{b}.py"));
+    write_tree(f.path(), &[(&a_py, b"x = 1\n"), (&b_py, b"x = 2\n")]);
+    f.fails(
+        &[],
+        &[
+            &a_py,
+            &b_py,
+            "both become the C symbol",
+            "rename one of them",
+        ],
+    );
+}
+
+#[test]
 fn invalid_names_and_unmatched_includes_are_errors() {
     let f = Fixture::new();
     write_tree(f.path(), &[("app/my game/__init__.py", b"")]);
