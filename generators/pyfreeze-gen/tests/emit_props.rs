@@ -10,8 +10,10 @@ use std::process::Command;
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
 use pyfreeze_gen::emit::{module_c, module_symbol, try_emit, EmitOptions};
+use pyfreeze_gen::schema::StockLayout;
 use pyfreeze_gen::schema::{FLAG_NAMESPACE, FLAG_PACKAGE};
-use pyfreeze_gen::{FrozenModule, FrozenResource, Kind, PythonVersion};
+use pyfreeze_gen::versions::SUPPORTED;
+use pyfreeze_gen::{FrozenModule, FrozenResource, Kind};
 
 /// `-std=c11` also turns trigraphs on, so a `??x` the writer failed to escape would show.
 const GCC: &[&str] = &["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror"];
@@ -115,6 +117,16 @@ proptest! {
     }
 }
 
+/// Marshalled code: any bytes, never none (a code object marshals to at least its type).
+fn code() -> impl Strategy<Value = Vec<u8>> {
+    data().prop_map(|mut code| {
+        if code.is_empty() {
+            code.push(0xe3);
+        }
+        code
+    })
+}
+
 /// One component of a module name: a Python identifier, non-ASCII letters included, long
 /// enough at times to pass the 48 characters a C symbol keeps.
 const IDENT: &str = "[a-zA-Z_\u{e0}-\u{f6}\u{3b1}-\u{3c9}\u{4e00}-\u{4e10}][a-zA-Z0-9_\u{e0}-\u{f6}\u{3b1}-\u{3c9}\u{4e00}-\u{4e10}]{0,30}";
@@ -148,7 +160,7 @@ fn table_input() -> impl Strategy<Value = (Vec<FrozenModule>, Vec<FrozenResource
                     (
                         kind(),
                         "[^\u{0}]{0,40}",
-                        data(),
+                        code(),
                         proptest::option::of(data()),
                     ),
                     n,
@@ -214,13 +226,23 @@ const TABLE_MAIN: &str = "#include \"pyfreeze.h\"\n\
         }\n\
         if (pyfreeze_resources[pyfreeze_resources_count].package) return 4;\n\
         for (const struct pyfreeze_frozen *f = pyfreeze_frozen_modules; f->name; f++) {\n\
-            hexs(f->name); printf(\"%ld %d\\n\", (long)f->size, (int)f->is_package);\n\
+            hexs(f->name);\n\
+    #if PYFREEZE_TARGET_MINOR >= 11\n\
+            printf(\"%ld %d\\n\", (long)f->size, (int)f->is_package);\n\
+    #else\n\
+            printf(\"%ld %d\\n\", (long)f->size, f->size < 0);\n\
+    #endif\n\
         }\n\
         return 0;\n\
     }\n";
 
-/// What [`TABLE_MAIN`] prints for these modules and resources.
-fn expected_table(modules: &[FrozenModule], resources: &[FrozenResource]) -> String {
+/// What [`TABLE_MAIN`] prints for these modules and resources, for a target whose stock
+/// table is `layout`.
+fn expected_table(
+    modules: &[FrozenModule],
+    resources: &[FrozenResource],
+    layout: StockLayout,
+) -> String {
     let mut s = format!("{}\n", modules.len());
     for m in modules {
         let _ = write!(
@@ -249,9 +271,15 @@ fn expected_table(modules: &[FrozenModule], resources: &[FrozenResource]) -> Str
     }
     for m in modules {
         let package = m.kind != Kind::Module;
+        // Before 3.11 a negative size is what marks a package.
+        let sign = if layout == StockLayout::V310 && package {
+            "-"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "{}{} {}",
+            "{}{sign}{} {}",
             hex(m.name.as_bytes()),
             m.code.len(),
             u8::from(package)
@@ -266,10 +294,14 @@ proptest! {
     /// Any valid module names and data-file names give tables that compile and whose names,
     /// flags, sizes and bytes read back equal.
     #[test]
-    fn any_names_give_a_table_that_compiles_and_reads_back((modules, resources) in table_input()) {
+    fn any_names_give_a_table_that_compiles_and_reads_back(
+        (modules, resources) in table_input(),
+        version in 0..SUPPORTED.len(),
+    ) {
+        let version = &SUPPORTED[version];
         let opts = EmitOptions {
-            version: PythonVersion::find(3, 11).unwrap(),
-            python_version: "3.11.0",
+            version,
+            python_version: "3.x",
             embed_source: true,
             optimize: 0,
             runtime: false,
@@ -289,6 +321,9 @@ proptest! {
         std::fs::write(&main, format!("{C_HEX}{TABLE_MAIN}")).unwrap();
         c_files.push(main);
         let out = compile_and_run(dir.path(), &c_files);
-        prop_assert_eq!(String::from_utf8(out).unwrap(), expected_table(&modules, &resources));
+        prop_assert_eq!(
+            String::from_utf8(out).unwrap(),
+            expected_table(&modules, &resources, version.stock_layout)
+        );
     }
 }
