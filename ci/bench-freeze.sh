@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures what issue 2 sets as speed goals, on a copy of the target stdlib:
+# Measures the generator's speed, on a copy of the target stdlib:
 #   1. `pyfreeze freeze --stdlib` end to end, against `python -m compileall -j2 -f` over the
 #      very files pyfreeze selects (both compile with the same interpreter, 2 processes);
 #   2. gcc compiling the emitted C on 2 cores (-O2, as build-support/pyfreeze.mk does).

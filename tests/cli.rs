@@ -5,15 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pyfreeze_tests::{
-    copy_tree, first_difference, pyfreeze_bin, python, run, run_ok, snapshot, write_tree,
+    copy_tree, first_difference, pyfreeze_bin, python, run, run_ok, snapshot, write_tree, APP,
 };
-
-const APP: &[(&str, &[u8])] = &[
-    ("app/game/__init__.py", b"from game import engine\n"),
-    ("app/game/engine.py", b"def tick(n):\n    return n + 1\n"),
-    ("app/game/assets/level.txt", b"level 1\n"),
-    ("app/tool.py", b"import game\n"),
-];
 
 fn freeze(args: &[&str], cwd: &Path) -> Output {
     run(Command::new(pyfreeze_bin())
@@ -140,6 +133,24 @@ fn module_clashes_are_errors() {
     g.fails(
         &["--root", "other"],
         &["module `game` is found in two roots"],
+    );
+}
+
+#[test]
+fn module_names_that_give_one_c_symbol_are_errors_naming_both() {
+    let f = Fixture::new();
+    // Both sanitise to `m____` and share the 32 bits of hash a C symbol keeps.
+    let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
+    let (a_py, b_py) = (format!("app/{a}.py"), format!("app/{b}.py"));
+    write_tree(f.path(), &[(&a_py, b"x = 1\n"), (&b_py, b"x = 2\n")]);
+    f.fails(
+        &[],
+        &[
+            &a_py,
+            &b_py,
+            "both become the C symbol",
+            "rename one of them",
+        ],
     );
 }
 

@@ -5,6 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A small app: a package with a module and a data file, and a top-level module.
+pub const APP: &[(&str, &[u8])] = &[
+    ("app/game/__init__.py", b"from game import engine\n"),
+    ("app/game/engine.py", b"def tick(n):\n    return n + 1\n"),
+    ("app/game/assets/level.txt", b"level 1\n"),
+    ("app/tool.py", b"import game\n"),
+];
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

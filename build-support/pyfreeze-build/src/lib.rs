@@ -95,7 +95,6 @@ mod error;
 mod python;
 mod rust;
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -710,22 +709,13 @@ fn usage_error(e: pyfreeze_gen::Error) -> Error {
 
 /// Writes `bytes` to `path` atomically, only when they differ from what is there.
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    let io = |e: std::io::Error| {
-        Error::new(ErrorKind::Io, format!("cannot write {}", path.display()))
-            .with_source(e)
-            .with_hint("check that OUT_DIR is writable")
-    };
-    let mut tmp = OsString::from(path.as_os_str());
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    pyfreeze_gen::write_if_changed(path, bytes)
+        .map(drop)
+        .map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot write {}", path.display()))
+                .with_source(e)
+                .with_hint("check that OUT_DIR is writable")
+        })
 }
 
 /// What [`Build::compile`] produced: where the generated files are, the target CPython, and

@@ -176,12 +176,8 @@ fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), St
         text.push_str(&make_escape(shown));
     }
     text.push('\n');
-    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    let tmp = path.with_extension("d.tmp");
-    std::fs::write(&tmp, &text)
-        .and_then(|_| std::fs::rename(&tmp, path))
+    pyfreeze_gen::write_if_changed(path, text.as_bytes())
+        .map(drop)
         .map_err(|e| format!("cannot write depfile {}: {e}", path.display()))
 }
 

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cwriter::{bytes_literal, c_string};
 use crate::discover::Kind;
+use crate::error::{Error, Result};
 use crate::schema::{self, StockLayout, Struct};
 use crate::versions::PythonVersion;
 use crate::{FrozenModule, FrozenResource, OutputFile};
@@ -61,6 +62,27 @@ fn c_file_names<'a>(keys: impl Iterator<Item = &'a str>, dir: &str) -> Vec<Strin
         }
     })
     .collect()
+}
+
+/// `text` (an origin or a file name, which may hold any character) made safe inside a C
+/// comment without a compiler warning: `*/` and `/*` get a space, control characters and
+/// Unicode bidirectional controls (which gcc warns about, `-Wbidi-chars`) become `<U+XXXX>`.
+fn comment_text(text: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    let mut prev = ' ';
+    for c in text.chars() {
+        if (prev, c) == ('*', '/') || (prev, c) == ('/', '*') {
+            out.push(' ');
+        }
+        if c.is_control() || bidi(c) {
+            let _ = write!(out, "<U+{:04X}>", u32::from(c));
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
 }
 
 fn array(out: &mut String, symbol: &str, data: &[u8]) {
@@ -260,82 +282,189 @@ pub struct EmitOptions<'a> {
     pub runtime: bool,
 }
 
+/// Renders every output file, sorted by path, after checking that every name has a C symbol
+/// of its own ([`symbol_clashes`]). The steps, each a function below: one C file per module
+/// ([`module_c`]) and per package holding data ([`resource_c`]), the header, the extended table
+/// ([`table`]), the stock table ([`stock_table`]), the runtime, `sources.mk` ([`sources_mk`])
+/// and `manifest.json` ([`manifest`]).
+pub fn try_emit(
+    modules: &[FrozenModule],
+    resources: &[FrozenResource],
+    opts: &EmitOptions<'_>,
+) -> Result<Vec<OutputFile>> {
+    let clashes = symbol_clashes(modules, resources);
+    if !clashes.is_empty() {
+        return Err(Error::Discovery(clashes));
+    }
+    Ok(render(modules, resources, opts))
+}
+
+/// Like [`try_emit`], but panics where it reports names whose C symbols clash.
+#[deprecated(
+    since = "0.1.0",
+    note = "use try_emit: emit panics on names whose C symbols clash (it used to emit C that does not link)"
+)]
 pub fn emit(
     modules: &[FrozenModule],
     resources: &[FrozenResource],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
-    let mut files = Vec::new();
+    try_emit(modules, resources, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A path for a message: as it is, or escaped where it is not UTF-8, so that two names that
+/// differ only in such bytes are told apart.
+fn shown_path(path: &std::path::Path) -> String {
+    match path.to_str() {
+        Some(text) => text.to_string(),
+        None => format!("{path:?}"),
+    }
+}
+
+/// Problems, one per pair of names that would define the same C symbol, each naming both.
+///
+/// A symbol keeps 48 characters of the name with everything but ASCII letters and digits made
+/// `_` (non-ASCII identifiers, which Python allows, become `_` too), plus 32 bits of the
+/// name's hash: two names alike after that and equal in those 32 bits would make C that does
+/// not link. So would two data files whose names differ only in bytes that are not UTF-8, as
+/// those read as U+FFFD.
+pub fn symbol_clashes(modules: &[FrozenModule], resources: &[FrozenResource]) -> Vec<String> {
+    let module_owners = modules.iter().map(|m| {
+        let shown = match &m.path {
+            Some(path) => format!("module `{}` ({})", m.name, path.display()),
+            None => format!("module `{}`", m.name),
+        };
+        (module_symbol(&m.name), shown)
+    });
+    let resource_owners = resources.iter().map(|r| {
+        (
+            resource_symbol(&r.package, &r.rel),
+            format!("data file {}", shown_path(&r.path)),
+        )
+    });
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (symbol, shown) in module_owners.chain(resource_owners) {
+        match owner.get(&symbol) {
+            Some(first) => problems.push(format!(
+                "{first} and {shown} both become the C symbol `{symbol}`; rename one of them"
+            )),
+            None => {
+                owner.insert(symbol, shown);
+            }
+        }
+    }
+    problems
+}
+
+fn render(
+    modules: &[FrozenModule],
+    resources: &[FrozenResource],
+    opts: &EmitOptions<'_>,
+) -> Vec<OutputFile> {
     let module_files = c_file_names(modules.iter().map(|m| m.name.as_str()), "modules");
-    for (m, c_file) in modules.iter().zip(&module_files) {
-        let mut c = String::from(PREAMBLE);
-        let _ = writeln!(c, "/* {}: {} */\n", m.name, m.origin.replace("*/", "* /"));
-        let sym = module_symbol(&m.name);
-        if let Some(src) = &m.source {
-            array(&mut c, &format!("{sym}_source"), src);
-            c.push('\n');
-        }
-        array(&mut c, &format!("{sym}_code"), &m.code);
-        files.push(OutputFile {
-            path: c_file.clone(),
-            bytes: c.into_bytes(),
-        });
-    }
-    // One C file per package holding data.
-    let mut by_package: BTreeMap<&str, Vec<&FrozenResource>> = BTreeMap::new();
-    for r in resources {
-        by_package.entry(&r.package).or_default().push(r);
-    }
+    let by_package = resources_by_package(resources);
     let resource_files = c_file_names(by_package.keys().copied(), "resources");
-    let mut resource_file_of = BTreeMap::new();
-    for ((package, rs), c_file) in by_package.iter().zip(&resource_files) {
-        let mut c = String::from(PREAMBLE);
-        let _ = writeln!(c, "/* package data of {package} */");
-        for r in rs {
-            let _ = writeln!(c, "\n/* {} */", r.rel.replace("*/", "* /"));
-            array(&mut c, &resource_symbol(&r.package, &r.rel), &r.data);
-        }
-        resource_file_of.insert(*package, c_file.as_str());
-        files.push(OutputFile {
-            path: c_file.clone(),
-            bytes: c.into_bytes(),
-        });
+
+    let mut files = Vec::new();
+    for (m, c_file) in modules.iter().zip(&module_files) {
+        files.push(output(c_file, module_c(m)));
     }
-    files.push(OutputFile {
-        path: "pyfreeze.h".into(),
-        bytes: header(opts.version).into_bytes(),
-    });
-    files.push(OutputFile {
-        path: "pyfreeze_table.c".into(),
-        bytes: table(modules, resources).into_bytes(),
-    });
-    files.push(OutputFile {
-        path: "pyfreeze_stock.c".into(),
-        bytes: stock_table(modules, opts.version.stock_layout).into_bytes(),
-    });
+    for ((package, rs), c_file) in by_package.iter().zip(&resource_files) {
+        files.push(output(c_file, resource_c(package, rs)));
+    }
+    files.push(output("pyfreeze.h", header(opts.version)));
+    files.push(output("pyfreeze_table.c", table(modules, resources)));
+    files.push(output(
+        "pyfreeze_stock.c",
+        stock_table(modules, opts.version.stock_layout),
+    ));
     let mut c_sources = vec![
         "pyfreeze_table.c".to_string(),
         "pyfreeze_stock.c".to_string(),
     ];
     if opts.runtime {
-        files.push(OutputFile {
-            path: "pyfreeze_runtime.c".into(),
-            bytes: RUNTIME_C.as_bytes().to_vec(),
-        });
+        files.push(output("pyfreeze_runtime.c", RUNTIME_C.into()));
         c_sources.push("pyfreeze_runtime.c".into());
     }
     c_sources.extend(module_files.iter().cloned());
     c_sources.extend(resource_files.iter().cloned());
-    let mut mk = String::from("# Generated by pyfreeze; do not edit. Paths are relative to this folder.\nPYFREEZE_GENERATED_C :=");
-    for s in &c_sources {
+    files.push(output("sources.mk", sources_mk(&c_sources)));
+    let resource_file_of: BTreeMap<&str, &str> = by_package
+        .keys()
+        .copied()
+        .zip(resource_files.iter().map(String::as_str))
+        .collect();
+    files.push(output(
+        "manifest.json",
+        manifest(modules, &module_files, resources, &resource_file_of, opts),
+    ));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn output(path: &str, text: String) -> OutputFile {
+    OutputFile {
+        path: path.into(),
+        bytes: text.into_bytes(),
+    }
+}
+
+/// One module's C file: its source (when embedded) and its marshalled code, as arrays named
+/// after [`module_symbol`], which the tables reference.
+pub fn module_c(m: &FrozenModule) -> String {
+    let mut c = String::from(PREAMBLE);
+    let _ = writeln!(c, "/* {}: {} */\n", m.name, comment_text(&m.origin));
+    let sym = module_symbol(&m.name);
+    if let Some(src) = &m.source {
+        array(&mut c, &format!("{sym}_source"), src);
+        c.push('\n');
+    }
+    array(&mut c, &format!("{sym}_code"), &m.code);
+    c
+}
+
+/// Package data grouped by package, in the table's order: one C file per package.
+fn resources_by_package(resources: &[FrozenResource]) -> BTreeMap<&str, Vec<&FrozenResource>> {
+    let mut by_package: BTreeMap<&str, Vec<&FrozenResource>> = BTreeMap::new();
+    for r in resources {
+        by_package.entry(&r.package).or_default().push(r);
+    }
+    by_package
+}
+
+/// One package's data files, each an array named after [`resource_symbol`].
+fn resource_c(package: &str, resources: &[&FrozenResource]) -> String {
+    let mut c = String::from(PREAMBLE);
+    let _ = writeln!(c, "/* package data of {package} */");
+    for r in resources {
+        let _ = writeln!(c, "\n/* {} */", comment_text(&r.rel));
+        array(&mut c, &resource_symbol(&r.package, &r.rel), &r.data);
+    }
+    c
+}
+
+/// `sources.mk`: every C file to compile, for `build-support/pyfreeze.mk`.
+fn sources_mk(c_sources: &[String]) -> String {
+    let mut mk = String::from(
+        "# Generated by pyfreeze; do not edit. Paths are relative to this folder.\nPYFREEZE_GENERATED_C :=",
+    );
+    for s in c_sources {
         let _ = write!(mk, " \\\n\t{s}");
     }
     mk.push('\n');
-    files.push(OutputFile {
-        path: "sources.mk".into(),
-        bytes: mk.into_bytes(),
-    });
+    mk
+}
 
+/// `manifest.json`: what was frozen, from which target, with sizes and hashes; written last
+/// by [`crate::write_output`], it marks a complete output folder.
+fn manifest(
+    modules: &[FrozenModule],
+    module_files: &[String],
+    resources: &[FrozenResource],
+    resource_file_of: &BTreeMap<&str, &str>,
+    opts: &EmitOptions<'_>,
+) -> String {
     let manifest = Manifest {
         format: FORMAT,
         target: BTreeMap::from([
@@ -348,33 +477,13 @@ pub fn emit(
             ("optimize", opts.optimize.into()),
             ("runtime", opts.runtime.into()),
         ]),
-        totals: BTreeMap::from([
-            ("modules", modules.len()),
-            ("code_bytes", modules.iter().map(|m| m.code.len()).sum()),
-            (
-                "source_bytes",
-                modules
-                    .iter()
-                    .filter_map(|m| m.source.as_ref())
-                    .map(Vec::len)
-                    .sum(),
-            ),
-            ("resources", resources.len()),
-            (
-                "resource_bytes",
-                resources.iter().map(|r| r.data.len()).sum(),
-            ),
-        ]),
+        totals: totals(modules, resources),
         modules: modules
             .iter()
-            .zip(&module_files)
+            .zip(module_files)
             .map(|(m, c_file)| ManifestModule {
                 name: &m.name,
-                kind: match m.kind {
-                    Kind::Module => "module",
-                    Kind::Package => "package",
-                    Kind::Namespace => "namespace",
-                },
+                kind: m.kind.as_str(),
                 origin: &m.origin,
                 c_file,
                 code_size: m.code.len(),
@@ -396,12 +505,27 @@ pub fn emit(
     };
     let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
     json.push('\n');
-    files.push(OutputFile {
-        path: "manifest.json".into(),
-        bytes: json.into_bytes(),
-    });
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    json
+}
+
+fn totals(modules: &[FrozenModule], resources: &[FrozenResource]) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("modules", modules.len()),
+        ("code_bytes", modules.iter().map(|m| m.code.len()).sum()),
+        (
+            "source_bytes",
+            modules
+                .iter()
+                .filter_map(|m| m.source.as_ref())
+                .map(Vec::len)
+                .sum(),
+        ),
+        ("resources", resources.len()),
+        (
+            "resource_bytes",
+            resources.iter().map(|r| r.data.len()).sum(),
+        ),
+    ])
 }
 
 #[cfg(test)]
@@ -418,6 +542,71 @@ mod tests {
             "{a}"
         );
         assert!(a.starts_with("pyfreeze_m_a_b_"));
+    }
+
+    fn module(name: &str) -> FrozenModule {
+        FrozenModule {
+            name: name.into(),
+            kind: Kind::Module,
+            origin: format!("/app/{name}.py"),
+            path: Some(format!("/app/{name}.py").into()),
+            code: vec![0xe3],
+            source: None,
+            resources: 0..0,
+        }
+    }
+
+    #[test]
+    fn names_alike_after_sanitising_with_equal_hash_prefixes_are_reported() {
+        // Both sanitise to `m____` and share the first 32 bits of their SHA-256.
+        let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
+        assert_eq!(module_symbol(a), module_symbol(b));
+        let opts = EmitOptions {
+            version: PythonVersion::find(3, 11).unwrap(),
+            python_version: "3.11.0",
+            embed_source: false,
+            optimize: 0,
+            runtime: false,
+        };
+        let e = try_emit(&[module(a), module(b)], &[], &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "module `{a}` (/app/{a}.py) and module `{b}` (/app/{b}.py)"
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains(&module_symbol(a)) && e.contains("rename one of them"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    #[cfg(unix)] // file names that are not UTF-8
+    fn data_files_whose_names_read_alike_are_reported() {
+        use std::os::unix::ffi::OsStrExt;
+        // Discovery reads `a\xff` and `a\xfe` as the same `a\u{fffd}`.
+        let data = |last: u8| FrozenResource {
+            package: "pkg".into(),
+            rel: "a\u{fffd}".into(),
+            path: std::ffi::OsStr::from_bytes(&[b'/', b'p', b'/', b'a', last]).into(),
+            data: Vec::new(),
+        };
+        let problems = symbol_clashes(&[], &[data(0xff), data(0xfe)]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(r#"data file "/p/a\xFF" and data file "/p/a\xFE" both"#),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn comments_hold_any_text_without_ending_or_warning() {
+        assert_eq!(comment_text("a*/b/*c"), "a* /b/ *c");
+        assert_eq!(comment_text("x\ny\u{202e}z"), "x<U+000A>y<U+202E>z");
+        assert_eq!(comment_text("lib/os.py"), "lib/os.py");
     }
 
     #[test]

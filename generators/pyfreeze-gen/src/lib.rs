@@ -37,7 +37,7 @@ pub use error::{Error, Result, SourceError};
 pub use python::Interpreter;
 pub use spec::{OriginMap, Root, Source, Spec, SpecBuilder};
 pub use versions::PythonVersion;
-pub use write::{write_output, WriteReport};
+pub use write::{write_if_changed, write_output, WriteReport};
 
 /// Name of the frozen Python half of the stock-libpython runtime.
 pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
@@ -319,7 +319,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     inputs.sort();
     inputs.dedup();
 
-    let files = emit::emit(
+    let files = emit::try_emit(
         &modules,
         &resources,
         &emit::EmitOptions {
@@ -329,7 +329,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             optimize: spec.optimize(),
             runtime: spec.runtime(),
         },
-    );
+    )?;
     Ok(Generated {
         interpreter: interp,
         modules,
