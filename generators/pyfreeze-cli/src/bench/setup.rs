@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use pyfreeze_gen::Interpreter;
+use pyfreeze_gen::versions::supported_list;
+use pyfreeze_gen::{pyenv, Interpreter, PythonVersion};
 
 use super::args::BenchArgs;
 use super::harness::{run_harness, stock_args, tail, write, Work};
@@ -23,6 +24,7 @@ pub struct Stock {
     pub dynload: PathBuf,
 }
 
+/// pyenv's root: what `pyenv root` says, else `$PYENV_ROOT`, else `~/.pyenv`.
 fn pyenv_root() -> PathBuf {
     let out = Command::new("pyenv").arg("root").output();
     match out {
@@ -40,7 +42,7 @@ fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
 }
 
-/// `3.11` → pyenv's newest `3.11.Z`; anything else is a path or command.
+/// `3.11` → pyenv's newest `3.11.N`; anything else is a path or command.
 fn resolve_python(given: &str) -> Result<PathBuf, String> {
     let is_minor = given.split('.').count() == 2
         && given
@@ -49,31 +51,19 @@ fn resolve_python(given: &str) -> Result<PathBuf, String> {
     if !is_minor {
         return Ok(PathBuf::from(given));
     }
+    let version = PythonVersion::parse(given).ok_or_else(|| {
+        format!(
+            "--python {given}: pyfreeze supports CPython {}; pass one of them, or the path of a python",
+            supported_list()
+        )
+    })?;
     let root = pyenv_root();
-    let prefix = format!("{given}.");
-    let mut found: Vec<(u32, String)> = std::fs::read_dir(root.join("versions"))
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let patch = name.strip_prefix(&prefix)?.parse::<u32>().ok()?;
-                    Some((patch, name))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    let (_, version) = found.pop().ok_or_else(|| {
+    pyenv::newest_interpreter(&root, version).ok_or_else(|| {
         format!(
             "no CPython {given} under {}/versions; install it with `pyenv install {given}` or pass --python /path/to/python{given}",
             root.display()
         )
-    })?;
-    Ok(root
-        .join("versions")
-        .join(version)
-        .join("bin")
-        .join(format!("python{given}")))
+    })
 }
 
 pub fn probe_stock(given: &str) -> Result<Stock, String> {
