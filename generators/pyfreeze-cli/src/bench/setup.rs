@@ -232,11 +232,11 @@ impl Places {
 
 /// Says how to add the patched CPython and its unpatched comparator to the comparison.
 pub fn hint_patched_builds(stock: &Stock) {
-    let debian = if stock.minor == "3.13" {
-        " --debian-version 3.13.15-1"
-    } else {
-        ""
-    };
+    let debian = stock
+        .interp
+        .version
+        .debian_pinned
+        .map_or(String::new(), |v| format!(" --debian-version {v}"));
     eprintln!(
         "pyfreeze bench: hint: to include pyfreeze's patched CPython, build it and the same source unpatched (3-5 minutes each) and pass --patched/--plain:\n  \
          pyfreeze cpython build --version {m}{debian} --prefix PATCHED --cache ~/.cache/pyfreeze\n  \
