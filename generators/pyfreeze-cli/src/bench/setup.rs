@@ -66,6 +66,8 @@ fn resolve_python(given: &str) -> Result<PathBuf, String> {
     })
 }
 
+/// Finds (`--python X.Y|PATH`) and probes the stock interpreter; it must have its
+/// extension-module folder, which the zip prefix and embed-c's `sys.path` reuse.
 pub fn probe_stock(given: &str) -> Result<Stock, String> {
     let python = resolve_python(given)?;
     let interp = Interpreter::probe(&python, None).map_err(|e| e.to_string())?;
