@@ -9,7 +9,7 @@ minor=${1:-3.11}
 runs=${2:-5}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/ci/lib.sh"
-python=$(pyenv_python "$minor") || { echo "error: no CPython $minor under $(pyenv_root)/versions" >&2; exit 1; }
+python=$(pyenv_python "$minor")
 cargo build --quiet --release --manifest-path "$repo/Cargo.toml" -p pyfreeze-cli
 pyfreeze=$repo/target/release/pyfreeze
 work=$(mktemp -d)

@@ -11,9 +11,7 @@ for tool in cargo gcc make pyenv; do
 done
 if command -v pyenv >/dev/null; then
   for minor in 3.10 3.11 3.12 3.13; do
-    py=$(pyenv_python "$minor" || true)
-    if [ -z "$py" ]; then
-      echo "error: no CPython $minor under $(pyenv_root)/versions: run 'pyenv install $minor'" >&2
+    if ! py=$(pyenv_python "$minor"); then
       missing=1
     elif ! ls "$(dirname "$py")"/../lib/python"$minor"/config-"$minor"*/libpython"$minor".a >/dev/null 2>&1; then
       echo "error: $py has no static libpython$minor.a (rebuild it with pyenv; it is built by default)" >&2

@@ -7,11 +7,12 @@ pyenv_root() {
 
 # pyenv_python X.Y: prints pyenv's newest X.Y.N interpreter, by the rule of
 # generators/pyfreeze-gen/src/pyenv.rs (which the Rust code uses): plain X.Y.N releases only,
-# N compared as a number, the interpreter file must exist. Prints nothing and fails when there
-# is none.
+# N compared as a number, the interpreter file must exist. When there is none, says so on
+# stderr (with the fix) and fails.
 pyenv_python() {
-  local minor=$1 dir n newest=-1 best=""
-  for dir in "$(pyenv_root)"/versions/"$minor".*; do
+  local minor=$1 root dir n newest=-1 best=""
+  root=$(pyenv_root)
+  for dir in "$root"/versions/"$minor".*; do
     n=${dir##*/"$minor".}
     case $n in '' | *[!0-9]*) continue ;; esac
     [ -f "$dir/bin/python$minor" ] || continue
@@ -21,5 +22,9 @@ pyenv_python() {
       best=$dir/bin/python$minor
     fi
   done
-  [ -n "$best" ] && echo "$best"
+  if [ -z "$best" ]; then
+    echo "error: no CPython $minor under $root/versions: run 'pyenv install $minor'" >&2
+    return 1
+  fi
+  echo "$best"
 }
