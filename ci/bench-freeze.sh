@@ -8,7 +8,8 @@ set -euo pipefail
 minor=${1:-3.11}
 runs=${2:-5}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-python=$(ls -d "$(pyenv root)"/versions/"$minor".*/bin/python"$minor" | sort -V | tail -1)
+. "$repo/ci/lib.sh"
+python=$(pyenv_python "$minor")
 cargo build --quiet --release --manifest-path "$repo/Cargo.toml" -p pyfreeze-cli
 pyfreeze=$repo/target/release/pyfreeze
 work=$(mktemp -d)

@@ -6,10 +6,13 @@
 # Usage: ci/main.sh [3.10|3.11|3.12|3.13]   (default 3.11)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 ci/check-machine.sh
 version=${1:-3.11}
 cargo build --release --quiet -p pyfreeze-cli
-make -C examples/embed-c -j"$(nproc)" PYTHON_VERSION="$version"
+# The interpreter by the project's one pyenv rule (the Makefile's own default sorts names as text).
+python=$(pyenv_python "$version")
+make -C examples/embed-c -j"$(nproc)" PYTHON_VERSION="$version" PYTHON="$python"
 bin=$PWD/examples/embed-c/build/$version/embed-c
 empty=$(mktemp -d)
 trap 'rm -rf "$empty"' EXIT

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use pyfreeze_gen::PythonVersion;
 use pyfreeze_tests::{
     assert_frozen_report, copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot,
     FrozenExpectations,
@@ -21,8 +22,6 @@ use serde_json::Value;
 /// One CPython version under test.
 struct Target {
     minor: &'static str,
-    /// The Debian source version to build (None: the newest one served).
-    debian: Option<&'static str>,
     /// CPython tests that fail by design once the stdlib is frozen (docs/cpython-build.md).
     expected_failures: &'static [&'static [(&'static str, &'static str)]],
     /// Whether the series serves deep-frozen code (static code objects) for the table.
@@ -31,24 +30,15 @@ struct Target {
 
 const V3_11: Target = Target {
     minor: "3.11",
-    debian: None,
     expected_failures: EXPECTED_3_11,
     deep_frozen: true,
 };
 
 const V3_13: Target = Target {
     minor: "3.13",
-    debian: Some("3.13.15-1"),
     expected_failures: EXPECTED_3_13,
     deep_frozen: false,
 };
-
-/// Debian source versions each series must apply to.
-const SERIES_TARBALLS: &[(&str, &str)] = &[
-    ("3.11", "3.11.2-6+deb12u8"),
-    ("3.13", "3.13.5-2+deb13u5"),
-    ("3.13", "3.13.15-1"),
-];
 
 const BY_DESIGN: &[(&str, &str)] = &[
     (
@@ -166,7 +156,7 @@ fn install(t: &Target, plain: bool) -> PathBuf {
         .arg(&prefix)
         .arg("--cache")
         .arg(cache());
-    if let Some(v) = t.debian {
+    if let Some(v) = version(t).debian_pinned {
         cmd.args(["--debian-version", v]);
     }
     if plain {
@@ -181,6 +171,11 @@ fn install(t: &Target, plain: bool) -> PathBuf {
     );
     built.insert((t.minor, plain), prefix.clone());
     prefix
+}
+
+/// The row of `versions.rs` (the Debian sources of the series among its facts).
+fn version(t: &Target) -> &'static PythonVersion {
+    PythonVersion::parse(t.minor).expect("a supported version")
 }
 
 fn python(t: &Target, prefix: &Path) -> PathBuf {
@@ -543,9 +538,12 @@ fn extract(minor: &str, debian: &str, into: &Path) -> PathBuf {
 
 #[test]
 fn every_series_applies_strictly_to_each_of_its_tarballs() {
-    for (minor, debian) in SERIES_TARBALLS {
+    let sources = pyfreeze_gen::versions::SUPPORTED
+        .iter()
+        .flat_map(|v| v.debian_sources.iter().map(move |d| (v.name(), *d)));
+    for (minor, debian) in sources {
         let tmp = tempfile::tempdir().unwrap();
-        let tree = extract(minor, debian, tmp.path());
+        let tree = extract(&minor, debian, tmp.path());
         let out = run(Command::new(pyfreeze_bin())
             .args(["cpython", "patch", "--check"])
             .arg(&tree));
@@ -560,7 +558,7 @@ fn every_series_applies_strictly_to_each_of_its_tarballs() {
 #[test]
 fn patch_is_strict_and_leaves_bad_trees_untouched() {
     let tmp = tempfile::tempdir().unwrap();
-    let tree = extract("3.11", "3.11.2-6+deb12u8", tmp.path());
+    let tree = extract("3.11", version(&V3_11).debian_sources[0], tmp.path());
     let patch = |args: &[&str]| {
         run(Command::new(pyfreeze_bin())
             .args(["cpython", "patch"])

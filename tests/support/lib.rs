@@ -50,8 +50,8 @@ pub fn pyfreeze_bin() -> PathBuf {
         .clone()
 }
 
-/// The pyenv interpreter `3.minor` (newest patch level). The test suite needs pyenv's
-/// 3.10-3.13; a missing one is a set-up error, not a reason to skip.
+/// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
+/// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {
     let root = Command::new("pyenv")
         .arg("root")
@@ -62,28 +62,16 @@ pub fn python(minor: u32) -> PathBuf {
         Some(o) => PathBuf::from(String::from_utf8(o.stdout).unwrap().trim()),
         None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv"),
     };
-    let prefix = format!("3.{minor}.");
-    let mut versions: Vec<_> = std::fs::read_dir(root.join("versions"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    versions.retain(|v| {
-        v.starts_with(&prefix) && v[prefix.len()..].chars().all(|c| c.is_ascii_digit())
-    });
-    versions.sort_by_key(|v| v[prefix.len()..].parse::<u32>().unwrap_or(0));
-    let v = versions.last().unwrap_or_else(|| {
+    let version = u8::try_from(minor)
+        .ok()
+        .and_then(|m| pyfreeze_gen::PythonVersion::find(3, m))
+        .unwrap_or_else(|| panic!("pyfreeze does not support CPython 3.{minor}"));
+    pyfreeze_gen::pyenv::newest_interpreter(&root, version).unwrap_or_else(|| {
         panic!(
             "no CPython 3.{minor} under {}/versions: install it with `pyenv install 3.{minor}` (see README)",
             root.display()
         )
-    });
-    root.join("versions")
-        .join(v)
-        .join("bin")
-        .join(format!("python3.{minor}"))
+    })
 }
 
 /// Runs a command, returning its output; panics (with the command) if it cannot start.

@@ -46,37 +46,36 @@ pub(crate) const SET_INTERPRETER: &str =
     "set PYFREEZE_PYTHON (or call Build::interpreter) to a CPython \
      3.10-3.13 interpreter: a path, or a version such as `3.11` that pyenv has installed";
 
-/// The newest `3.X.N` pyenv has installed, if pyenv is there.
-fn pyenv_interpreter(v: &PythonVersion) -> Option<PathBuf> {
-    let out = Command::new("pyenv")
-        .arg("root")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    let prefix = format!("{}.", v.name());
-    let newest = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let patch: u32 = name.strip_prefix(&prefix)?.parse().ok()?;
-            Some((patch, e.path()))
-        })
-        .max_by_key(|(patch, _)| *patch)?;
-    let exe = newest.1.join("bin").join(format!("python{}", v.name()));
-    exe.is_file().then_some(exe)
+/// The newest `3.X.N` pyenv has installed (`pyfreeze_gen::pyenv`'s rule), if pyenv is there:
+/// under `PYENV_ROOT` when it is set (read through `cargo`, so a change reruns the build
+/// script), else under what `pyenv root` says.
+fn pyenv_interpreter(cargo: &mut Cargo<'_>, v: &PythonVersion) -> Option<PathBuf> {
+    let root = match cargo.env("PYENV_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => {
+            let out = Command::new("pyenv")
+                .arg("root")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            PathBuf::from(String::from_utf8(out.stdout).ok()?.trim())
+        }
+    };
+    pyfreeze_gen::pyenv::newest_interpreter(&root, v)
 }
 
 /// Finds and probes the interpreter. `pinned` is the version the build asks for, if any.
 pub(crate) fn resolve(
+    cargo: &mut Cargo<'_>,
     request: &Request,
     pinned: Option<&'static PythonVersion>,
 ) -> Result<Interpreter> {
     let (path, pinned) = match request {
         Request::Version(v) => {
+            // Looked up first, so that `PYENV_ROOT` is tracked whatever happens next.
+            let found = pyenv_interpreter(cargo, v);
             if let Some(p) = pinned.filter(|p| p != v) {
                 return Err(Error::new(
                     ErrorKind::VersionMismatch,
@@ -92,7 +91,7 @@ pub(crate) fn resolve(
                     v.name()
                 )));
             }
-            let path = pyenv_interpreter(v).unwrap_or_else(|| format!("python{}", v.name()).into());
+            let path = found.unwrap_or_else(|| format!("python{}", v.name()).into());
             (path, Some(*v))
         }
         Request::Path(p) => {

@@ -155,11 +155,7 @@ impl Build {
             Some(text) => Request::parse(text, origin)?,
             None => Request::Path(PathBuf::from(text)),
         };
-        if let Request::Version(_) = request {
-            // `pyenv root` decides which interpreter `X.Y` means.
-            cargo.track("PYENV_ROOT");
-        }
-        python::resolve(&request, pinned)
+        python::resolve(cargo, &request, pinned)
     }
 
     /// The target's headers, libpython and link flags, and the config file they came from.

@@ -21,6 +21,7 @@ pub mod cwriter;
 pub mod discover;
 pub mod emit;
 mod error;
+pub mod pyenv;
 pub mod python;
 pub mod schema;
 pub mod select;

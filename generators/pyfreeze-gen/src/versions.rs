@@ -20,6 +20,12 @@ pub struct PythonVersion {
     pub c_excepthook: bool,
     /// Patch series under `cpython-patches/` for a fully frozen build, if any.
     pub patch_series: Option<&'static str>,
+    /// The Debian source versions of `python3.X` the patch series is made for: it applies
+    /// strictly to each (`tests/cpython.rs` checks them all). Empty without a series.
+    pub debian_sources: &'static [&'static str],
+    /// The one of `debian_sources` that patched builds pin with `pyfreeze cpython build
+    /// --debian-version` (the tests, the bench's hint); `None`: the newest that apt serves.
+    pub debian_pinned: Option<&'static str>,
 }
 
 /// Every supported minor version, oldest first.
@@ -32,6 +38,8 @@ pub const SUPPORTED: &[PythonVersion] = &[
         stock_layout: StockLayout::V310,
         c_excepthook: true,
         patch_series: None,
+        debian_sources: &[],
+        debian_pinned: None,
     },
     PythonVersion {
         major: 3,
@@ -41,6 +49,8 @@ pub const SUPPORTED: &[PythonVersion] = &[
         stock_layout: StockLayout::V311,
         c_excepthook: true,
         patch_series: Some("3.11"),
+        debian_sources: &["3.11.2-6+deb12u8"],
+        debian_pinned: None,
     },
     PythonVersion {
         major: 3,
@@ -50,6 +60,8 @@ pub const SUPPORTED: &[PythonVersion] = &[
         stock_layout: StockLayout::V311,
         c_excepthook: true,
         patch_series: None,
+        debian_sources: &[],
+        debian_pinned: None,
     },
     PythonVersion {
         major: 3,
@@ -59,6 +71,8 @@ pub const SUPPORTED: &[PythonVersion] = &[
         stock_layout: StockLayout::V313,
         c_excepthook: false,
         patch_series: Some("3.13"),
+        debian_sources: &["3.13.15-1", "3.13.5-2+deb13u5"],
+        debian_pinned: Some("3.13.15-1"),
     },
 ];
 
@@ -116,6 +130,23 @@ mod tests {
         assert!(PythonVersion::parse("3").is_none());
         assert!(PythonVersion::parse("3.11.x").is_none());
         assert!(PythonVersion::parse("3.11.1.1").is_none());
+    }
+
+    #[test]
+    fn debian_sources_belong_to_their_series() {
+        for v in SUPPORTED {
+            assert_eq!(
+                v.patch_series.is_some(),
+                !v.debian_sources.is_empty(),
+                "{v:?}"
+            );
+            for source in v.debian_sources {
+                assert!(source.starts_with(&format!("{}.", v.name())), "{source}");
+            }
+            if let Some(pinned) = v.debian_pinned {
+                assert!(v.debian_sources.contains(&pinned), "{pinned}");
+            }
+        }
     }
 
     #[test]

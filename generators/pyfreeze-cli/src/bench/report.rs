@@ -7,63 +7,46 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use super::args::Settings;
+use super::chart::chart;
+use super::config::{Config, ConfigId};
+use super::measure::{Measured, Measurements};
+use super::setup::Stock;
 use super::stats::{self, Samples, Summary};
 use super::svg;
-use super::{Config, Floor, Measured, Plan, Probe, Rss, Selected, Settings};
+use super::verify::{Probe, Rss};
+use super::workload::{Plan, Workload};
 
 /// The JSON format version.
 pub const FORMAT: u32 = 1;
 
-pub struct Machine {
-    pub cpus: usize,
-    pub cpu_model: Option<String>,
-    pub kernel: Option<String>,
-    /// When the bench started, when measuring started, when it ended.
-    pub load_at_start: Option<[f64; 3]>,
-    pub load_before: Option<[f64; 3]>,
-    pub load_after: Option<[f64; 3]>,
-    /// CPUs other processes kept busy while measuring.
-    pub others_cpus: Option<f64>,
-    pub measure_secs: f64,
-}
-
+/// What the report is made of.
 pub struct Context<'a> {
     pub command_line: String,
-    pub stock_version: String,
-    pub stock_python: PathBuf,
-    pub minor: String,
+    pub stock: &'a Stock,
     pub settings: Settings,
-    pub selection: &'a [Selected],
-    pub list: &'a [String],
-    pub excluded: &'a BTreeMap<String, String>,
+    pub workload: &'a Workload,
     pub plan: &'a Plan,
     pub configs: &'a [Config],
-    pub probes: &'a BTreeMap<&'static str, Probe>,
-    pub startup: &'a Measured,
-    /// Start-up of `plain` and `patched` with `site` imported (`-I -B`), when both are given.
-    pub startup_site: Option<&'a Measured>,
-    pub imports: &'a Measured,
+    pub probes: &'a BTreeMap<ConfigId, Probe>,
+    pub measured: &'a Measurements,
     pub embed_manifest: &'a Path,
     pub zip: &'a Path,
-    pub stock_stdlib: &'a Path,
-    pub cache_tag: Option<String>,
-    pub machine: Machine,
-    pub warnings: &'a [String],
     pub top: usize,
 }
 
-const REFERENCE: &str = "pathfinder";
-
-fn summaries(m: &Measured) -> BTreeMap<&'static str, Summary> {
-    let reference = m.samples.get(REFERENCE);
+/// Each configuration's summary, with its ratio to the reference.
+fn summaries(m: &Measured) -> BTreeMap<ConfigId, Summary> {
+    let reference = m.samples.get(&ConfigId::REFERENCE);
     m.samples
         .iter()
         .filter_map(|(id, s)| Some((*id, stats::summarize(s, reference)?)))
         .collect()
 }
 
-fn ratio_to(m: &Measured, id: &str, other: &str) -> Option<f64> {
-    stats::ratio_of_rounds(m.samples.get(id)?, m.samples.get(other)?)
+/// `id`'s ratio to another configuration than the reference (patched / plain).
+fn ratio_to(m: &Measured, id: ConfigId, other: ConfigId) -> Option<f64> {
+    stats::ratio_of_rounds(m.samples.get(&id)?, m.samples.get(&other)?)
 }
 
 /// Bytes of a file, 0 when missing.
@@ -109,12 +92,12 @@ fn manifest_totals(path: &Path) -> Option<Frozen> {
 
 /// `.py` and `.pyc` bytes of the selection, under `stdlib` (the stock one or a prefix's).
 fn stdlib_files(ctx: &Context, stdlib: &Path) -> (u64, u64) {
-    let Some(tag) = &ctx.cache_tag else {
+    let Some(tag) = &ctx.stock.interp.info.cache_tag else {
         return (0, 0);
     };
     let (mut py, mut pyc) = (0, 0);
-    for m in ctx.selection {
-        let Ok(rel) = m.origin.strip_prefix(ctx.stock_stdlib) else {
+    for m in &ctx.workload.selection {
+        let Ok(rel) = m.origin.strip_prefix(&ctx.stock.interp.info.stdlib) else {
             continue;
         };
         let origin = stdlib.join(rel);
@@ -134,27 +117,28 @@ fn sizes(ctx: &Context, cfg: &Config) -> Sizes {
         executable: size_of(&cfg.program),
         libpython: ctx
             .probes
-            .get(cfg.id)
+            .get(&cfg.id)
             .and_then(|p| p.libpython.first())
             .map(|l| size_of(Path::new(l))),
         ..Sizes::default()
     };
     match cfg.id {
-        "pathfinder" | "frozen-off" => {
-            let (py, pyc) = stdlib_files(ctx, ctx.stock_stdlib);
+        ConfigId::PathFinder | ConfigId::FrozenOff => {
+            let (py, pyc) = stdlib_files(ctx, &ctx.stock.interp.info.stdlib);
             (s.stdlib_py, s.stdlib_pyc) = (Some(py), Some(pyc));
         }
-        "plain" => {
+        ConfigId::Plain => {
             let prefix = cfg.program.parent().and_then(Path::parent);
             if let Some(prefix) = prefix {
-                let lib = prefix.join(format!("lib/python{}", ctx.minor));
+                let lib = prefix.join(format!("lib/python{}", ctx.stock.minor));
                 let (py, pyc) = stdlib_files(ctx, &lib);
                 (s.stdlib_py, s.stdlib_pyc) = (Some(py), Some(pyc));
             }
         }
-        "zipimport" => s.zip = Some(size_of(ctx.zip)),
-        "embed" => s.frozen = manifest_totals(ctx.embed_manifest),
-        _ => {}
+        ConfigId::ZipImport => s.zip = Some(size_of(ctx.zip)),
+        ConfigId::Embed => s.frozen = manifest_totals(ctx.embed_manifest),
+        // The patched build's stdlib is in its binary; the floors read nothing.
+        ConfigId::Patched | ConfigId::Unmarshal | ConfigId::Exec => {}
     }
     s
 }
@@ -189,13 +173,18 @@ fn workload_table(out: &mut String, ctx: &Context, m: &Measured, floors: bool) {
     let _ = writeln!(
         out,
         "  {:<38} {:>9}  {:>17}  {:>11}",
-        "configuration", "median", "min–max", "× pathfinder"
+        "configuration",
+        "median",
+        "min–max",
+        format!("× {}", ConfigId::REFERENCE)
     );
     for cfg in ctx.configs {
         if cfg.floor.is_some() && !floors {
             continue;
         }
-        let Some(s) = sums.get(cfg.id) else { continue };
+        let Some(s) = sums.get(&cfg.id) else {
+            continue;
+        };
         let _ = writeln!(
             out,
             "  {:<38} {:>6} ms  {:>14} ms  {:>11}",
@@ -215,13 +204,15 @@ fn workload_table(out: &mut String, ctx: &Context, m: &Measured, floors: bool) {
 }
 
 /// Median ms per list entry and configuration, entries sorted by the reference, costliest first.
-fn breakdown(ctx: &Context) -> Vec<(String, BTreeMap<&'static str, f64>)> {
-    let mut rows: Vec<(String, BTreeMap<&'static str, f64>)> = ctx
+fn breakdown(ctx: &Context) -> Vec<(String, BTreeMap<ConfigId, f64>)> {
+    let mut rows: Vec<(String, BTreeMap<ConfigId, f64>)> = ctx
+        .workload
         .list
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let per: BTreeMap<&'static str, f64> = ctx
+            let per: BTreeMap<ConfigId, f64> = ctx
+                .measured
                 .imports
                 .entries
                 .iter()
@@ -234,7 +225,9 @@ fn breakdown(ctx: &Context) -> Vec<(String, BTreeMap<&'static str, f64>)> {
         })
         .collect();
     rows.sort_by(|a, b| {
-        let key = |r: &(String, BTreeMap<&str, f64>)| r.1.get(REFERENCE).copied().unwrap_or(0.0);
+        let key = |r: &(String, BTreeMap<ConfigId, f64>)| {
+            r.1.get(&ConfigId::REFERENCE).copied().unwrap_or(0.0)
+        };
         key(b).total_cmp(&key(a)).then_with(|| a.0.cmp(&b.0))
     });
     rows
@@ -242,8 +235,8 @@ fn breakdown(ctx: &Context) -> Vec<(String, BTreeMap<&'static str, f64>)> {
 
 fn terminal(ctx: &Context) -> String {
     let mut out = String::new();
-    let m = &ctx.machine;
-    let _ = writeln!(out, "pyfreeze bench: CPython {}", ctx.stock_version);
+    let m = &ctx.measured.machine;
+    let _ = writeln!(out, "pyfreeze bench: CPython {}", ctx.stock.version);
     let _ = writeln!(out, "command: {}", ctx.command_line);
     let _ = writeln!(
         out,
@@ -260,19 +253,19 @@ fn terminal(ctx: &Context) -> String {
     let _ = writeln!(
         out,
         "modules: {} selected by `pyfreeze list --stdlib`; {} excluded ({} side effects, {} fail in the stock interpreter, {} namespace); {} imported by every configuration, loading {} modules ({} pure, {} of bytecode)",
-        ctx.selection.len(),
-        ctx.excluded.len(),
-        ctx.excluded.values().filter(|r| r.starts_with("side effect")).count(),
-        ctx.excluded.values().filter(|r| r.starts_with("fails")).count(),
-        ctx.excluded.values().filter(|r| r.starts_with("namespace")).count(),
-        ctx.list.len(),
+        ctx.workload.selection.len(),
+        ctx.workload.excluded.len(),
+        ctx.workload.excluded.values().filter(|r| r.starts_with("side effect")).count(),
+        ctx.workload.excluded.values().filter(|r| r.starts_with("fails")).count(),
+        ctx.workload.excluded.values().filter(|r| r.starts_with("namespace")).count(),
+        ctx.workload.list.len(),
         ctx.plan.modules,
         ctx.plan.pure,
         mb(ctx.plan.bytecode_bytes)
     );
     let _ = writeln!(out, "configurations:");
     for cfg in ctx.configs {
-        let detail = match ctx.probes.get(cfg.id) {
+        let detail = match ctx.probes.get(&cfg.id) {
             Some(p) => format!(
                 "CPython {}, {}; served: {}",
                 p.version,
@@ -294,8 +287,8 @@ fn terminal(ctx: &Context) -> String {
         "\nstart-up: wall time of the process running an empty script, {} rounds × {} runs",
         s.startup_rounds, s.startup_repeats
     );
-    workload_table(&mut out, ctx, ctx.startup, false);
-    if let Some(m) = ctx.startup_site {
+    workload_table(&mut out, ctx, &ctx.measured.startup, false);
+    if let Some(m) = ctx.measured.startup_site.as_ref() {
         let _ = writeln!(
             out,
             "\nstart-up with site (`-I -B`, what `python -I -c pass` does), {} rounds × {} runs",
@@ -306,18 +299,19 @@ fn terminal(ctx: &Context) -> String {
     let _ = writeln!(
         out,
         "\nimport the stdlib: {} modules in one process, time of the import loop, {} rounds × {} runs",
-        ctx.list.len(),
+        ctx.workload.list.len(),
         s.rounds,
         s.repeats
     );
-    workload_table(&mut out, ctx, ctx.imports, true);
+    workload_table(&mut out, ctx, &ctx.measured.imports, true);
 
     let rows = breakdown(ctx);
-    let ids: Vec<&'static str> = ctx.configs.iter().map(|c| c.id).collect();
+    let ids: Vec<ConfigId> = ctx.configs.iter().map(|c| c.id).collect();
     let _ = writeln!(
         out,
-        "\nwhere the time goes: the {} list entries that take longest under pathfinder (median ms; an entry counts the modules it imports first)",
-        ctx.top.min(rows.len())
+        "\nwhere the time goes: the {} list entries that take longest under {} (median ms; an entry counts the modules it imports first)",
+        ctx.top.min(rows.len()),
+        ConfigId::REFERENCE
     );
     let mut header = format!("  {:<28}", "entry");
     for id in &ids {
@@ -367,7 +361,7 @@ fn terminal(ctx: &Context) -> String {
                 mb(f.data)
             )
         });
-        let p = ctx.probes.get(cfg.id);
+        let p = ctx.probes.get(&cfg.id);
         let rss = |r: Option<&Rss>| match r {
             Some(Rss {
                 total: Some(t),
@@ -401,20 +395,20 @@ fn workload_json(ctx: &Context, m: &Measured) -> Value {
     let sums = summaries(m);
     let mut results = serde_json::Map::new();
     for cfg in ctx.configs {
-        let (Some(s), Some(samples)) = (sums.get(cfg.id), m.samples.get(cfg.id)) else {
+        let (Some(s), Some(samples)) = (sums.get(&cfg.id), m.samples.get(&cfg.id)) else {
             continue;
         };
         let mut r = json!({
             "median_ms": round3(s.median),
             "min_ms": round3(s.min),
             "max_ms": round3(s.max),
-            "ratio_to_pathfinder": s.ratio.map(round3),
             "rounds_ms": rounds_json(samples),
         });
+        r[ConfigId::REFERENCE.ratio_key()] = json!(s.ratio.map(round3));
         if let Some(other) = cfg.also_against {
-            r[format!("ratio_to_{other}")] = json!(ratio_to(m, cfg.id, other).map(round3));
+            r[other.ratio_key()] = json!(ratio_to(m, cfg.id, other).map(round3));
         }
-        results.insert(cfg.id.to_string(), r);
+        results.insert(cfg.id.as_str().to_string(), r);
     }
     Value::Object(results)
 }
@@ -436,19 +430,19 @@ fn round3(v: f64) -> f64 {
 }
 
 fn to_json(ctx: &Context) -> Value {
-    let m = &ctx.machine;
+    let m = &ctx.measured.machine;
     let configs: Vec<Value> = ctx
         .configs
         .iter()
         .map(|cfg| {
-            let p = ctx.probes.get(cfg.id);
+            let p = ctx.probes.get(&cfg.id);
             let sz = sizes(ctx, cfg);
             json!({
-                "id": cfg.id,
+                "id": cfg.id.as_str(),
                 "label": cfg.label,
                 "description": cfg.what,
                 "command": cfg.shown_command(),
-                "floor": cfg.floor.map(|f| match f { Floor::Unmarshal => "unmarshal", Floor::Exec => "exec" }),
+                "floor": cfg.floor.map(|f| f.as_str()),
                 "verified": true,
                 "version": p.map(|p| p.version.clone()),
                 "executable": p.map(|p| p.executable.clone()),
@@ -481,7 +475,7 @@ fn to_json(ctx: &Context) -> Value {
         .map(|(name, per)| {
             json!({
                 "entry": name,
-                "median_ms": per.into_iter().map(|(k, v)| (k.to_string(), json!(round3(v)))).collect::<serde_json::Map<_, _>>(),
+                "median_ms": per.into_iter().map(|(k, v)| (k.as_str().to_string(), json!(round3(v)))).collect::<serde_json::Map<_, _>>(),
             })
         })
         .collect();
@@ -490,9 +484,9 @@ fn to_json(ctx: &Context) -> Value {
         "tool": format!("pyfreeze {}", env!("CARGO_PKG_VERSION")),
         "command": ctx.command_line,
         "python": {
-            "version": ctx.stock_version,
-            "minor": ctx.minor,
-            "path": ctx.stock_python.display().to_string(),
+            "version": ctx.stock.version,
+            "minor": ctx.stock.minor,
+            "path": ctx.stock.python.display().to_string(),
         },
         "machine": {
             "cpus": m.cpus,
@@ -509,13 +503,13 @@ fn to_json(ctx: &Context) -> Value {
             "repeats": ctx.settings.repeats,
             "startup_rounds": ctx.settings.startup_rounds,
             "startup_repeats": ctx.settings.startup_repeats,
-            "reference": REFERENCE,
+            "reference": ConfigId::REFERENCE.as_str(),
         },
         "modules": {
-            "selected": ctx.selection.len(),
-            "excluded": ctx.excluded.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect::<Vec<_>>(),
-            "listed": ctx.list.len(),
-            "list": ctx.list,
+            "selected": ctx.workload.selection.len(),
+            "excluded": ctx.workload.excluded.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect::<Vec<_>>(),
+            "listed": ctx.workload.list.len(),
+            "list": ctx.workload.list,
             "loaded_by_the_loop": ctx.plan.modules,
             "pure_loaded_by_the_loop": ctx.plan.pure,
             "bytecode_bytes": ctx.plan.bytecode_bytes,
@@ -524,145 +518,27 @@ fn to_json(ctx: &Context) -> Value {
         "workloads": {
             "startup": {
                 "what": "wall time of the whole process running an empty script as __main__",
-                "results": workload_json(ctx, ctx.startup),
+                "results": workload_json(ctx, &ctx.measured.startup),
             },
             "imports": {
                 "what": "time of the loop importing every listed module, measured inside the process",
-                "results": workload_json(ctx, ctx.imports),
+                "results": workload_json(ctx, &ctx.measured.imports),
             },
-            "startup_site": ctx.startup_site.map(|m| json!({
+            "startup_site": ctx.measured.startup_site.as_ref().map(|m| json!({
                 "what": "the start-up workload for plain and patched with site imported (-I -B)",
                 "results": workload_json(ctx, m),
             })),
         },
         "breakdown": breakdown,
-        "warnings": ctx.warnings,
+        "warnings": ctx.measured.warnings,
     })
-}
-
-/// The colour of a configuration's bars.
-pub fn color(id: &str) -> &'static str {
-    match id {
-        "pathfinder" => "#7f7f7f",
-        "frozen-off" => "#b3b3b3",
-        "zipimport" => "#b07aa1",
-        "embed" => "#4e79a7",
-        "plain" => "#c9b28f",
-        "patched" => "#59a14f",
-        "unmarshal" => "#edc948",
-        "exec" => "#f5dd9b",
-        _ => "#888888",
-    }
-}
-
-/// The chart, from the JSON alone (so that the same numbers always give the same SVG, and a
-/// recorded run can be drawn again): start-up and imports, one bar per configuration.
-pub fn chart(j: &Value) -> Result<svg::Chart, String> {
-    let bad = |what: &str| format!("not a pyfreeze bench result: no {what}");
-    let configs = j["configurations"]
-        .as_array()
-        .ok_or_else(|| bad("configurations"))?;
-    let list = j["modules"]["listed"]
-        .as_u64()
-        .ok_or_else(|| bad("modules"))?;
-    let loaded = j["modules"]["loaded_by_the_loop"].as_u64().unwrap_or(0);
-    let panel = |id: &str, title: String| -> Result<svg::Panel, String> {
-        let results = &j["workloads"][id]["results"];
-        let mut bars = Vec::new();
-        for c in configs {
-            let cid = c["id"].as_str().ok_or_else(|| bad("configuration id"))?;
-            let r = &results[cid];
-            if r.is_null() {
-                continue;
-            }
-            let num = |key: &str| {
-                r[key]
-                    .as_f64()
-                    .ok_or_else(|| bad(&format!("{key} of {cid}")))
-            };
-            bars.push(svg::Bar {
-                id: cid.into(),
-                label: c["label"].as_str().unwrap_or(cid).into(),
-                median: num("median_ms")?,
-                min: num("min_ms")?,
-                max: num("max_ms")?,
-                ratio: r["ratio_to_pathfinder"].as_f64(),
-                color: color(cid).into(),
-                dashed: !c["floor"].is_null(),
-            });
-        }
-        Ok(svg::Panel {
-            id: id.into(),
-            title,
-            unit: "ms".into(),
-            bars,
-        })
-    };
-    let m = &j["machine"];
-    let load = |key: &str| {
-        m[key].as_array().map_or("unknown".into(), |l| {
-            l.iter()
-                .map(|v| format!("{:.2}", v.as_f64().unwrap_or(0.0)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-    };
-    let s = &j["settings"];
-    Ok(svg::Chart {
-        title: format!(
-            "pyfreeze bench: CPython {}, {} CPUs",
-            j["python"]["version"].as_str().ok_or_else(|| bad("python"))?,
-            m["cpus"].as_u64().unwrap_or(0)
-        ),
-        notes: vec![
-            "bar: median of rounds; line: min–max of single runs (▸: beyond the axis)".into(),
-            format!(
-                "×: median of per-round ratios to PathFinder; {} start-up and {} import rounds, configurations alternating",
-                s["startup_rounds"].as_u64().unwrap_or(0),
-                s["rounds"].as_u64().unwrap_or(0)
-            ),
-            format!(
-                "load average when measuring started {}, at the end {}; other processes used {} CPUs",
-                load("load_before_measuring"),
-                load("load_after_measuring"),
-                m["other_processes_cpus"]
-                    .as_f64()
-                    .map_or("?".into(), |o| format!("{o:.2}"))
-            ),
-        ],
-        panels: vec![
-            panel("startup", "start-up: the whole process, empty script".into())?,
-            panel(
-                "imports",
-                format!(
-                    "import the pure stdlib: {list} modules listed, {loaded} loaded, in one process"
-                ),
-            )?,
-        ],
-    })
-}
-
-/// `pyfreeze-bench-X.Y.svg` next to nothing else: the chart of a recorded JSON result.
-pub fn chart_from_file(json: &Path, out: &Path) -> Result<PathBuf, String> {
-    let text = std::fs::read_to_string(json)
-        .map_err(|e| format!("cannot read {}: {e}", json.display()))?;
-    let j: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))?;
-    let minor = j["python"]["minor"]
-        .as_str()
-        .ok_or_else(|| format!("{}: not a pyfreeze bench result", json.display()))?;
-    let chart = chart(&j).map_err(|e| format!("{}: {e}", json.display()))?;
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let path = out.join(format!("pyfreeze-bench-{minor}.svg"));
-    std::fs::write(&path, svg::render(&chart))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
 }
 
 /// Prints the tables and writes the JSON and SVG into `out`; returns their paths.
 pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
     print!("{}", terminal(ctx));
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let stem = format!("pyfreeze-bench-{}", ctx.minor);
+    let stem = format!("pyfreeze-bench-{}", ctx.stock.minor);
     let json_path = out.join(format!("{stem}.json"));
     let svg_path = out.join(format!("{stem}.svg"));
     let j = to_json(ctx);

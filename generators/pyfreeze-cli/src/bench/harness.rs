@@ -1,0 +1,119 @@
+//! The Rust side of `harness.py`: the temporary folder of one bench run (the harness, the
+//! lists it reads, its result file) and running the harness in one of its modes under an
+//! interpreter, with the caller's `PYTHON*` variables removed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const HARNESS: &str = include_str!("harness.py");
+
+/// The temporary folder of one bench run: the harness, the lists it reads, its result file.
+pub struct Work {
+    _dir: tempfile::TempDir,
+    harness: PathBuf,
+    pub startup_script: PathBuf,
+    /// The module list every configuration imports, one name a line.
+    pub list: PathBuf,
+    /// The stdlib selection: `name<TAB>kind<TAB>file` lines.
+    pub selection: PathBuf,
+    /// Package data of the selection: `archive path<TAB>file` lines.
+    pub data: PathBuf,
+    pub plan_tsv: PathBuf,
+    pub plan_bin: PathBuf,
+    result: PathBuf,
+    /// The empty current folder of every run.
+    pub cwd: PathBuf,
+}
+
+impl Work {
+    pub fn new() -> Result<Work, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("pyfreeze-bench-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+        let p = dir.path().to_path_buf();
+        let w = Work {
+            harness: p.join("harness.py"),
+            startup_script: p.join("startup.py"),
+            list: p.join("list.txt"),
+            selection: p.join("selection.tsv"),
+            data: p.join("data.tsv"),
+            plan_tsv: p.join("plan.tsv"),
+            plan_bin: p.join("plan.bin"),
+            result: p.join("result.json"),
+            cwd: p.join("cwd"),
+            _dir: dir,
+        };
+        write(&w.harness, HARNESS.as_bytes())?;
+        write(&w.startup_script, b"")?;
+        std::fs::create_dir_all(&w.cwd).map_err(|e| format!("{}: {e}", w.cwd.display()))?;
+        Ok(w)
+    }
+}
+
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// A command with the caller's environment minus `PYTHON*` variables, run in an empty folder.
+pub fn command(program: &Path, cwd: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PYTHON") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(cwd);
+    cmd
+}
+
+/// Runs the harness in `mode` under `program pre_args` and returns its JSON result. `who`
+/// names the run in errors (a configuration id, or the set-up step).
+pub fn run_harness(
+    who: &str,
+    program: &Path,
+    pre_args: &[String],
+    work: &Work,
+    mode: &str,
+    args: &[&Path],
+) -> Result<Value, String> {
+    let _ = std::fs::remove_file(&work.result);
+    let mut cmd = command(program, &work.cwd);
+    cmd.args(pre_args)
+        .arg(&work.harness)
+        .arg(mode)
+        .arg(&work.result)
+        .args(args)
+        .stdin(Stdio::null());
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{who}: cannot run {}: {e}", program.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{who}: the harness ({mode}) failed ({}):\n{}",
+            out.status,
+            tail(&String::from_utf8_lossy(&out.stderr), 30)
+        ));
+    }
+    let text = std::fs::read_to_string(&work.result).map_err(|e| {
+        format!(
+            "{who}: the harness ({mode}) wrote no result ({e}); stderr:\n{}",
+            tail(&String::from_utf8_lossy(&out.stderr), 30)
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("{who}: bad harness result ({e})"))
+}
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The arguments every stock-like interpreter runs with: isolated, no `site`, no `.pyc`
+/// written (the `.pyc` already there are read).
+pub fn stock_args() -> Vec<String> {
+    ["-I", "-S", "-B"].map(String::from).to_vec()
+}
