@@ -160,6 +160,43 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     let interp = Interpreter::probe(spec.python(), spec.version())?;
     progress.interpreter(&interp);
 
+    let mut found = discover_selected(spec, &interp)?;
+    progress.discovered(
+        found.modules.len() + usize::from(spec.runtime()),
+        found.resources.len(),
+    );
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    let pending = read_sources(spec, std::mem::take(&mut found.modules), &mut inputs)?;
+    let mut modules = compile(spec, &interp, pending, progress)?;
+    let resources = read_resources(found.resources, &mut inputs)?;
+    attach_resources(&mut modules, &resources);
+    inputs.extend(found.dirs);
+    inputs.sort();
+    inputs.dedup();
+
+    let files = emit::try_emit(
+        &modules,
+        &resources,
+        &emit::EmitOptions {
+            version: interp.version,
+            python_version: &interp.full_version(),
+            embed_source: spec.embed_source(),
+            optimize: spec.optimize(),
+            runtime: spec.runtime(),
+        },
+    )?;
+    Ok(Generated {
+        interpreter: interp,
+        modules,
+        resources,
+        files,
+        inputs,
+        extensions: found.extensions,
+    })
+}
+
+/// Walks the spec's roots and the stdlib (when selected) through their patterns.
+fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Found> {
     let spec_err = |message: String| Error::Spec {
         origin: "spec".into(),
         message,
@@ -189,34 +226,38 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             package_data: spec.package_data(),
         })
         .collect();
-    let mut found = discover::discover(&walks)?;
+    let found = discover::discover(&walks)?;
     if spec.runtime() && found.modules.contains_key(RUNTIME_MODULE) {
         return Err(Error::Discovery(vec![format!(
             "module `{RUNTIME_MODULE}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
         )]));
     }
-    progress.discovered(
-        found.modules.len() + usize::from(spec.runtime()),
-        found.resources.len(),
-    );
+    Ok(found)
+}
 
+/// A module whose source is read, waiting to be compiled.
+struct Pending {
+    name: String,
+    kind: Kind,
+    origin: String,
+    path: Option<PathBuf>,
+    source: Vec<u8>,
+}
+
+/// Reads every module's source (and the runtime's, when added), with its mapped origin,
+/// sorted by name.
+fn read_sources(
+    spec: &Spec,
+    found: std::collections::BTreeMap<String, discover::Module>,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Vec<Pending>> {
     let maps: Vec<(PathBuf, String)> = spec
         .origin_map()
         .iter()
         .map(|m| Ok((normalize_path(&m.from)?, m.to.clone())))
         .collect::<Result<_>>()?;
-
-    // Read sources.
-    struct Pending {
-        name: String,
-        kind: Kind,
-        origin: String,
-        path: Option<PathBuf>,
-        source: Vec<u8>,
-    }
-    let mut pending = Vec::with_capacity(found.modules.len() + 1);
-    let mut inputs: Vec<PathBuf> = Vec::new();
-    for m in std::mem::take(&mut found.modules).into_values() {
+    let mut pending = Vec::with_capacity(found.len() + 1);
+    for m in found.into_values() {
         let source = if m.kind == Kind::Namespace {
             Vec::new()
         } else {
@@ -242,7 +283,17 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         });
     }
     pending.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    Ok(pending)
+}
 
+/// Compiles every module with the target interpreter; every file that does not compile is
+/// reported, sorted by path.
+fn compile(
+    spec: &Spec,
+    interp: &Interpreter,
+    pending: Vec<Pending>,
+    progress: &dyn Progress,
+) -> Result<Vec<FrozenModule>> {
     let items: Vec<_> = pending
         .iter()
         .map(|p| python::CompileItem {
@@ -250,7 +301,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             source: &p.source,
         })
         .collect();
-    let compiled = python::compile_all(&interp, &items, spec.optimize(), spec.jobs(), &|d, t| {
+    let compiled = python::compile_all(interp, &items, spec.optimize(), spec.jobs(), &|d, t| {
         progress.compiled(d, t)
     })?;
 
@@ -293,9 +344,16 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         failures.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         return Err(Error::Compile(failures));
     }
+    Ok(modules)
+}
 
-    let mut resources = Vec::with_capacity(found.resources.len());
-    for r in found.resources {
+/// Reads every package data file.
+fn read_resources(
+    found: Vec<discover::Resource>,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Vec<FrozenResource>> {
+    let mut resources = Vec::with_capacity(found.len());
+    for r in found {
         let data = std::fs::read(&r.path).map_err(|e| Error::io(&r.path, "read", e))?;
         size_check(data.len(), "the data file", &r.path)?;
         inputs.push(r.path.clone());
@@ -306,8 +364,13 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             data,
         });
     }
-    // Resources are sorted by (package, path), so each package's rows are contiguous.
-    for m in &mut modules {
+    Ok(resources)
+}
+
+/// Gives each package its rows of the resource table. Resources are sorted by (package,
+/// path), so each package's rows are contiguous.
+fn attach_resources(modules: &mut [FrozenModule], resources: &[FrozenResource]) {
+    for m in modules {
         let start = resources.partition_point(|r| r.package.as_bytes() < m.name.as_bytes());
         let end = resources.partition_point(|r| r.package.as_bytes() <= m.name.as_bytes());
         m.resources = if start == end {
@@ -316,29 +379,6 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             start as u32..end as u32
         };
     }
-    inputs.extend(found.dirs);
-    inputs.sort();
-    inputs.dedup();
-
-    let files = emit::try_emit(
-        &modules,
-        &resources,
-        &emit::EmitOptions {
-            version: interp.version,
-            python_version: &interp.full_version(),
-            embed_source: spec.embed_source(),
-            optimize: spec.optimize(),
-            runtime: spec.runtime(),
-        },
-    )?;
-    Ok(Generated {
-        interpreter: interp,
-        modules,
-        resources,
-        files,
-        inputs,
-        extensions: found.extensions,
-    })
 }
 
 #[cfg(test)]
