@@ -136,40 +136,10 @@ pub struct Build {
     out_dir: Option<PathBuf>,
 }
 
-/// `Build`'s setters for the spec options, one per option the declaration gives a `Build`
-/// method (options marked `(name)` have a hand-written method, `-` none).
-macro_rules! build_setters {
-    (
-        options {$(
-            $(#[doc = $doc:literal])+
-            $field:ident: $card:ident $kind:ident = $default:tt, key $key:literal,
-                flag $flag:literal $(short $short:literal)? value $vname:literal,
-                build $build:tt, example $example:literal;
-        )*}
-        patterns {$(
-            $(#[doc = $pdoc:literal])+
-            $pfield:ident: key $pkey:literal, flag $pflag:literal value $pvname:literal,
-                build $pbuild:tt, example $pexample:literal;
-        )*}
-    ) => {
-        impl Build {
-            $(build_setter!($build, $field, $kind, $(#[doc = $doc])+);)*
-            $(build_setter!($pbuild, $pfield, Pattern, $(#[doc = $pdoc])+);)*
-        }
-    };
-}
-
-macro_rules! build_setter {
-    (-, $($rest:tt)*) => {};
-    (($custom:ident), $($rest:tt)*) => {};
-    ($method:ident, $field:ident, $kind:ident, $(#[$m:meta])+) => {
-        pyfreeze_gen::__spec_setter!($kind, $(#[$m])+ $method -> Build,
-            "pyfreeze_build::Build::new()",
-            |this, given| { this.options.given().$field(given); },);
-    };
-}
-
-pyfreeze_gen::for_each_spec_option!(build_setters);
+// `Build`'s setters for the spec options: one per option the declaration in
+// `pyfreeze_gen::spec::options` gives a `Build` method.
+pyfreeze_gen::__build_setters!(Build, "pyfreeze_build::Build::new()", |this| &mut this
+    .options);
 
 impl Default for Build {
     fn default() -> Self {

@@ -430,7 +430,7 @@ const fn first_some(items: &[Option<char>]) -> Option<char> {
     items[0]
 }
 
-crate::for_each_spec_option!(define_spec);
+crate::for_each_spec_option!([define_spec]);
 
 /// The declaration of the option whose field is `field`.
 pub(super) fn info(field: &str) -> &'static OptionInfo {

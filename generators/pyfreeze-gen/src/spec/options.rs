@@ -28,14 +28,16 @@
 //! The `patterns` section declares `include` and `exclude`, which belong to the roots of the
 //! source that gives them (see [`super::Spec::from_layers`]).
 
-/// Calls `$callback! { options { ... } patterns { ... } }` with the declaration of every
-/// spec option. Used by pyfreeze-gen itself and by pyfreeze-build (for `Build`'s setters);
-/// not a stable interface.
+/// Calls `$callback! { $extra options { ... } patterns { ... } }` with the declaration of
+/// every spec option (`$callback` is a path in brackets, `$extra` one optional token tree
+/// passed through). Used by this crate only; other crates use [`__build_setters!`]. Not a
+/// stable interface.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! for_each_spec_option {
-    ($callback:ident) => {
-        $callback! {
+    ([$($callback:tt)+] $($extra:tt)?) => {
+        $($callback)+! {
+            $($extra)?
             options {
                 /// The target interpreter, which compiles the bytecode: a path, or a command
                 /// name looked up on `PATH`.
@@ -97,6 +99,47 @@ macro_rules! for_each_spec_option {
                     build exclude, example "*.tests";
             }
         }
+    };
+}
+
+/// Generates `impl $Self` with one setter per option that the declaration gives a `Build`
+/// method (`(name)`: hand-written by the caller; `-`: none), each storing into the
+/// [`crate::SpecBuilder`] that `$builder` (an expression of `$this: &mut $Self`) reaches.
+/// pyfreeze-build calls it for `Build`, so the grammar of the declaration is known only here.
+/// Not a stable interface.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __build_setters {
+    (@one -, $($rest:tt)*) => {};
+    (@one ($custom:ident), $($rest:tt)*) => {};
+    (@one $method:ident, $field:ident, $kind:ident, $(#[$m:meta])+ -> $Self:ty, $new:literal,
+     |$this:ident| $builder:expr) => {
+        $crate::__spec_setter!($kind, $(#[$m])+ $method -> $Self, $new,
+            |$this, given| { ($builder).given().$field(given); },);
+    };
+    (
+        [$Self:ty, $new:literal, |$this:ident| $builder:expr]
+        options {$(
+            $(#[doc = $doc:literal])+
+            $field:ident: $card:ident $kind:ident = $default:tt, key $key:literal,
+                flag $flag:literal $(short $short:literal)? value $vname:literal,
+                build $build:tt, example $example:literal;
+        )*}
+        patterns {$(
+            $(#[doc = $pdoc:literal])+
+            $pfield:ident: key $pkey:literal, flag $pflag:literal value $pvname:literal,
+                build $pbuild:tt, example $pexample:literal;
+        )*}
+    ) => {
+        impl $Self {
+            $($crate::__build_setters!(@one $build, $field, $kind, $(#[doc = $doc])+
+                -> $Self, $new, |$this| $builder);)*
+            $($crate::__build_setters!(@one $pbuild, $pfield, Pattern, $(#[doc = $pdoc])+
+                -> $Self, $new, |$this| $builder);)*
+        }
+    };
+    ($Self:ty, $new:literal, |$this:ident| $builder:expr) => {
+        $crate::for_each_spec_option!([$crate::__build_setters] [$Self, $new, |$this| $builder]);
     };
 }
 
