@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,13 +33,22 @@ fn write_app(dir: &Path, variant: u32) {
     }
 }
 
+/// `pyfreeze freeze` of the app into `out`, quiet unless `extra` asks for `--verbose` (a
+/// flag of this helper, not of pyfreeze).
 fn freeze_cmd(dir: &Path, out: &str, extra: &[&str]) -> Command {
+    let verbose = extra.contains(&"--verbose");
+    let extra: Vec<&str> = extra
+        .iter()
+        .copied()
+        .filter(|a| *a != "--verbose")
+        .collect();
     let mut cmd = Command::new(pyfreeze_bin());
     cmd.arg("freeze")
         .arg("--python")
         .arg(python(11))
-        .args(["--root", "app", "--out", out, "-q"])
-        .args(extra)
+        .args(["--root", "app", "--out", out])
+        .args(if verbose { None } else { Some("-q") })
+        .args(&extra)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -115,9 +125,21 @@ fn a_run_waits_for_the_lock_of_the_folder() {
     std::fs::create_dir(&out).unwrap();
     let lock = File::create(out.join(".pyfreeze.lock")).unwrap();
     lock.lock().unwrap();
-    let mut child = freeze_cmd(dir.path(), "out", &[]).spawn().unwrap();
-    // Long enough to discover, compile and reach the lock; it must then wait, writing nothing.
-    std::thread::sleep(Duration::from_secs(4));
+    let mut child = freeze_cmd(dir.path(), "out", &["--verbose"])
+        .spawn()
+        .unwrap();
+    // It says it waits, and writes nothing while it does.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("waiting for another pyfreeze run writing into") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("pyfreeze ended without waiting for the lock:\n{said}");
+        }
+        said.push_str(&line);
+    }
+    assert!(said.contains(&out.display().to_string()), "{said}");
+    std::thread::sleep(Duration::from_millis(500));
     assert!(
         child.try_wait().unwrap().is_none(),
         "pyfreeze did not wait for the lock"

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze_gen::{generate, write_output, Interpreter, Progress, Spec, SpecBuilder};
+use pyfreeze_gen::{generate, write_output_reporting, Interpreter, Progress, Spec, SpecBuilder};
 use spec_flags::SpecFlags;
 
 #[derive(Parser)]
@@ -139,6 +139,14 @@ impl Progress for Reporter {
             eprintln!("pyfreeze: {modules} modules, {resources} data files selected");
         }
     }
+    fn waiting_for_lock(&self, dir: &Path) {
+        if !self.quiet {
+            eprintln!(
+                "pyfreeze: waiting for another pyfreeze run writing into {}",
+                dir.display()
+            );
+        }
+    }
     fn compiled(&self, done: usize, total: usize) {
         if self.quiet {
             return;
@@ -205,7 +213,8 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
         return Ok(());
     }
     let out = out.expect("checked above");
-    let report = write_output(&out, &generated.files).map_err(|e| e.to_string())?;
+    let report =
+        write_output_reporting(&out, &generated.files, &reporter).map_err(|e| e.to_string())?;
     if let (Some(depfile), Some(target)) = (&args.depfile, &args.depfile_target) {
         let mut inputs = generated.inputs.clone();
         if let Some(s) = &args.spec {

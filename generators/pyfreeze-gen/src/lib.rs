@@ -38,7 +38,7 @@ pub use error::{Error, Result, SourceError};
 pub use python::Interpreter;
 pub use spec::{OriginMap, Root, Source, Spec, SpecBuilder};
 pub use versions::PythonVersion;
-pub use write::{write_if_changed, write_output, WriteReport};
+pub use write::{write_if_changed, write_output, write_output_reporting, WriteReport};
 
 /// Name of the frozen Python half of the stock-libpython runtime.
 pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
@@ -94,6 +94,8 @@ pub trait Progress: Sync {
     fn interpreter(&self, _interp: &Interpreter) {}
     fn discovered(&self, _modules: usize, _resources: usize) {}
     fn compiled(&self, _done: usize, _total: usize) {}
+    /// Another run holds the output folder's lock; this one waits for it.
+    fn waiting_for_lock(&self, _dir: &Path) {}
 }
 
 /// A [`Progress`] that reports nothing.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::OutputFile;
+use crate::{NoProgress, OutputFile, Progress};
 
 /// Subfolders whose every file is generated.
 const GENERATED_DIRS: &[&str] = &["modules", "resources"];
@@ -147,9 +147,9 @@ fn check_ours(dir: &Path, existing: &[String]) -> Result<()> {
     })
 }
 
-/// Creates `dir` and takes its lock, waiting for a run that holds it; released when the
-/// returned file is dropped (or the process dies).
-fn lock(dir: &Path) -> Result<std::fs::File> {
+/// Creates `dir` and takes its lock, waiting (and saying so through `progress`) for a run
+/// that holds it; released when the returned file is dropped (or the process dies).
+fn lock(dir: &Path, progress: &dyn Progress) -> Result<std::fs::File> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create folder", e))?;
     let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
@@ -159,6 +159,11 @@ fn lock(dir: &Path) -> Result<std::fs::File> {
         .truncate(false)
         .open(&path)
         .map_err(|e| Error::io(&path, "open the lock file", e))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => progress.waiting_for_lock(dir),
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, "lock", e)),
+    }
     file.lock().map_err(|e| Error::io(&path, "lock", e))?;
     Ok(file)
 }
@@ -202,10 +207,19 @@ fn is_leftover(rel: &str, wanted: &BTreeSet<&str>) -> bool {
 /// temporary files and generated files no longer wanted are removed, and `manifest.json` is
 /// written last, so that a folder whose manifest is missing or stale has not been completed.
 pub fn write_output(dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
+    write_output_reporting(dir, files, &NoProgress)
+}
+
+/// [`write_output`], reporting through `progress` when it waits for another run's lock.
+pub fn write_output_reporting(
+    dir: &Path,
+    files: &[OutputFile],
+    progress: &dyn Progress,
+) -> Result<WriteReport> {
     let mut existing = Vec::new();
     list_files(dir, "", &mut existing)?;
     check_ours(dir, &existing)?;
-    let _lock = lock(dir)?;
+    let _lock = lock(dir, progress)?;
     // What a run that held the lock before us left.
     existing.clear();
     list_files(dir, "", &mut existing)?;
