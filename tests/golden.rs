@@ -288,3 +288,37 @@ fn docs_match_the_code() {
     }
     check_doc_block("docs/versions.md", "supported versions", &versions);
 }
+
+/// The example `pyfreeze.toml` of docs/spec.md is a valid spec, and every flag its comments
+/// name is a flag of the declaration: the page cannot drift from the options.
+#[test]
+fn the_spec_example_in_the_docs_is_valid() {
+    let page = std::fs::read_to_string(repo().join("docs/spec.md")).unwrap();
+    let start = page
+        .find("```toml\n")
+        .expect("docs/spec.md has a toml example")
+        + 8;
+    let example = &page[start..start + page[start..].find("```").unwrap()];
+    pyfreeze_gen::Spec::from_toml(example, Path::new("/w"), "docs/spec.md example")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let flags: Vec<String> = spec::OPTIONS
+        .iter()
+        .flat_map(|o| {
+            let short = o.short.map(|c| format!("-{c}"));
+            [Some(format!("--{}", o.flag)), short]
+        })
+        .flatten()
+        .collect();
+    for comment in example
+        .lines()
+        .filter_map(|l| l.split_once("# ").map(|(_, c)| c))
+    {
+        let named = comment.split([' ', ':']).next().unwrap();
+        if named.starts_with('-') {
+            assert!(
+                flags.iter().any(|f| f == named),
+                "docs/spec.md names an unknown flag {named}"
+            );
+        }
+    }
+}
