@@ -1,5 +1,6 @@
 //! Rendering the frozen modules into files: per-module C sources, the extended table, the
-//! stock `struct _frozen` table, the header, the runtime, `sources.mk` and `manifest.json`.
+//! stock `struct _frozen` table, the header, the runtime, `sources.mk`, `manifest.json` and
+//! the code as bytes (`code.bin`, see [`crate::codefile`]).
 //! Every file is a pure function of the modules and the target version: no time, no host
 //! paths beyond the (mapped) origins, LF line endings.
 
@@ -9,6 +10,7 @@ use std::fmt::Write;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::codefile::{self, CODE_FILE};
 use crate::cwriter::{bytes_literal, c_string};
 use crate::discover::Kind;
 use crate::schema::{self, StockLayout, Struct};
@@ -63,7 +65,9 @@ fn c_file_names<'a>(keys: impl Iterator<Item = &'a str>, dir: &str) -> Vec<Strin
     .collect()
 }
 
-fn array(out: &mut String, symbol: &str, data: &[u8]) {
+/// `const unsigned char symbol[N] = "...";` (a one-byte array for empty data: C has no
+/// zero-length arrays).
+pub fn array(out: &mut String, symbol: &str, data: &[u8]) {
     let _ = writeln!(out, "const unsigned char {symbol}[{}] =", data.len().max(1));
     bytes_literal(out, data);
     out.push_str(";\n");
@@ -226,6 +230,10 @@ struct ManifestModule<'a> {
     kind: &'static str,
     origin: &'a str,
     c_file: &'a str,
+    /// The prefix of its C symbols (`<symbol>_code`, `<symbol>_source`).
+    symbol: String,
+    /// Where the module's code is in `code_file`.
+    code_offset: usize,
     code_size: usize,
     code_sha256: String,
     source_size: Option<usize>,
@@ -247,6 +255,7 @@ struct Manifest<'a> {
     target: BTreeMap<&'static str, serde_json::Value>,
     options: BTreeMap<&'static str, serde_json::Value>,
     totals: BTreeMap<&'static str, usize>,
+    code_file: &'static str,
     modules: Vec<ManifestModule<'a>>,
     resources: Vec<ManifestResource<'a>>,
 }
@@ -336,6 +345,7 @@ pub fn emit(
         bytes: mk.into_bytes(),
     });
 
+    let code = codefile::concatenate(modules);
     let manifest = Manifest {
         format: FORMAT,
         target: BTreeMap::from([
@@ -365,10 +375,12 @@ pub fn emit(
                 resources.iter().map(|r| r.data.len()).sum(),
             ),
         ]),
+        code_file: CODE_FILE,
         modules: modules
             .iter()
             .zip(&module_files)
-            .map(|(m, c_file)| ManifestModule {
+            .zip(&code.offsets)
+            .map(|((m, c_file), &code_offset)| ManifestModule {
                 name: &m.name,
                 kind: match m.kind {
                     Kind::Module => "module",
@@ -377,6 +389,8 @@ pub fn emit(
                 },
                 origin: &m.origin,
                 c_file,
+                symbol: module_symbol(&m.name),
+                code_offset,
                 code_size: m.code.len(),
                 code_sha256: sha256_hex(&m.code),
                 source_size: m.source.as_ref().map(Vec::len),
@@ -394,6 +408,10 @@ pub fn emit(
             })
             .collect(),
     };
+    files.push(OutputFile {
+        path: CODE_FILE.into(),
+        bytes: code.bytes,
+    });
     let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
     json.push('\n');
     files.push(OutputFile {
