@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use pyfreeze_tests::{
     assert_frozen_report, copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot,
-    FrozenExpectations,
+    write_tree, FrozenExpectations,
 };
 use serde_json::Value;
 
@@ -552,6 +552,95 @@ fn every_series_applies_strictly_to_each_of_its_tarballs() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The deep-freeze step (`Tools/pyfreeze/deepfreeze.py`, run here on its own over 3.11's
+/// source, whose `deepfreeze.py` it drives) reads the code from the generator's code file,
+/// writes one C file per module and the table, redoes only what changed, and leaves no file
+/// for a module dropped from the table, nor any with `--none`.
+#[test]
+fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = extract("3.11", "3.11.2-6+deb12u8", tmp.path());
+    let python = pyfreeze_tests::python(11);
+    let app = tmp.path().join("app");
+    write_tree(
+        &app,
+        &[
+            ("alpha.py", b"NAME = 'alpha'\n"),
+            ("beta.py", b"def f(x):\n    return (x, 1.5, 'beta')\n"),
+            ("pkg/__init__.py", b"from .beta import *\n"),
+            ("pkg/beta.py", b"X = 10 ** 30\n"),
+        ],
+    );
+    let out = tmp.path().join("out");
+    let freeze = || {
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["freeze", "--quiet", "--no-runtime", "--python"])
+                .arg(&python)
+                .arg("--root")
+                .arg(&app)
+                .arg("--out")
+                .arg(&out),
+        )
+    };
+    let deepfreeze = |extra: &[&str]| {
+        run_ok(
+            Command::new(&python)
+                .args(["-E", "-S"])
+                .arg(repo().join("build-support/cpython-deepfreeze.py"))
+                .arg(&src)
+                .arg(&out)
+                .args(extra),
+        )
+    };
+    let deep = |out: &Path| -> BTreeMap<String, Vec<u8>> { snapshot(&out.join("deep")) };
+    let names = |files: &BTreeMap<String, Vec<u8>>| files.keys().cloned().collect::<Vec<_>>();
+
+    freeze();
+    assert_eq!(deepfreeze(&[]).trim(), "deepfreeze: 4 of 4 modules");
+    let first = deep(&out);
+    assert_eq!(
+        names(&first),
+        ["alpha.c", "beta.c", "pkg.beta.c", "pkg.c", "table.c"]
+    );
+    let table = String::from_utf8_lossy(&first["table.c"]).into_owned();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for m in manifest["modules"].as_array().unwrap() {
+        let (name, symbol) = (m["name"].as_str().unwrap(), m["symbol"].as_str().unwrap());
+        assert!(
+            table.contains(&format!("{{\"{name}\", {symbol}_deep}},")),
+            "{name}: {table}"
+        );
+        let file = String::from_utf8_lossy(&first[&format!("{name}.c")]).into_owned();
+        let made_from = format!(
+            " code {} stem {symbol} */",
+            m["code_sha256"].as_str().unwrap()
+        );
+        assert!(file.lines().next().unwrap().ends_with(&made_from), "{name}");
+    }
+
+    // Nothing changed: nothing is redone or rewritten.
+    assert_eq!(deepfreeze(&[]).trim(), "");
+    assert_eq!(deep(&out), first);
+
+    // A module dropped from the table loses its file and its row; the others stay as they were.
+    std::fs::remove_file(app.join("alpha.py")).unwrap();
+    freeze();
+    assert_eq!(deepfreeze(&[]).trim(), "");
+    let second = deep(&out);
+    assert_eq!(names(&second), ["beta.c", "pkg.beta.c", "pkg.c", "table.c"]);
+    assert!(!String::from_utf8_lossy(&second["table.c"]).contains("alpha"));
+    assert_eq!(second["beta.c"], first["beta.c"]);
+
+    // --none: only an empty table.
+    deepfreeze(&["--none"]);
+    let none = deep(&out);
+    assert_eq!(names(&none), ["table.c"]);
+    assert!(String::from_utf8_lossy(&none["table.c"])
+        .contains("_PyImport_FrozenExtDeepTable[] = {\n    {0, 0},\n};"));
 }
 
 #[test]
