@@ -98,9 +98,7 @@ fn header(version: &PythonVersion) -> String {
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAJOR {}", version.major);
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MINOR {}", version.minor);
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAGIC {}\n", version.magic);
-    for (name, value, doc) in schema::FLAGS {
-        let _ = writeln!(h, "#define {name} {value:#x}u /* {doc} */");
-    }
+    h.push_str(&schema::c_flag_defines());
     h.push('\n');
     h.push_str(&schema::MODULE.c_declaration());
     h.push('\n');
