@@ -35,7 +35,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 2"
+DRIVER = "pyfreeze-deepfreeze 3"
 JOBS = 2
 
 
@@ -214,7 +214,10 @@ def lazy_module(code, stem, getter):
     import io
 
     out = io.StringIO()
-    p = printer_class()(out)
+    p = printer_class()(out)  # writes its #includes
+    # The getter calls _PyImport_FrozenExtDeepIntern() and _PyImport_FrozenExtDeepAtFini().
+    p.write('#include "internal/pycore_frozen_ext.h"')
+    p.write("")
     top = p.generate(stem + "_toplevel", code)
     p.write("")
     slots = p.interned_slots()
@@ -254,7 +257,6 @@ def main_cpython(args):
         fail("usage: deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c")
     deepfreeze = load_deepfreeze()
     parts = ["/* %s: CPython's frozen modules, interned on first use. */\n" % DRIVER]
-    parts.append('#include "Python.h"\n#include "internal/pycore_frozen_ext.h"\n')
     for arg in args[:-2]:
         path, module = arg.rsplit(":", 1)
         with open(path, encoding="utf-8") as f:
@@ -288,7 +290,7 @@ def read_code(f, module):
     f.seek(module["code_offset"])
     data = f.read(module["code_size"])
     if len(data) != module["code_size"]:
-        fail("%s: %s ends before the code of %s" % (f.name, f.name, module["name"]))
+        fail("%s ends before the code of %s that manifest.json places in it" % (f.name, module["name"]))
     return data
 
 
@@ -327,14 +329,16 @@ def main():
         pid = os.fork()
         if pid == 0:
             status = 0
+            doing = manifest["code_file"]
             try:
                 with open(os.path.join(table_dir, manifest["code_file"]), "rb") as code:
                     for module, out in work[job::JOBS]:
+                        doing = module["name"]
                         write_if_changed(out, generate(module, read_code(code, module)))
             except SystemExit as e:
                 status = e.code or 1
             except BaseException as e:  # report, and make the parent fail
-                sys.stderr.write("error: pyfreeze deepfreeze: %s: %r\n" % (module["name"], e))
+                sys.stderr.write("error: pyfreeze deepfreeze: %s: %r\n" % (doing, e))
                 status = 1
             sys.stdout.flush()
             sys.stderr.flush()
