@@ -9,13 +9,14 @@
 #   deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c
 #
 # SRCDIR is the CPython source tree, whose Tools/scripts/deepfreeze.py (3.11's; 3.12 and 3.13
-# moved and changed it) writes the objects. TABLE_DIR is the generator's output: manifest.json names each
-# module's C file, whose `<stem>_code` literal holds the marshalled code (its size is checked
-# against the manifest; the bootstrap interpreter has no hashlib). Writes
-# TABLE_DIR/deep/<same path>.c for each module, skipped when its first line shows it was made
-# from the same code by this same script, and TABLE_DIR/deep/table.c: one row {name, get_code}
-# per module, in the extended table's order, read by Python/import.c. With --none, only an
-# empty deep/table.c (the build then unmarshals, as without this step).
+# moved and changed it) writes the objects. TABLE_DIR is the generator's output: manifest.json
+# gives each module's C symbol and where its marshalled code is in the code file it names
+# (code.bin: bytes, no C is parsed back). Writes TABLE_DIR/deep/<the module's C file name> for
+# each module, skipped when its first line shows it was made from the same code by this same
+# script, and TABLE_DIR/deep/table.c: one row {name, get_code} per module, in the extended
+# table's order, read by Python/import.c; removes every other file under deep/ (modules dropped
+# from the table). With --none, only an empty deep/table.c (the build then unmarshals, as
+# without this step).
 #
 # Each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
 # module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once) and registers
@@ -34,7 +35,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 2"
+DRIVER = "pyfreeze-deepfreeze 3"
 JOBS = 2
 
 
@@ -54,48 +55,17 @@ def fail(message):
     sys.exit(1)
 
 
-_ESCAPE = re.compile(rb'\\([0-7]{3}|.)', re.S)
-_SIMPLE = {b"\\": b"\\", b'"': b'"', b"n": b"\n", b"t": b"\t", b"?": b"?"}
+def header(module):
+    return "/* %s: %s code %s stem %s */\n" % (DRIVER, module["name"], module["code_sha256"], module["symbol"])
 
 
-def _unescape(match):
-    text = match.group(1)
-    if len(text) == 3:
-        return bytes([int(text, 8)])
-    return _SIMPLE[text]
-
-
-def read_code(c_path):
-    """(stem, bytes) of the `<stem>_code[N]` literal of a generated module file (the
-    escapes of pyfreeze's cwriter: \\NNN octal, \\\\, \\", \\n, \\t, \\?)."""
-    with open(c_path, "rb") as f:
-        text = f.read()
-    m = re.search(rb"const unsigned char (\w+)_code\[(\d+)\] =\n((?:    \"[^\n]*\"\n?)+);", text)
-    if m is None:
-        fail("%s: no `<name>_code[N] = \"...\";` literal (was it made by this pyfreeze?)" % c_path)
-    pieces = re.findall(rb'^    "(.*)"$', m.group(3), re.M)
-    data = _ESCAPE.sub(_unescape, b"".join(pieces))
-    if len(data) != int(m.group(2)):
-        fail("%s: the code literal holds %d bytes, not %s" % (c_path, len(data), m.group(2).decode()))
-    return m.group(1).decode(), data
-
-
-def header(module, stem):
-    return "/* %s: %s code %s stem %s */\n" % (DRIVER, module["name"], module["code_sha256"], stem)
-
-
-def made_from(path, module):
-    """The stem a deep file was made with, if it was made from this module's code by this
-    script; otherwise None."""
+def up_to_date(path, module):
+    """Whether the deep file at `path` was made from this module's code by this script."""
     try:
         with open(path, encoding="utf-8") as f:
-            first = f.readline()
+            return f.readline() == header(module)
     except OSError:
-        return None
-    prefix = header(module, "")[: -len(" */\n")]
-    if first.startswith(prefix) and first.endswith(" */\n"):
-        return first[len(prefix) : -len(" */\n")]
-    return None
+        return False
 
 
 def c_string(text):
@@ -118,6 +88,20 @@ def write_if_changed(path, text):
         f.write(text)
     os.replace(tmp, path)
 
+
+# What this uses of CPython's deepfreeze.py. Its documented surface is its command line
+# (`deepfreeze.py -o OUT.c HEADER:MODULE...`, headers made by _freeze_module), whose output
+# interns every module in _Py_Deepfreeze_Init() at start-up and defines no per-module
+# finaliser. Lazy per-module interning needs more, and takes it from the module:
+# - Printer, to write one module's objects (generate(), block(), write(), and the patchups and
+#   deallocs it collects) into a file of its own; subclassed (interning_printer) only to record
+#   which tuple items hold strings to intern, which Printer does not keep;
+# - get_localsplus(), is_frozen_header(), decode_frozen_data() (the --cpython inputs), and
+#   `strings`, patched in load_deepfreeze() for a bug of 3.11's;
+# - two rewrites of the C it writes, each explained where it is made (_OBJECT and
+#   main_cpython), because Printer has no hook for a section attribute or a name prefix.
+# Only 3.11's deepfreeze.py is supported (use_srcdir); 3.12 moved it to Tools/build/ and 3.13
+# removed deep-freezing.
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_]*\Z")
 
@@ -188,6 +172,9 @@ def interning_printer(deepfreeze):
 # to the tuples that hold them; everything else (code objects, bytes, other constants) is
 # written only when it runs, or never. Every first write to a page of the executable's data
 # copies the page, so the written objects are grouped in their own section, away from the rest.
+# Printer writes every object as `static` and has no hook to qualify it, hence a rewrite of
+# its output: an object it wrote is `static\n    struct {...}\nNAME =` (tuples hold a
+# PyGC_Head; identifier-like strings are named const_str_*); anything else is left alone.
 _OBJECT = re.compile(r"^static\n(    struct \{\n.*?\n    \}\n)(\w+) =", re.M | re.S)
 HOT = 'static __attribute__((section(".data.pyfreeze_interned")))\n'
 
@@ -214,10 +201,11 @@ def write_interned(p, stem, slots):
     p.write("};")
 
 
-def generate(module, stem, data):
+def generate(module, data):
     import marshal
 
-    return header(module, stem) + lazy_module(marshal.loads(data), stem, stem + "_deep")
+    stem = module["symbol"]
+    return header(module) + lazy_module(marshal.loads(data), stem, stem + "_deep")
 
 
 def lazy_module(code, stem, getter):
@@ -226,7 +214,10 @@ def lazy_module(code, stem, getter):
     import io
 
     out = io.StringIO()
-    p = printer_class()(out)
+    p = printer_class()(out)  # writes its #includes
+    # The getter calls _PyImport_FrozenExtDeepIntern() and _PyImport_FrozenExtDeepAtFini().
+    p.write('#include "internal/pycore_frozen_ext.h"')
+    p.write("")
     top = p.generate(stem + "_toplevel", code)
     p.write("")
     slots = p.interned_slots()
@@ -266,7 +257,6 @@ def main_cpython(args):
         fail("usage: deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c")
     deepfreeze = load_deepfreeze()
     parts = ["/* %s: CPython's frozen modules, interned on first use. */\n" % DRIVER]
-    parts.append('#include "Python.h"\n#include "internal/pycore_frozen_ext.h"\n')
     for arg in args[:-2]:
         path, module = arg.rsplit(":", 1)
         with open(path, encoding="utf-8") as f:
@@ -275,9 +265,11 @@ def main_cpython(args):
             fail("%s is not a header made by _freeze_module" % path)
         stem = module.replace(".", "_")
         text = lazy_module(deepfreeze.decode_frozen_data(source), stem, "_Py_get_%s_toplevel" % stem)
-        # Each module has its own objects; deepfreeze.py names identifier strings and ints
-        # `const_str_<text>` and `const_int_<n>` whatever the module, so give them the module's
-        # prefix (only lines without a literal hold references).
+        # Each module has its own objects (its own Printer: its own interning and finaliser);
+        # deepfreeze.py names identifier strings and ints `const_str_<text>` and
+        # `const_int_<n>` whatever the module, and the Makefile's rule makes one C file, so the
+        # names are given the module's prefix here, Printer having no hook for one (only lines
+        # without a literal hold references).
         lines = [
             line if '"' in line else re.sub(r"\bconst_(str|int)_", stem + r"_const_\1_", line)
             for line in text.split("\n")
@@ -291,6 +283,27 @@ def main_cpython(args):
         f.write("\n".join(parts))
 
 
+def read_code(f, module):
+    """The module's marshalled code, from the generator's code file (open as `f`) at the
+    offset manifest.json gives. (The bootstrap interpreter has no hashlib to check its
+    SHA-256: the size and marshal.loads() are the checks.)"""
+    f.seek(module["code_offset"])
+    data = f.read(module["code_size"])
+    if len(data) != module["code_size"]:
+        fail("%s ends before the code of %s that manifest.json places in it" % (f.name, module["name"]))
+    return data
+
+
+def remove_stale(deep_dir, wanted):
+    """Removes the C files under deep_dir that this run did not write (modules dropped from
+    the table, or every module with --none), so none is left to be compiled by mistake."""
+    for parent, _, names in os.walk(deep_dir):
+        for name in names:
+            path = os.path.join(parent, name)
+            if os.path.normpath(path) not in wanted:
+                os.remove(path)
+
+
 def main():
     if sys.argv[1:2] == ["--cpython"]:
         main_cpython(sys.argv[2:])
@@ -300,16 +313,10 @@ def main():
     use_srcdir(srcdir)
     with open(os.path.join(table_dir, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
+    if "code_file" not in manifest:
+        fail("%s/manifest.json names no code_file: was it made by this pyfreeze?" % table_dir)
     modules = [] if none else manifest["modules"]
-    work = []
-    stems = {}  # module name -> stem, of the deep files that are up to date
-    for module in modules:
-        out = deep_path(table_dir, module)
-        stem = made_from(out, module)
-        if stem is None:
-            work.append((module, out))
-        else:
-            stems[module["name"]] = stem
+    work = [(m, deep_path(table_dir, m)) for m in modules if not up_to_date(deep_path(table_dir, m), m)]
 
     # Forks JOBS workers (the bootstrap interpreter has no multiprocessing); importing
     # deepfreeze, which scans the C sources for the runtime's static strings, is paid once.
@@ -322,16 +329,16 @@ def main():
         pid = os.fork()
         if pid == 0:
             status = 0
+            doing = manifest["code_file"]
             try:
-                for module, out in work[job::JOBS]:
-                    stem, data = read_code(os.path.join(table_dir, module["c_file"]))
-                    if len(data) != module["code_size"]:
-                        fail("%s: the code literal does not match manifest.json" % module["c_file"])
-                    write_if_changed(out, generate(module, stem, data))
+                with open(os.path.join(table_dir, manifest["code_file"]), "rb") as code:
+                    for module, out in work[job::JOBS]:
+                        doing = module["name"]
+                        write_if_changed(out, generate(module, read_code(code, module)))
             except SystemExit as e:
                 status = e.code or 1
             except BaseException as e:  # report, and make the parent fail
-                sys.stderr.write("error: pyfreeze deepfreeze: %s: %r\n" % (module["name"], e))
+                sys.stderr.write("error: pyfreeze deepfreeze: %s: %r\n" % (doing, e))
                 status = 1
             sys.stdout.flush()
             sys.stderr.flush()
@@ -346,21 +353,19 @@ def main():
 
     # The rows of the extended table are sorted by name, bytewise: so are these, and
     # import.c checks each name before it uses a row.
-    rows = []
-    for module in sorted(modules, key=lambda m: m["name"].encode("utf-8")):
-        stem = stems.get(module["name"]) or made_from(deep_path(table_dir, module), module)
-        if stem is None:
-            fail("%s was not written (see the errors above)" % deep_path(table_dir, module))
-        rows.append((module["name"], stem))
+    rows = sorted(modules, key=lambda m: m["name"].encode("utf-8"))
     lines = ["/* %s: the deep-frozen code of every module of the extended table. */" % DRIVER]
     lines.append('#include "Python.h"')
     lines.append('#include "internal/pycore_frozen_ext.h"')
-    lines += ["extern PyObject *%s_deep(void);" % stem for _, stem in rows]
+    lines += ["extern PyObject *%s_deep(void);" % m["symbol"] for m in rows]
     lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
-    lines += ["    {%s, %s_deep}," % (c_string(name), stem) for name, stem in rows]
+    lines += ["    {%s, %s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
     lines.append("    {0, 0},")
     lines.append("};")
-    write_if_changed(os.path.join(table_dir, "deep", "table.c"), "\n".join(lines) + "\n")
+    table = os.path.join(table_dir, "deep", "table.c")
+    write_if_changed(table, "\n".join(lines) + "\n")
+    wanted = {os.path.normpath(p) for p in [table] + [deep_path(table_dir, m) for m in modules]}
+    remove_stale(os.path.join(table_dir, "deep"), wanted)
 
 
 main()

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use pyfreeze_gen::PythonVersion;
 use pyfreeze_tests::{
     assert_frozen_report, copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot,
-    FrozenExpectations,
+    write_tree, FrozenExpectations,
 };
 use serde_json::Value;
 
@@ -395,7 +395,8 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
     let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
     assert_eq!(out.trim(), r#"{"a": [1]}"#);
     // Initialising and finalising three times in one process (an embedder's program linked
-    // with the installed static libpython): each interpreter interns the static objects again.
+    // with the installed static libpython): each interpreter interns the static objects again,
+    // and follows its own -X frozen_ext (off in the second round only).
     let dir = tempfile::tempdir().unwrap();
     let config = patched.join(format!("bin/python{}-config", t.minor));
     let flags = |args: &[&str]| -> Vec<String> {
@@ -418,10 +419,47 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [
-            "round 1 3.0 __init__.py",
-            "round 2 3.0 __init__.py",
-            "round 3 3.0 __init__.py"
+            "round 1 3.0 __init__.py FrozenImporter",
+            "round 2 3.0 __init__.py SourceFileLoader",
+            "round 3 3.0 __init__.py FrozenImporter"
         ],
+        "{}",
+        t.minor
+    );
+}
+
+/// The patched `FrozenImporter` (`_bootstrap.py`) and pyfreeze's runtime (`_make_spec`, what a
+/// stock libpython gets) build a table module's spec in parallel code: both must give the same
+/// spec, field by field, for a module and a package.
+fn bootstrap_and_runtime_make_the_same_spec(t: &Target) {
+    let py = python(t, &install(t, false));
+    let code = r#"
+import _imp, sys
+from importlib.machinery import FrozenImporter
+import _pyfreeze_runtime
+runtime = _pyfreeze_runtime.attach_cpython()
+FIELDS = ("name", "loader", "origin", "loader_state", "submodule_search_locations",
+          "has_location", "cached", "parent")
+bad = []
+for name in sys.argv[1:]:
+    ours = FrozenImporter.find_spec(name)
+    theirs = runtime._make_spec(name, *_imp._frozen_ext_find(name))
+    for field in FIELDS:
+        a, b = getattr(ours, field), getattr(theirs, field)
+        if field == "loader_state":
+            a, b = vars(a), vars(b)
+        if a != b:
+            bad.append(f"{name}.{field}: {a!r} != {b!r}")
+    if ours != theirs:
+        bad.append(f"{name}: {ours!r} != {theirs!r}")
+    kind = "package" if ours.submodule_search_locations else "module"
+    print(name, kind, ours.loader_state.origin == ours.origin)
+print("\n".join(bad) or "agree")
+"#;
+    let out = run_ok(Command::new(&py).args(["-I", "-c", code, "json", "json.decoder"]));
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["json package True", "json.decoder module True", "agree"],
         "{}",
         t.minor
     );
@@ -502,6 +540,10 @@ macro_rules! per_version {
                 super::table_code_is_deep_frozen_where_supported(&super::$target);
             }
             #[test]
+            fn bootstrap_and_runtime_make_the_same_spec() {
+                super::bootstrap_and_runtime_make_the_same_spec(&super::$target);
+            }
+            #[test]
             fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks() {
                 super::cpython_test_suite_has_no_failure_the_unpatched_build_lacks(&super::$target);
             }
@@ -553,6 +595,95 @@ fn every_series_applies_strictly_to_each_of_its_tarballs() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The deep-freeze step (`Tools/pyfreeze/deepfreeze.py`, run here on its own over 3.11's
+/// source, whose `deepfreeze.py` it drives) reads the code from the generator's code file,
+/// writes one C file per module and the table, redoes only what changed, and leaves no file
+/// for a module dropped from the table, nor any with `--none`.
+#[test]
+fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = extract("3.11", "3.11.2-6+deb12u8", tmp.path());
+    let python = pyfreeze_tests::python(11);
+    let app = tmp.path().join("app");
+    write_tree(
+        &app,
+        &[
+            ("alpha.py", b"NAME = 'alpha'\n"),
+            ("beta.py", b"def f(x):\n    return (x, 1.5, 'beta')\n"),
+            ("pkg/__init__.py", b"from .beta import *\n"),
+            ("pkg/beta.py", b"X = 10 ** 30\n"),
+        ],
+    );
+    let out = tmp.path().join("out");
+    let freeze = || {
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["freeze", "--quiet", "--no-runtime", "--python"])
+                .arg(&python)
+                .arg("--root")
+                .arg(&app)
+                .arg("--out")
+                .arg(&out),
+        )
+    };
+    let deepfreeze = |extra: &[&str]| {
+        run_ok(
+            Command::new(&python)
+                .args(["-E", "-S"])
+                .arg(repo().join("build-support/cpython-deepfreeze.py"))
+                .arg(&src)
+                .arg(&out)
+                .args(extra),
+        )
+    };
+    let deep = |out: &Path| -> BTreeMap<String, Vec<u8>> { snapshot(&out.join("deep")) };
+    let names = |files: &BTreeMap<String, Vec<u8>>| files.keys().cloned().collect::<Vec<_>>();
+
+    freeze();
+    assert_eq!(deepfreeze(&[]).trim(), "deepfreeze: 4 of 4 modules");
+    let first = deep(&out);
+    assert_eq!(
+        names(&first),
+        ["alpha.c", "beta.c", "pkg.beta.c", "pkg.c", "table.c"]
+    );
+    let table = String::from_utf8_lossy(&first["table.c"]).into_owned();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for m in manifest["modules"].as_array().unwrap() {
+        let (name, symbol) = (m["name"].as_str().unwrap(), m["symbol"].as_str().unwrap());
+        assert!(
+            table.contains(&format!("{{\"{name}\", {symbol}_deep}},")),
+            "{name}: {table}"
+        );
+        let file = String::from_utf8_lossy(&first[&format!("{name}.c")]).into_owned();
+        let made_from = format!(
+            " code {} stem {symbol} */",
+            m["code_sha256"].as_str().unwrap()
+        );
+        assert!(file.lines().next().unwrap().ends_with(&made_from), "{name}");
+    }
+
+    // Nothing changed: nothing is redone or rewritten.
+    assert_eq!(deepfreeze(&[]).trim(), "");
+    assert_eq!(deep(&out), first);
+
+    // A module dropped from the table loses its file and its row; the others stay as they were.
+    std::fs::remove_file(app.join("alpha.py")).unwrap();
+    freeze();
+    assert_eq!(deepfreeze(&[]).trim(), "");
+    let second = deep(&out);
+    assert_eq!(names(&second), ["beta.c", "pkg.beta.c", "pkg.c", "table.c"]);
+    assert!(!String::from_utf8_lossy(&second["table.c"]).contains("alpha"));
+    assert_eq!(second["beta.c"], first["beta.c"]);
+
+    // --none: only an empty table.
+    deepfreeze(&["--none"]);
+    let none = deep(&out);
+    assert_eq!(names(&none), ["table.c"]);
+    assert!(String::from_utf8_lossy(&none["table.c"])
+        .contains("_PyImport_FrozenExtDeepTable[] = {\n    {0, 0},\n};"));
 }
 
 #[test]
@@ -611,6 +742,7 @@ fn the_patch_header_is_the_generators_schema() {
             .map(|l| format!("{}\n", &l[1..]))
             .collect();
         for decl in [
+            pyfreeze_gen::schema::c_flag_defines(),
             pyfreeze_gen::schema::MODULE.c_declaration(),
             pyfreeze_gen::schema::RESOURCE.c_declaration(),
         ] {
@@ -618,6 +750,43 @@ fn the_patch_header_is_the_generators_schema() {
                 added.contains(&decl),
                 "{minor}: the header in 0001 does not contain\n{decl}"
             );
+        }
+    }
+}
+
+#[test]
+fn flag_bits_are_named_not_numbered_in_the_patches_and_the_runtime() {
+    // The values live in schema.rs; C uses the header's PYFREEZE_* and Python code gets them
+    // from the table (_imp.PYFREEZE_*, _pyfreeze.PACKAGE), so a bare `flags & 2` is a copy.
+    let mut texts = vec![(
+        "_pyfreeze_runtime.py".to_string(),
+        std::fs::read_to_string(
+            repo().join("generators/pyfreeze-gen/runtime/_pyfreeze_runtime.py"),
+        )
+        .unwrap(),
+    )];
+    for minor in ["3.11", "3.13"] {
+        let dir = repo().join("cpython-patches").join(minor);
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let added: String = text
+                .lines()
+                .filter(|l| l.starts_with('+'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            texts.push((
+                format!("{minor}/{}", entry.file_name().to_string_lossy()),
+                added,
+            ));
+        }
+    }
+    for (name, text) in texts {
+        for line in text.lines() {
+            let bare = line.split("flags & ").skip(1).any(|rest| {
+                rest.trim_start_matches('(')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            });
+            assert!(!bare, "{name}: a flag bit by number: {line}");
         }
     }
 }

@@ -2,7 +2,9 @@
 //! `spec.toml` (its `version` picks the pyenv interpreter), an `input/` tree, and the
 //! `expected/` output. Names, flags, origins, sources and data are compared byte for byte;
 //! bytecode, which belongs to the interpreter's patch level, is masked in the comparison
-//! and checked instead by loading it back with the target interpreter.
+//! and checked instead: read as bytes from the output's code file (`code.bin`, at the
+//! manifest's offsets), found rendered exactly so in each module's C, and loaded back with the
+//! target interpreter.
 //!
 //! After an intended change: `PYFREEZE_OVERWRITE_EXPECTED=1 cargo test -p pyfreeze-tests --test golden`,
 //! then review the diff of `tests/golden/*/expected`.
@@ -11,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_gen::{generate, schema, spec, stdlib, NoProgress, SpecBuilder};
+use pyfreeze_gen::{codefile, emit, generate, schema, spec, stdlib, NoProgress, SpecBuilder};
 use pyfreeze_tests::{python, repo, run_ok, snapshot};
 
 const OVERWRITE: &str = "PYFREEZE_OVERWRITE_EXPECTED";
@@ -20,29 +22,56 @@ fn overwrite() -> bool {
     std::env::var_os(OVERWRITE).is_some_and(|v| v == "1")
 }
 
-/// Replaces the body of every `..._code[N] = ...;` array with a placeholder.
-fn mask_code_arrays(text: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if skipping {
-            if line.ends_with(';') {
-                skipping = false;
-            }
-            continue;
-        }
-        if let Some(pos) = line.find("_code[") {
-            if line.starts_with("const unsigned char ") && line.ends_with("] =") {
-                out.push_str(&line[..pos]);
-                out.push_str("_code[N] = <bytecode>;\n");
-                skipping = true;
-                continue;
-            }
-        }
-        out.push_str(line);
-        out.push('\n');
+/// Each module's marshalled code, read as bytes from the output's code file at the offsets
+/// that `manifest.json` gives (each slice checked against its size and SHA-256, the file
+/// against their total), by module name.
+fn code_by_module(files: &BTreeMap<&str, &[u8]>, case: &str) -> BTreeMap<String, Vec<u8>> {
+    let manifest: serde_json::Value = serde_json::from_slice(files["manifest.json"]).unwrap();
+    let code_file = manifest["code_file"]
+        .as_str()
+        .expect("manifest names code_file");
+    let bytes = files[code_file];
+    let mut code = BTreeMap::new();
+    let mut end = 0;
+    for m in manifest["modules"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let offset = m["code_offset"].as_u64().unwrap() as usize;
+        let size = m["code_size"].as_u64().unwrap() as usize;
+        assert_eq!(
+            offset, end,
+            "case {case}: {name} does not follow the previous module"
+        );
+        let slice = &bytes[offset..offset + size];
+        assert_eq!(
+            m["code_sha256"].as_str().unwrap(),
+            emit::sha256_hex(slice),
+            "case {case}: {name}: {code_file} does not hold the code of manifest.json"
+        );
+        code.insert(name.to_string(), slice.to_vec());
+        end = offset + size;
     }
-    out
+    assert_eq!(
+        end,
+        bytes.len(),
+        "case {case}: {code_file} has bytes no module owns"
+    );
+    code
+}
+
+/// Replaces each module's `<symbol>_code[N] = ...;` array with a placeholder. The array is
+/// rendered from the code file's bytes and must appear exactly so: the C holds the same code.
+fn mask_code_array(text: &str, name: &str, code: &[u8]) -> String {
+    let symbol = format!("{}_code", emit::module_symbol(name));
+    let mut array = String::new();
+    emit::array(&mut array, &symbol, code);
+    assert!(
+        text.contains(&array),
+        "the C of {name} does not hold its code as in the code file"
+    );
+    text.replace(
+        &array,
+        &format!("const unsigned char {symbol}[N] = <bytecode>;\n"),
+    )
 }
 
 /// Replaces the number after each `key` in `text` with `N` (keeping a leading minus).
@@ -80,14 +109,23 @@ fn mask_manifest(text: &str) -> String {
             out.push('\n');
         }
     }
-    mask_numbers_after(
-        &mask_numbers_after(&out, "\"code_size\": "),
-        "\"code_bytes\": ",
-    )
+    ["\"code_offset\": ", "\"code_size\": ", "\"code_bytes\": "]
+        .iter()
+        .fold(out, |text, key| mask_numbers_after(&text, key))
 }
 
-/// The output with everything that depends on the interpreter's patch level masked.
-fn normalize(path: &str, bytes: &[u8]) -> Vec<u8> {
+/// The output with everything that depends on the interpreter's patch level masked; `code`
+/// is each module's code, `c_files` each module C file's module.
+fn normalize(
+    path: &str,
+    bytes: &[u8],
+    code: &BTreeMap<String, Vec<u8>>,
+    c_files: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    if path == codefile::CODE_FILE {
+        let names: Vec<&str> = code.keys().map(String::as_str).collect();
+        return format!("<marshalled code of {}>\n", names.join(", ")).into_bytes();
+    }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return bytes.to_vec();
     };
@@ -95,15 +133,29 @@ fn normalize(path: &str, bytes: &[u8]) -> Vec<u8> {
         "manifest.json" => mask_manifest(text),
         "pyfreeze_table.c" => mask_numbers_after(text, ".code_size = "),
         "pyfreeze_stock.c" => mask_numbers_after(text, ".size = "),
-        p if p.starts_with("modules/") => mask_code_arrays(text),
+        p if p.starts_with("modules/") => {
+            let name = &c_files[p];
+            mask_code_array(text, name, &code[name])
+        }
         _ => text.to_string(),
     };
     text.into_bytes()
 }
 
-/// Loads every module's bytecode back with the target interpreter: it must be a code object
-/// with `co_filename` = origin, equal to compiling the source there.
-fn check_bytecode(python: &Path, generated: &pyfreeze_gen::Generated, case: &str) {
+/// Loads every module's bytecode (as read from the code file) back with the target
+/// interpreter: it must be a code object with `co_filename` = origin, equal to compiling the
+/// source there.
+fn check_bytecode(
+    python: &Path,
+    generated: &pyfreeze_gen::Generated,
+    code: &BTreeMap<String, Vec<u8>>,
+    case: &str,
+) {
+    assert_eq!(
+        code.len(),
+        generated.modules.len(),
+        "case {case}: the manifest lists other modules"
+    );
     let items: Vec<_> = generated
         .modules
         .iter()
@@ -116,7 +168,7 @@ fn check_bytecode(python: &Path, generated: &pyfreeze_gen::Generated, case: &str
             serde_json::json!({
                 "name": m.name,
                 "origin": m.origin,
-                "code": m.code.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                "code": code[&m.name].iter().map(|b| format!("{b:02x}")).collect::<String>(),
                 "source": source.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             })
         })
@@ -180,12 +232,29 @@ fn run_case(dir: &Path) -> Vec<String> {
     let minor = pinned.expect("golden specs pin a version").minor;
     let spec = layer.python(python(u32::from(minor))).build().unwrap();
     let generated = generate(&spec, &NoProgress).unwrap_or_else(|e| panic!("case {case}: {e}"));
-    check_bytecode(spec.python(), &generated, &case);
-
-    let actual: BTreeMap<String, Vec<u8>> = generated
+    let files: BTreeMap<&str, &[u8]> = generated
         .files
         .iter()
-        .map(|f| (f.path.clone(), normalize(&f.path, &f.bytes)))
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .collect();
+    let code = code_by_module(&files, &case);
+    check_bytecode(spec.python(), &generated, &code, &case);
+    let manifest: serde_json::Value = serde_json::from_slice(files["manifest.json"]).unwrap();
+    let c_files: BTreeMap<String, String> = manifest["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["c_file"].as_str().unwrap().into(),
+                m["name"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+
+    let actual: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(path, bytes)| (path.to_string(), normalize(path, bytes, &code, &c_files)))
         .collect();
     let expected_dir = dir.join("expected");
     if overwrite() {

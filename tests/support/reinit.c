@@ -1,6 +1,8 @@
 /* Initialises and finalises the interpreter three times, importing frozen modules each time:
    the static (deep-frozen) code objects are interned on first use, finalised at exit and must
-   be interned again by the next interpreter. Prints one line per round. */
+   be interned again by the next interpreter. The second round runs with -X frozen_ext=off
+   (files on disk win): each interpreter follows its own config, not the first one's. Prints
+   one line per round, with the loader of json. */
 #include <Python.h>
 
 int
@@ -9,7 +11,13 @@ main(void)
     for (int round = 1; round <= 3; round++) {
         PyConfig config;
         PyConfig_InitIsolatedConfig(&config);
-        PyStatus status = Py_InitializeFromConfig(&config);
+        PyStatus status = PyStatus_Ok();
+        if (round == 2) {
+            status = PyWideStringList_Append(&config.xoptions, L"frozen_ext=off");
+        }
+        if (!PyStatus_Exception(status)) {
+            status = Py_InitializeFromConfig(&config);
+        }
         PyConfig_Clear(&config);
         if (PyStatus_Exception(status)) {
             Py_ExitStatusException(status);
@@ -19,7 +27,9 @@ main(void)
                  "import json, os, zipimport, email.mime.text, decimal, inspect\n"
                  "assert json.loads(json.dumps({'a': [1]})) == {'a': [1]}\n"
                  "assert 'def dumps' in inspect.getsource(json)\n"
-                 "print('round %d', decimal.Decimal('1.5') * 2, os.path.basename(json.__file__))\n",
+                 "loader = json.__loader__\n"
+                 "print('round %d', decimal.Decimal('1.5') * 2, os.path.basename(json.__file__),\n"
+                 "      getattr(loader, '__name__', type(loader).__name__))\n",
                  round);
         if (PyRun_SimpleString(code) != 0) {
             return 1;

@@ -16,40 +16,8 @@ pub struct Series {
     pub patches: &'static [(&'static str, &'static str)],
 }
 
-macro_rules! patch {
-    ($minor:literal, $name:literal) => {
-        (
-            $name,
-            include_str!(concat!("../../../cpython-patches/", $minor, "/", $name)),
-        )
-    };
-}
-
-pub const SERIES: &[Series] = &[
-    Series {
-        minor: "3.11",
-        series_file: include_str!("../../../cpython-patches/3.11/series"),
-        patches: &[
-            patch!("3.11", "0001-extended-frozen-table.patch"),
-            patch!("3.11", "0002-frozen-importer-origin-source-resources.patch"),
-            patch!("3.11", "0003-traceback-source-lines.patch"),
-            patch!("3.11", "0004-build-extended-table.patch"),
-            patch!("3.11", "0005-getpath-frozen-stdlib-landmark.patch"),
-            patch!("3.11", "0006-deep-frozen-extended-table.patch"),
-            patch!("3.11", "0007-lazy-cpython-deepfreeze.patch"),
-        ],
-    },
-    Series {
-        minor: "3.13",
-        series_file: include_str!("../../../cpython-patches/3.13/series"),
-        patches: &[
-            patch!("3.13", "0001-extended-frozen-table.patch"),
-            patch!("3.13", "0002-frozen-importer-origin-source-resources.patch"),
-            patch!("3.13", "0003-build-extended-table.patch"),
-            patch!("3.13", "0004-getpath-frozen-stdlib-landmark.patch"),
-        ],
-    },
-];
+// SERIES: every `cpython-patches/X.Y/series` and the patches it lists, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/series.rs"));
 
 /// Files installed into `Tools/pyfreeze/` of a patched tree.
 const TOOLS: &[(&str, &str)] = &[
@@ -90,17 +58,14 @@ fn marker_text(series: &Series, full: &str) -> String {
     )
 }
 
-/// The names listed in a `series` file, in order.
-pub fn series_names(text: &str) -> Vec<&str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-}
+#[path = "series_file.rs"]
+mod series_file;
+pub use series_file::series_names;
 
 fn series_for(version: &PythonVersion) -> Result<&'static Series, String> {
     let name = version.name();
-    SERIES.iter().find(|s| s.minor == name).ok_or_else(|| {
+    let wanted = version.patch_series;
+    SERIES.iter().find(|s| Some(s.minor) == wanted).ok_or_else(|| {
         let have: Vec<_> = SERIES.iter().map(|s| s.minor).collect();
         format!(
             "pyfreeze has no patch series for CPython {name} (series exist for {}); use the stock-libpython mode for it",
@@ -599,15 +564,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_series_match_the_series_files() {
+    fn every_patch_has_its_header() {
         for s in SERIES {
-            let names: Vec<&str> = s.patches.iter().map(|(n, _)| *n).collect();
-            assert_eq!(
-                names,
-                series_names(s.series_file),
-                "cpython-patches/{}/series",
-                s.minor
-            );
             for (name, text) in s.patches {
                 assert!(
                     text.contains("\nDescription: ") || text.starts_with("Description: "),
@@ -627,9 +585,41 @@ mod tests {
     }
 
     #[test]
-    fn every_series_belongs_to_a_supported_version() {
+    fn every_series_belongs_to_the_version_that_names_it() {
+        let named: Vec<&str> = pyfreeze_gen::versions::SUPPORTED
+            .iter()
+            .filter_map(|v| v.patch_series)
+            .collect();
+        let embedded: Vec<&str> = SERIES.iter().map(|s| s.minor).collect();
+        assert_eq!(
+            named, embedded,
+            "versions.rs patch_series vs cpython-patches/*/series"
+        );
         for s in SERIES {
             assert!(PythonVersion::parse(s.minor).is_some(), "{}", s.minor);
+        }
+    }
+
+    #[test]
+    fn every_patch_file_is_in_its_series() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cpython-patches");
+        for s in SERIES {
+            let listed = series_names(s.series_file);
+            let dir = root.join(s.minor);
+            let mut files: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name != "series")
+                .collect();
+            files.sort();
+            for file in &files {
+                assert!(
+                    listed.contains(&file.as_str()),
+                    "{}/{file} is not listed in its series file",
+                    dir.display()
+                );
+            }
+            assert_eq!(files.len(), listed.len(), "{}: {listed:?}", dir.display());
         }
     }
 }

@@ -17,8 +17,10 @@ builtin modules and `_frozen_importlib`; everything else is imported lazily.
 import sys
 import _frozen_importlib as _bootstrap
 
-_PACKAGE = 1
-_NAMESPACE = 2
+# The flag bits of the table's rows, as the table declares them (`PYFREEZE_PACKAGE` and
+# `PYFREEZE_NAMESPACE` of pyfreeze.h): set by install() or attach_cpython().
+_PACKAGE = None
+_NAMESPACE = None
 _table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython
 _loader = None  # the loader of table modules: PyfreezeImporter, or FrozenImporter
 _children = None  # package name -> ((child, is_package), ...), built on first use
@@ -29,15 +31,21 @@ def _dirname(path):
 
 
 def _make_spec(name, flags, origin):
+    """The spec of a table module: the same, field by field, as the one that a patched
+    CPython's FrozenImporter._frozen_ext_spec() makes (tests/cpython.rs compares them)."""
     if flags & _NAMESPACE:
+        # A namespace package: the origin is its folder.
         spec = _bootstrap.ModuleSpec(name, _loader, origin=None, is_package=True)
         spec.submodule_search_locations = [origin]
-        return spec
-    is_package = bool(flags & _PACKAGE)
-    spec = _bootstrap.ModuleSpec(name, _loader, origin=origin, is_package=is_package)
-    spec.has_location = True
-    if is_package:
-        spec.submodule_search_locations = [_dirname(origin)]
+        filename = None
+    else:
+        is_package = bool(flags & _PACKAGE)
+        spec = _bootstrap.ModuleSpec(name, _loader, origin=origin, is_package=is_package)
+        spec.has_location = True
+        filename = origin
+        if is_package:
+            spec.submodule_search_locations = [_dirname(origin)]
+    spec.loader_state = type(sys.implementation)(filename=filename, origname=name, origin=origin)
     return spec
 
 
@@ -349,9 +357,10 @@ def _fix_up(name, module, flags, origin):
 
 def install(table):
     """Stock libpython: serve `table` (the `_pyfreeze` module) with PyfreezeImporter."""
-    global _table, _loader
+    global _table, _loader, _PACKAGE, _NAMESPACE
     _table = table
     _loader = PyfreezeImporter
+    _PACKAGE, _NAMESPACE = table.PACKAGE, table.NAMESPACE
     meta_path = sys.meta_path
     if PyfreezeImporter in meta_path:
         return
@@ -409,8 +418,9 @@ class _ImpTable:
 def attach_cpython():
     """Patched CPython: FrozenImporter serves the table; this module adds resources,
     get_data and the path-entry finder. Returns this module."""
-    global _table, _loader
+    global _table, _loader, _PACKAGE, _NAMESPACE
     if _table is None:
         _table = _ImpTable
         _loader = _bootstrap.FrozenImporter
+        _PACKAGE, _NAMESPACE = _bootstrap._imp.PYFREEZE_PACKAGE, _bootstrap._imp.PYFREEZE_NAMESPACE
     return sys.modules[__name__]

@@ -1,5 +1,6 @@
 //! Rendering the frozen modules into files: per-module C sources, the extended table, the
-//! stock `struct _frozen` table, the header, the runtime, `sources.mk` and `manifest.json`.
+//! stock `struct _frozen` table, the header, the runtime, `sources.mk`, `manifest.json` and
+//! the code as bytes (`code.bin`, see [`crate::codefile`]).
 //! Every file is a pure function of the modules and the target version: no time, no host
 //! paths beyond the (mapped) origins, LF line endings.
 
@@ -9,6 +10,7 @@ use std::fmt::Write;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::codefile::{self, CODE_FILE};
 use crate::cwriter::{bytes_literal, c_string};
 use crate::discover::Kind;
 use crate::error::{Error, Result};
@@ -85,7 +87,9 @@ fn comment_text(text: &str) -> String {
     out
 }
 
-fn array(out: &mut String, symbol: &str, data: &[u8]) {
+/// `const unsigned char symbol[N] = "...";` (a one-byte array for empty data: C has no
+/// zero-length arrays).
+pub fn array(out: &mut String, symbol: &str, data: &[u8]) {
     let _ = writeln!(out, "const unsigned char {symbol}[{}] =", data.len().max(1));
     bytes_literal(out, data);
     out.push_str(";\n");
@@ -116,9 +120,7 @@ fn header(version: &PythonVersion) -> String {
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAJOR {}", version.major);
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MINOR {}", version.minor);
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAGIC {}\n", version.magic);
-    for (name, value, doc) in schema::FLAGS {
-        let _ = writeln!(h, "#define {name} {value:#x}u /* {doc} */");
-    }
+    h.push_str(&schema::c_flag_defines());
     h.push('\n');
     h.push_str(&schema::MODULE.c_declaration());
     h.push('\n');
@@ -248,6 +250,10 @@ struct ManifestModule<'a> {
     kind: &'static str,
     origin: &'a str,
     c_file: &'a str,
+    /// The prefix of its C symbols (`<symbol>_code`, `<symbol>_source`).
+    symbol: String,
+    /// Where the module's code is in `code_file`.
+    code_offset: usize,
     code_size: usize,
     code_sha256: String,
     source_size: Option<usize>,
@@ -269,6 +275,7 @@ struct Manifest<'a> {
     target: BTreeMap<&'static str, serde_json::Value>,
     options: BTreeMap<&'static str, serde_json::Value>,
     totals: BTreeMap<&'static str, usize>,
+    code_file: &'static str,
     modules: Vec<ManifestModule<'a>>,
     resources: Vec<ManifestResource<'a>>,
 }
@@ -395,10 +402,22 @@ fn render(
         .copied()
         .zip(resource_files.iter().map(String::as_str))
         .collect();
+    let code = codefile::concatenate(modules);
     files.push(output(
         "manifest.json",
-        manifest(modules, &module_files, resources, &resource_file_of, opts),
+        manifest(
+            modules,
+            &module_files,
+            &code.offsets,
+            resources,
+            &resource_file_of,
+            opts,
+        ),
     ));
+    files.push(OutputFile {
+        path: CODE_FILE.into(),
+        bytes: code.bytes,
+    });
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
@@ -461,6 +480,7 @@ fn sources_mk(c_sources: &[String]) -> String {
 fn manifest(
     modules: &[FrozenModule],
     module_files: &[String],
+    code_offsets: &[usize],
     resources: &[FrozenResource],
     resource_file_of: &BTreeMap<&str, &str>,
     opts: &EmitOptions<'_>,
@@ -478,14 +498,18 @@ fn manifest(
             ("runtime", opts.runtime.into()),
         ]),
         totals: totals(modules, resources),
+        code_file: CODE_FILE,
         modules: modules
             .iter()
             .zip(module_files)
-            .map(|(m, c_file)| ManifestModule {
+            .zip(code_offsets)
+            .map(|((m, c_file), &code_offset)| ManifestModule {
                 name: &m.name,
                 kind: m.kind.as_str(),
                 origin: &m.origin,
                 c_file,
+                symbol: module_symbol(&m.name),
+                code_offset,
                 code_size: m.code.len(),
                 code_sha256: sha256_hex(&m.code),
                 source_size: m.source.as_ref().map(Vec::len),

@@ -17,6 +17,7 @@
 //! # Ok::<(), pyfreeze_gen::Error>(())
 //! ```
 
+pub mod codefile;
 pub mod cwriter;
 pub mod discover;
 pub mod emit;

@@ -18,22 +18,32 @@ pub struct Struct {
     pub fields: &'static [Field],
 }
 
-/// Module flag bits of `pyfreeze_module.flags`.
+pub const FLAG_PACKAGE: u32 = 0x1;
+pub const FLAG_NAMESPACE: u32 = 0x2;
+
+/// Module flag bits of `pyfreeze_module.flags`: C name, value, meaning. `pyfreeze.h` and a
+/// patched CPython's `pycore_frozen_ext.h` define them ([`c_flag_defines`]); Python code gets
+/// them from the table (`_pyfreeze.PACKAGE`, `_imp.PYFREEZE_PACKAGE`), never as numbers.
 pub const FLAGS: &[(&str, u32, &str)] = &[
     (
         "PYFREEZE_PACKAGE",
-        0x1,
+        FLAG_PACKAGE,
         "the module is a package (regular or namespace)",
     ),
     (
         "PYFREEZE_NAMESPACE",
-        0x2,
+        FLAG_NAMESPACE,
         "the package has no `__init__.py`; `origin` is its directory and `code` an empty module",
     ),
 ];
 
-pub const FLAG_PACKAGE: u32 = 0x1;
-pub const FLAG_NAMESPACE: u32 = 0x2;
+/// `#define PYFREEZE_PACKAGE 0x1u /* meaning */`, one line per flag.
+pub fn c_flag_defines() -> String {
+    FLAGS
+        .iter()
+        .map(|(name, value, doc)| format!("#define {name} {value:#x}u /* {doc} */\n"))
+        .collect()
+}
 
 /// The extended frozen-module table: one row per module, sorted by `name` (bytewise), so a
 /// binary search finds a module.
@@ -248,12 +258,6 @@ pub fn markdown_reference() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_constants_match_the_flag_table() {
-        assert_eq!(FLAGS[0].1, FLAG_PACKAGE);
-        assert_eq!(FLAGS[1].1, FLAG_NAMESPACE);
-    }
 
     #[test]
     fn c_declaration_places_names_inside_types() {
