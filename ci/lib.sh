@@ -1,8 +1,10 @@
 # Shell helpers shared by the ci/ scripts; source it: . "$(dirname "$0")/lib.sh"
 
-# pyenv's root: what `pyenv root` says, else $PYENV_ROOT, else ~/.pyenv.
+# pyenv's root, by the rule of pyfreeze_gen::pyenv::root: $PYENV_ROOT when set, else what
+# `pyenv root` says, else ~/.pyenv.
 pyenv_root() {
-  pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}"
+  if [ -n "${PYENV_ROOT:-}" ]; then echo "$PYENV_ROOT"; return; fi
+  pyenv root 2>/dev/null || echo "$HOME/.pyenv"
 }
 
 # pyenv_python X.Y: prints pyenv's newest X.Y.N interpreter, by the rule of

@@ -53,15 +53,8 @@ pub fn pyfreeze_bin() -> PathBuf {
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {
-    let root = Command::new("pyenv")
-        .arg("root")
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    let root = match root {
-        Some(o) => PathBuf::from(String::from_utf8(o.stdout).unwrap().trim()),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".pyenv"),
-    };
+    let root = pyfreeze_gen::pyenv::root(std::env::var_os("PYENV_ROOT"), std::env::var_os("HOME"))
+        .expect("pyenv's root: set PYENV_ROOT or HOME, or put pyenv on PATH");
     let version = u8::try_from(minor)
         .ok()
         .and_then(|m| pyfreeze_gen::PythonVersion::find(3, m))

@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use pyfreeze_gen::{Interpreter, PythonVersion};
 
@@ -46,23 +45,12 @@ pub(crate) const SET_INTERPRETER: &str =
     "set PYFREEZE_PYTHON (or call Build::interpreter) to a CPython \
      3.10-3.13 interpreter: a path, or a version such as `3.11` that pyenv has installed";
 
-/// The newest `3.X.N` pyenv has installed (`pyfreeze_gen::pyenv`'s rule), if pyenv is there:
-/// under `PYENV_ROOT` when it is set (read through `cargo`, so a change reruns the build
-/// script), else under what `pyenv root` says.
+/// The newest `3.X.N` pyenv has installed under its root (`pyfreeze_gen::pyenv`'s rules;
+/// `PYENV_ROOT` is read through `cargo`, so a change reruns the build script). Without
+/// `PYENV_ROOT` or `pyenv` on `PATH` there is no pyenv: `~/.pyenv` is not guessed, so that
+/// `HOME` need not be tracked.
 fn pyenv_interpreter(cargo: &mut Cargo<'_>, v: &PythonVersion) -> Option<PathBuf> {
-    let root = match cargo.env("PYENV_ROOT") {
-        Some(root) => PathBuf::from(root),
-        None => {
-            let out = Command::new("pyenv")
-                .arg("root")
-                .stdin(Stdio::null())
-                .stderr(Stdio::null())
-                .output()
-                .ok()
-                .filter(|o| o.status.success())?;
-            PathBuf::from(String::from_utf8(out.stdout).ok()?.trim())
-        }
-    };
+    let root = pyfreeze_gen::pyenv::root(cargo.env("PYENV_ROOT"), None)?;
     pyfreeze_gen::pyenv::newest_interpreter(&root, v)
 }
 
@@ -107,8 +95,7 @@ pub(crate) fn resolve(
     };
     let interp = Interpreter::probe(&path, None).map_err(|e| {
         // The generator's own hint speaks of the CLI's --python; ours replaces it.
-        let text = e.to_string();
-        let text = text.split("\n  hint:").next().unwrap_or_default();
+        let text = e.message();
         let hint = match request {
             Request::Version(v) => format!(
                 "no CPython {0} under pyenv's versions and no working `python{0}` on PATH: \

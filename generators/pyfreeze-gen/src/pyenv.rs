@@ -1,11 +1,35 @@
 //! Which interpreter a version `X.Y` means under pyenv: the one rule the CLI's bench,
-//! `pyfreeze-build` and the tests share. The caller finds pyenv's root (`pyenv root`, or
-//! `PYENV_ROOT`) and passes it in: the generator reads no environment variables.
-//! (`ci/lib.sh` holds the shell scripts' copy of the same rule, `pyenv_python`.)
+//! `pyfreeze-build` and the tests share, and where pyenv's root is. The caller reads the
+//! environment (`PYENV_ROOT`, `HOME`) and passes it in: the generator reads no environment
+//! variables. (`ci/lib.sh` holds the shell scripts' copy of the same rules, `pyenv_root` and
+//! `pyenv_python`.)
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use crate::versions::PythonVersion;
+
+/// pyenv's root, as pyenv itself decides it: `PYENV_ROOT` when set (`pyenv_root_var`), else
+/// what `pyenv root` prints, else `~/.pyenv` (`home` is `HOME`).
+pub fn root(pyenv_root_var: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+    if let Some(root) = pyenv_root_var.filter(|r| !r.is_empty()) {
+        return Some(PathBuf::from(root));
+    }
+    let printed = Command::new("pyenv")
+        .arg("root")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty());
+    printed
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| PathBuf::from(h).join(".pyenv")))
+}
 
 /// The newest `X.Y.N` interpreter installed under pyenv's `root`:
 /// `root/versions/X.Y.N/bin/pythonX.Y` for the largest `N` whose interpreter is a file.
@@ -47,6 +71,14 @@ mod tests {
         let bin = root.join("versions").join(name).join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         std::fs::write(bin.join(format!("python{minor}")), "").unwrap();
+    }
+
+    #[test]
+    fn pyenv_root_comes_first_from_the_variable() {
+        assert_eq!(
+            root(Some("/opt/pyenv".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/opt/pyenv"))
+        );
     }
 
     #[test]

@@ -26,16 +26,8 @@ pub struct Stock {
 
 /// pyenv's root: what `pyenv root` says, else `$PYENV_ROOT`, else `~/.pyenv`.
 fn pyenv_root() -> PathBuf {
-    let out = Command::new("pyenv").arg("root").output();
-    match out {
-        Ok(o) if o.status.success() => {
-            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string())
-        }
-        _ => match std::env::var_os("PYENV_ROOT") {
-            Some(root) => PathBuf::from(root),
-            None => home().join(".pyenv"),
-        },
-    }
+    pyfreeze_gen::pyenv::root(std::env::var_os("PYENV_ROOT"), std::env::var_os("HOME"))
+        .unwrap_or_else(|| home().join(".pyenv"))
 }
 
 fn home() -> PathBuf {
