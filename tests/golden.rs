@@ -378,6 +378,18 @@ fn the_spec_example_in_the_docs_is_valid() {
         })
         .flatten()
         .collect();
+    for o in spec::OPTIONS {
+        let written = if o.toml_table {
+            format!("[[{}]]", o.key)
+        } else {
+            format!("{} = ", o.key)
+        };
+        assert!(
+            example.lines().any(|l| l.starts_with(&written)),
+            "the docs/spec.md example lacks `{}`",
+            o.key
+        );
+    }
     for comment in example
         .lines()
         .filter_map(|l| l.split_once("# ").map(|(_, c)| c))

@@ -33,22 +33,20 @@ fn write_app(dir: &Path, variant: u32) {
     }
 }
 
-/// `pyfreeze freeze` of the app into `out`, quiet unless `extra` asks for `--verbose` (a
-/// flag of this helper, not of pyfreeze).
+/// `pyfreeze freeze` of the app into `out`, quiet.
 fn freeze_cmd(dir: &Path, out: &str, extra: &[&str]) -> Command {
-    let verbose = extra.contains(&"--verbose");
-    let extra: Vec<&str> = extra
-        .iter()
-        .copied()
-        .filter(|a| *a != "--verbose")
-        .collect();
+    freeze_cmd_saying(dir, out, extra, false)
+}
+
+/// `pyfreeze freeze` of the app into `out`; `verbose` keeps its progress lines.
+fn freeze_cmd_saying(dir: &Path, out: &str, extra: &[&str], verbose: bool) -> Command {
     let mut cmd = Command::new(pyfreeze_bin());
     cmd.arg("freeze")
         .arg("--python")
         .arg(python(11))
         .args(["--root", "app", "--out", out])
         .args(if verbose { None } else { Some("-q") })
-        .args(&extra)
+        .args(extra)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -125,7 +123,7 @@ fn a_run_waits_for_the_lock_of_the_folder() {
     std::fs::create_dir(&out).unwrap();
     let lock = File::create(out.join(".pyfreeze.lock")).unwrap();
     lock.lock().unwrap();
-    let mut child = freeze_cmd(dir.path(), "out", &["--verbose"])
+    let mut child = freeze_cmd_saying(dir.path(), "out", &[], true)
         .spawn()
         .unwrap();
     // It says it waits, and writes nothing while it does.

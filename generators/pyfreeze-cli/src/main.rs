@@ -100,6 +100,7 @@ struct FreezeArgs {
     /// Also write a Make depfile: TARGET depends on every file and folder read.
     #[arg(long, value_name = "FILE", requires = "depfile_target")]
     depfile: Option<PathBuf>,
+    /// The target the depfile names (the file or stamp your Makefile makes with pyfreeze).
     #[arg(long = "depfile-target", value_name = "TARGET")]
     depfile_target: Option<String>,
     /// Print nothing but errors.
@@ -306,5 +307,18 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The flags derived from the option declarations must not clash with the hand-written
+    /// ones (ids, long or short names); clap checks it here rather than at a user's run.
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -10,19 +10,46 @@ use pyfreeze_gen::{Source, SpecBuilder};
 #[derive(Debug, Clone)]
 pub struct SpecFlags(pub SpecBuilder);
 
-fn arg(o: &'static OptionInfo) -> Arg {
-    let mut help = doc_line(o);
-    if o.switch_sets == Some(false) {
-        help.push_str(" On by default; this flag turns it off.");
+/// The help of an option's flag: the declaration's doc line without Markdown, what a switch
+/// does, the default.
+fn help(o: &OptionInfo) -> String {
+    let doc = doc_line(o).replace('`', "");
+    match (o.switch_sets, o.card) {
+        (Some(false), _) => {
+            let mut chars = doc.chars();
+            let first = chars.next().map(|c| c.to_lowercase().to_string());
+            format!(
+                "Turns off (on by default): {}{}",
+                first.unwrap_or_default(),
+                chars.as_str()
+            )
+        }
+        (None, Card::One) => format!("{doc} [default: {}]", o.default),
+        _ => doc,
     }
-    let mut arg = Arg::new(o.field).long(o.flag).help(help);
+}
+
+fn arg(o: &'static OptionInfo) -> Arg {
+    let mut arg = Arg::new(o.field).long(o.flag).help(help(o));
     if let Some(c) = o.short {
         arg = arg.short(c);
     }
+    let field = o.field;
+    // The kind's own parser, so a bad value is reported by clap, naming the flag.
+    let parse = move |text: &str| -> Result<String, String> {
+        SpecBuilder::new().set_text(field, text)?;
+        Ok(text.to_string())
+    };
     match (o.switch_sets, o.card) {
         (Some(_), _) => arg.action(ArgAction::SetTrue),
-        (None, Card::Many) => arg.action(ArgAction::Append).value_name(o.value_name),
-        (None, _) => arg.action(ArgAction::Set).value_name(o.value_name),
+        (None, Card::Many) => arg
+            .action(ArgAction::Append)
+            .value_name(o.value_name)
+            .value_parser(parse),
+        (None, _) => arg
+            .action(ArgAction::Set)
+            .value_name(o.value_name)
+            .value_parser(parse),
     }
 }
 
@@ -58,12 +85,9 @@ impl FromArgMatches for SpecFlags {
                     .collect(),
             };
             for text in texts {
-                layer.set_text(o.field, &text).map_err(|e| {
-                    clap::Error::raw(
-                        clap::error::ErrorKind::ValueValidation,
-                        format!("--{} {text}: {e}\n", o.flag),
-                    )
-                })?;
+                layer
+                    .set_text(o.field, &text)
+                    .expect("checked by the argument's value parser");
             }
         }
         Ok(SpecFlags(layer))
@@ -137,8 +161,19 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            e.contains("--optimize x: must be 0, 1 or 2, not `x`"),
+            e.contains("invalid value 'x' for '--optimize <0|1|2>': must be 0, 1 or 2, not `x`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn switches_that_turn_something_off_are_named_no() {
+        for o in OPTIONS {
+            match o.switch_sets {
+                Some(false) => assert!(o.flag.starts_with("no-"), "--{}", o.flag),
+                Some(true) => assert!(!o.flag.starts_with("no-"), "--{}", o.flag),
+                None => {}
+            }
+        }
     }
 }

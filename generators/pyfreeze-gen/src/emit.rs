@@ -308,7 +308,7 @@ pub fn try_emit(
 
 /// Like [`try_emit`], but panics where it reports names whose C symbols clash.
 #[deprecated(
-    since = "0.1.0",
+    since = "0.2.0",
     note = "use try_emit: emit panics on names whose C symbols clash (it used to emit C that does not link)"
 )]
 pub fn emit(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::kinds::{self, ValueKind};
-use super::options::{build_method, doc_text, Card, OptionInfo};
+use super::options::{build_generated, build_method, doc_text, Card, OptionInfo};
 use super::{Root, Source};
 
 /// The type of a resolved option in [`super::Spec`].
@@ -152,9 +152,6 @@ macro_rules! given_from_toml {
 }
 
 macro_rules! given_texts {
-    (many $k:ident, $given:expr) => {
-        $given.iter().map(kinds::$k::to_text).collect::<Vec<_>>()
-    };
     ($card:ident $k:ident, $given:expr) => {
         $given.iter().map(kinds::$k::to_text).collect::<Vec<_>>()
     };
@@ -285,8 +282,9 @@ macro_rules! define_spec {
                 Ok(())
             }
 
-            /// Sets the option whose `pyfreeze.toml` key is `key` from its TOML value.
-            fn set_toml(&mut self, key: &str, value: &toml::Value) -> Result<(), String> {
+            /// Sets the option whose `pyfreeze.toml` key is `key` from its TOML value;
+            /// `Ok(false)` when no option has that key.
+            fn set_toml(&mut self, key: &str, value: &toml::Value) -> Result<bool, String> {
                 match key {
                     $($key => {
                         let given = given_from_toml!($card $kind, value);
@@ -296,9 +294,9 @@ macro_rules! define_spec {
                         let given = given_from_toml!(many Pattern, value);
                         self.$pfield.extend(given);
                     })*
-                    _ => return Err(unknown_key(key)),
+                    _ => return Ok(false),
                 }
-                Ok(())
+                Ok(true)
             }
 
             /// What this source gives, as a `pyfreeze.toml` table (paths as given).
@@ -378,9 +376,11 @@ macro_rules! define_spec {
                 card: card!($card),
                 default: default_text!($default),
                 build: build_method(stringify!($build)),
+                build_generated: build_generated(stringify!($build)),
+                setter: setter_name(stringify!($build), stringify!($field)),
+                toml_table: kinds::$kind::TABLE,
                 example: $example,
                 doc: concat!($($doc, "\n"),+),
-                root_pattern: false,
             },)*
             $(OptionInfo {
                 field: stringify!($pfield),
@@ -392,9 +392,11 @@ macro_rules! define_spec {
                 card: Card::Many,
                 default: "",
                 build: build_method(stringify!($pbuild)),
+                build_generated: build_generated(stringify!($pbuild)),
+                setter: setter_name(stringify!($pbuild), stringify!($pfield)),
+                toml_table: false,
                 example: $pexample,
                 doc: concat!($($pdoc, "\n"),+),
-                root_pattern: true,
             },)*
         ];
     };
@@ -424,6 +426,15 @@ macro_rules! given_extend {
     ($card:ident, $slot:expr, $given:expr) => {
         $slot = $given
     };
+}
+
+/// The [`SpecBuilder`] setter's name, as `setter!` picks it.
+const fn setter_name(build: &'static str, field: &'static str) -> &'static str {
+    if build_generated(build) {
+        build
+    } else {
+        field
+    }
 }
 
 const fn first_some(items: &[Option<char>]) -> Option<char> {
@@ -494,12 +505,10 @@ impl SpecBuilder {
         let mut layer = SpecBuilder::with_source(source, base);
         let mut problems = Vec::new();
         for (key, value) in &table {
-            if let Err(e) = layer.set_toml(key, value) {
-                problems.push(if e.starts_with("unknown key") {
-                    e
-                } else {
-                    format!("`{key}` {e}")
-                });
+            match layer.set_toml(key, value) {
+                Ok(true) => {}
+                Ok(false) => problems.push(unknown_key(key)),
+                Err(e) => problems.push(format!("`{key}` {e}")),
             }
         }
         if !problems.is_empty() {
@@ -535,8 +544,9 @@ impl SpecBuilder {
         Spec::from_layers(&[self])
     }
 
-    /// Attaches this source's `include`/`exclude` patterns: to its own roots (the last
-    /// `own` roots of `spec`), else to every root so far.
+    /// Attaches this source's `include`/`exclude` patterns: to its own roots (the last `own`
+    /// roots of `spec`), before their own patterns, as a spec file writes its top-level
+    /// patterns first; else after the patterns of every root so far (flags refining a file).
     fn attach_patterns(
         &self,
         spec: &mut Spec,
@@ -547,22 +557,31 @@ impl SpecBuilder {
         if include.is_empty() && exclude.is_empty() {
             return Ok(());
         }
-        let first = if own > 0 {
-            spec.roots.len() - own
-        } else if spec.roots.is_empty() {
-            let (i, e) = (info("include"), info("exclude"));
-            return Err(self.source.error(format!(
-                "{} and {} patterns need a root to apply to: add {}",
-                self.source.name(i),
-                self.source.name(e),
-                self.source.name(info("roots"))
-            )));
-        } else {
-            0
-        };
-        for root in &mut spec.roots[first..] {
-            prepend(&mut root.include, include);
-            prepend(&mut root.exclude, exclude);
+        if own > 0 {
+            let first = spec.roots.len() - own;
+            for root in &mut spec.roots[first..] {
+                root.include.splice(0..0, include.iter().cloned());
+                root.exclude.splice(0..0, exclude.iter().cloned());
+            }
+            return Ok(());
+        }
+        if spec.roots.is_empty() {
+            let name = |field| self.source.name(info(field));
+            return Err(self.source.error_with_hint(
+                format!(
+                    "{} and {} patterns need a root to apply to",
+                    name("include"),
+                    name("exclude")
+                ),
+                format!(
+                    "add the folder of the modules with {}, or drop the patterns",
+                    name("roots")
+                ),
+            ));
+        }
+        for root in &mut spec.roots {
+            root.include.extend(include.iter().cloned());
+            root.exclude.extend(exclude.iter().cloned());
         }
         Ok(())
     }
@@ -572,13 +591,6 @@ impl Default for SpecBuilder {
     fn default() -> Self {
         SpecBuilder::new()
     }
-}
-
-/// A source's patterns come before a root's own, as they were written first.
-fn prepend(list: &mut Vec<String>, front: &[String]) {
-    let rest = std::mem::take(list);
-    list.extend(front.iter().cloned());
-    list.extend(rest);
 }
 
 impl Root {
@@ -611,7 +623,7 @@ pub fn markdown() -> String {
             (Card::One, d) => format!("`\"{d}\"`"),
         };
         let key = match o.card {
-            Card::Many if o.field == "roots" => format!("`[[{}]]`", o.key),
+            Card::Many if o.toml_table => format!("`[[{}]]`", o.key),
             Card::Many => format!("`{}` (list)", o.key),
             _ => format!("`{}`", o.key),
         };

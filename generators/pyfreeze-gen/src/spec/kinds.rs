@@ -26,6 +26,8 @@ pub trait ValueKind {
     /// An on/off flag: a command-line switch without a value, which sets the opposite of
     /// the default.
     const SWITCH: bool = false;
+    /// A spec file writes it as a table (`[[root]]` for a list).
+    const TABLE: bool = false;
     /// What the value is, for messages: "a boolean", "a path"...
     const WHAT: &'static str;
 
@@ -119,66 +121,49 @@ impl ValueKind for Switch {
     }
 }
 
-impl ValueKind for Level {
-    type Given = u8;
-    type Value = u8;
-    type Ref<'a> = u8;
-    const WHAT: &'static str = "0, 1 or 2";
-    fn parse_text(text: &str) -> Result<u8, String> {
-        text.parse()
-            .map_err(|_| format!("must be {}, not `{text}`", Self::WHAT))
-    }
-    fn from_toml(value: &toml::Value) -> Result<u8, String> {
-        integer_of(value, Self::WHAT)
-    }
-    fn to_text(given: &u8) -> String {
-        given.to_string()
-    }
-    fn to_toml(given: &u8) -> toml::Value {
-        toml::Value::Integer(i64::from(*given))
-    }
-    fn resolve(given: &u8, _: &Path) -> Result<u8, String> {
-        match given {
-            0..=2 => Ok(*given),
-            _ => Err(format!("is {given}, out of range (0, 1 or 2)")),
+/// Integers: read as numbers from TOML, as decimal text from a flag; `$check` says which
+/// values are valid once resolved.
+macro_rules! integer_kind {
+    ($kind:ty, $int:ty, $what:literal, |$given:ident| $check:expr) => {
+        impl ValueKind for $kind {
+            type Given = $int;
+            type Value = $int;
+            type Ref<'a> = $int;
+            const WHAT: &'static str = $what;
+            fn parse_text(text: &str) -> Result<$int, String> {
+                text.parse()
+                    .map_err(|_| format!("must be {}, not `{text}`", Self::WHAT))
+            }
+            fn from_toml(value: &toml::Value) -> Result<$int, String> {
+                integer_of(value, Self::WHAT)
+            }
+            fn to_text(given: &$int) -> String {
+                given.to_string()
+            }
+            fn to_toml(given: &$int) -> toml::Value {
+                toml::Value::Integer(i64::try_from(*given).unwrap_or(i64::MAX))
+            }
+            fn resolve($given: &$int, _: &Path) -> Result<$int, String> {
+                $check.map(|()| *$given)
+            }
+            fn unresolve(value: &$int) -> $int {
+                *value
+            }
+            fn get(value: &$int) -> $int {
+                *value
+            }
         }
-    }
-    fn unresolve(value: &u8) -> u8 {
-        *value
-    }
-    fn get(value: &u8) -> u8 {
-        *value
-    }
+    };
 }
 
-impl ValueKind for Count {
-    type Given = usize;
-    type Value = usize;
-    type Ref<'a> = usize;
-    const WHAT: &'static str = "a number of at least 0";
-    fn parse_text(text: &str) -> Result<usize, String> {
-        text.parse()
-            .map_err(|_| format!("must be {}, not `{text}`", Self::WHAT))
-    }
-    fn from_toml(value: &toml::Value) -> Result<usize, String> {
-        integer_of(value, Self::WHAT)
-    }
-    fn to_text(given: &usize) -> String {
-        given.to_string()
-    }
-    fn to_toml(given: &usize) -> toml::Value {
-        toml::Value::Integer(*given as i64)
-    }
-    fn resolve(given: &usize, _: &Path) -> Result<usize, String> {
-        Ok(*given)
-    }
-    fn unresolve(value: &usize) -> usize {
-        *value
-    }
-    fn get(value: &usize) -> usize {
-        *value
-    }
-}
+integer_kind!(Level, u8, "0, 1 or 2", |given| match given {
+    0..=2 => Ok(()),
+    _ => Err(format!("is {given}, out of range (0, 1 or 2)")),
+});
+integer_kind!(Count, usize, "a number of at least 0", |given| {
+    let _ = given;
+    Ok::<(), String>(())
+});
 
 impl ValueKind for Pattern {
     type Given = String;
@@ -312,6 +297,7 @@ impl ValueKind for RootDir {
     type Given = Root;
     type Value = Root;
     type Ref<'a> = &'a Root;
+    const TABLE: bool = true;
     const WHAT: &'static str = "a table with `path` and optional `include` and `exclude`";
     fn parse_text(text: &str) -> Result<Root, String> {
         Ok(Root::new(Dir::parse_text(text)?))

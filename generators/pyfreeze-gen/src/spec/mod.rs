@@ -59,7 +59,7 @@ impl Source {
             Source::File(_) => format!("`{}`", o.key),
             Source::Flags => format!("`--{}`", o.flag),
             Source::Build => format!("`Build::{}`", o.build.unwrap_or(o.field)),
-            Source::Code => format!("`SpecBuilder::{}`", o.field),
+            Source::Code => format!("`SpecBuilder::{}`", o.setter),
         }
     }
 
@@ -75,11 +75,18 @@ impl Source {
     }
 
     fn error(&self, message: String) -> Error {
-        let origin = self.origin();
         Error::Spec {
-            origin,
+            origin: self.origin(),
             message,
             hint: None,
+        }
+    }
+
+    fn error_with_hint(&self, message: String, hint: String) -> Error {
+        Error::Spec {
+            origin: self.origin(),
+            message,
+            hint: Some(hint),
         }
     }
 
@@ -105,15 +112,14 @@ impl Spec {
     pub fn validate(&self, source: &Source) -> Result<()> {
         if self.roots().is_empty() && !self.stdlib() {
             let name = |field| source.name(define::info(field));
-            return Err(Error::Spec {
-                origin: source.origin(),
-                message: "nothing to freeze".into(),
-                hint: Some(format!(
+            return Err(source.error_with_hint(
+                "nothing to freeze".into(),
+                format!(
                     "add a folder of modules with {}, or the stdlib with {}",
                     name("roots"),
                     name("stdlib")
-                )),
-            });
+                ),
+            ));
         }
         Ok(())
     }
@@ -201,8 +207,9 @@ include = ["game.**"]
         flags.stdlib(true).exclude("x");
         let e = flags.build().unwrap_err().to_string();
         assert!(
-            e.contains(
-                "`--include` and `--exclude` patterns need a root to apply to: add `--root`"
+            e.ends_with(
+                "`--include` and `--exclude` patterns need a root to apply to\n  \
+                 hint: add the folder of the modules with `--root`, or drop the patterns"
             ),
             "{e}"
         );

@@ -43,11 +43,13 @@ macro_rules! for_each_spec_option {
                 /// name looked up on `PATH`.
                 python: one Command = "python3", key "python", flag "python" value "PYTHON",
                     build (interpreter), example "bin/python3.11";
-                /// Refuse any interpreter but CPython `X.Y`.
+                /// Refuse any interpreter but CPython `X.Y`, wherever it comes from (for a build
+                /// script, `PYFREEZE_PYTHON` included).
                 version: opt Version = -, key "version", flag "target-version" value "X.Y",
                     build version, example "3.11";
-                /// A source root: its top-level `.py` files and packages become modules. In a
-                /// spec file, a `[[root]]` table with `path` and its own `include`/`exclude`.
+                /// A source root (relative to the spec file's folder, the current folder, or a
+                /// build script's package folder): its top-level `.py` files and packages
+                /// become modules, other files inside packages package data.
                 roots: many RootDir = -, key "root", flag "root" value "DIR",
                     build root, example "src";
                 /// Freeze the target interpreter's pure-Python stdlib, minus the exclusions listed in
@@ -58,7 +60,8 @@ macro_rules! for_each_spec_option {
                 /// build tree's `Lib`).
                 stdlib_dir: opt Dir = -, key "stdlib_dir", flag "stdlib-dir" value "DIR",
                     build stdlib_dir, example "cpython/Lib";
-                /// Restrict the stdlib to modules matching these patterns.
+                /// Restrict the stdlib to modules matching these patterns. A program embedding
+                /// the table has no stdlib folder on `sys.path`: select everything it imports.
                 stdlib_include: many Pattern = -, key "stdlib_include", flag "stdlib-include"
                     value "GLOB", build stdlib_include, example "json";
                 /// Leave out more of the stdlib, on top of the default exclusions.
@@ -91,7 +94,8 @@ macro_rules! for_each_spec_option {
             }
             patterns {
                 /// Select modules of the roots by glob: dotted names (`app.**`) or, with a
-                /// `/`, root-relative paths.
+                /// `/`, root-relative paths. Applies to the roots given by the same source (or,
+                /// without any, to the spec file's); a pattern matching nothing is an error.
                 include: key "include", flag "include" value "GLOB",
                     build include, example "game.**";
                 /// Leave out modules (and data) of the roots; excludes win over includes.
@@ -105,8 +109,9 @@ macro_rules! for_each_spec_option {
 /// Generates `impl $Self` with one setter per option that the declaration gives a `Build`
 /// method (`(name)`: hand-written by the caller; `-`: none), each storing into the
 /// [`crate::SpecBuilder`] that `$builder` (an expression of `$this: &mut $Self`) reaches.
-/// pyfreeze-build calls it for `Build`, so the grammar of the declaration is known only here.
-/// Not a stable interface.
+/// pyfreeze-build calls it for `Build`, so the grammar of the declaration is known only in
+/// this crate: here and in `define_spec` (define.rs), whose matchers must stay alike
+/// (`macro_rules` cannot share one; a mismatch does not compile). Not a stable interface.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __build_setters {
@@ -174,10 +179,21 @@ pub struct OptionInfo {
     pub default: &'static str,
     /// The `pyfreeze_build::Build` method, if there is one.
     pub build: Option<&'static str>,
+    /// Whether that method is generated from this declaration (else pyfreeze-build writes it
+    /// by hand, with behaviour of its own).
+    pub build_generated: bool,
+    /// The [`super::SpecBuilder`] setter: the generated `Build` method's name, else the field.
+    pub setter: &'static str,
+    /// A spec file writes it as an array of tables (`[[root]]`).
+    pub toml_table: bool,
     pub example: &'static str,
     pub doc: &'static str,
-    /// `include`/`exclude`: patterns for the roots of the same source.
-    pub root_pattern: bool,
+}
+
+/// Whether the `Build` method token names a generated method (`name`, not `(name)` or `-`).
+pub(crate) const fn build_generated(token: &'static str) -> bool {
+    let bytes = token.as_bytes();
+    !(bytes[0] == b'(' || (bytes.len() == 1 && bytes[0] == b'-'))
 }
 
 /// `(name)` and `name` are `Build` methods; `-` is none.
