@@ -90,46 +90,13 @@ pub fn c_string(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Decodes what [`bytes_literal`] wrote, as a C compiler would.
-    fn decode(lit: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in lit.lines() {
-            let body = line
-                .trim()
-                .strip_prefix('"')
-                .unwrap()
-                .strip_suffix('"')
-                .unwrap()
-                .as_bytes();
-            let mut i = 0;
-            while i < body.len() {
-                if body[i] == b'\\' {
-                    match body[i + 1] {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'\\' | b'"' | b'?' => out.push(body[i + 1]),
-                        _ => {
-                            let oct = std::str::from_utf8(&body[i + 1..i + 4]).unwrap();
-                            out.push(u8::from_str_radix(oct, 8).unwrap());
-                            i += 2;
-                        }
-                    }
-                    i += 2;
-                } else {
-                    out.push(body[i]);
-                    i += 1;
-                }
-            }
-        }
-        out
-    }
+    // That every byte reads back equal is checked by a C compiler, not by a decoder of our
+    // own: tests/emit_props.rs.
 
     #[test]
-    fn every_byte_round_trips() {
-        let all: Vec<u8> = (0..=255u8).chain(b"??=1\\\"\n7".iter().copied()).collect();
+    fn no_trigraph_survives() {
         let mut s = String::new();
-        bytes_literal(&mut s, &all);
-        assert_eq!(decode(&s), all);
+        bytes_literal(&mut s, b"??=??(??/??)??'??<??!??>??-???");
         assert!(!s.contains("??"), "trigraph left in {s}");
     }
 

@@ -87,34 +87,68 @@ proptest! {
     /// Any bytes, as one module's C (source and code arrays), compile and read back equal.
     #[test]
     fn any_bytes_round_trip_through_a_c_compiler(batch in vec((data(), proptest::option::of(data())), 1..40)) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut main = String::from(C_HEX);
-        let mut expected = String::new();
-        let mut unit = String::new();
-        for (i, (code, source)) in batch.iter().enumerate() {
-            let name = format!("m{i}");
-            let sym = module_symbol(&name);
-            unit.push_str(&module_c(&module(name, Kind::Module, format!("/o/{i}*/"), code.clone(), source.clone())));
-            let _ = writeln!(main, "extern const unsigned char {sym}_code[{}];", code.len().max(1));
-            let mut body = format!("hex({sym}_code, {});", code.len());
-            let _ = write!(expected, "{}", hex(code));
-            if let Some(src) = source {
-                let _ = writeln!(main, "extern const unsigned char {sym}_source[{}];", src.len().max(1));
-                let _ = write!(body, " hex({sym}_source, {});", src.len());
-                let _ = write!(expected, "{}", hex(src));
-            }
-            let _ = writeln!(main, "static void show{i}(void) {{ {body} }}");
-        }
-        main.push_str("int main(void) {\n");
-        for i in 0..batch.len() {
-            let _ = writeln!(main, "    show{i}();");
-        }
-        main.push_str("    return 0;\n}\n");
-        std::fs::write(dir.path().join("unit.c"), unit).unwrap();
-        std::fs::write(dir.path().join("main.c"), main).unwrap();
-        let out = compile_and_run(dir.path(), &[dir.path().join("unit.c"), dir.path().join("main.c")]);
-        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+        let (read_back, expected) = round_trip(&batch);
+        prop_assert_eq!(read_back, expected);
     }
+}
+
+/// Every byte value, and every trigraph (`??=` ... `??-`) with the characters around escapes
+/// that need care, read back equal: the cases a random batch may miss.
+#[test]
+fn every_byte_and_every_trigraph_round_trip() {
+    let all: Vec<u8> = (0..=255u8).collect();
+    let trigraphs: Vec<u8> = b"??=??(??/??)??'??<??!??>??-???\\\"\n7\x00001".to_vec();
+    let (read_back, expected) = round_trip(&[(all, Some(trigraphs))]);
+    assert_eq!(read_back, expected);
+}
+
+/// Compiles each `(code, source)` as one module's C with a program that prints every array
+/// back in hex: returns what it printed and what it should have.
+fn round_trip(batch: &[(Vec<u8>, Option<Vec<u8>>)]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut main = String::from(C_HEX);
+    let mut expected = String::new();
+    let mut unit = String::new();
+    for (i, (code, source)) in batch.iter().enumerate() {
+        let name = format!("m{i}");
+        let sym = module_symbol(&name);
+        unit.push_str(&module_c(&module(
+            name,
+            Kind::Module,
+            format!("/o/{i}*/"),
+            code.clone(),
+            source.clone(),
+        )));
+        let _ = writeln!(
+            main,
+            "extern const unsigned char {sym}_code[{}];",
+            code.len().max(1)
+        );
+        let mut body = format!("hex({sym}_code, {});", code.len());
+        let _ = write!(expected, "{}", hex(code));
+        if let Some(src) = source {
+            let _ = writeln!(
+                main,
+                "extern const unsigned char {sym}_source[{}];",
+                src.len().max(1)
+            );
+            let _ = write!(body, " hex({sym}_source, {});", src.len());
+            let _ = write!(expected, "{}", hex(src));
+        }
+        let _ = writeln!(main, "static void show{i}(void) {{ {body} }}");
+    }
+    main.push_str("int main(void) {\n");
+    for i in 0..batch.len() {
+        let _ = writeln!(main, "    show{i}();");
+    }
+    main.push_str("    return 0;\n}\n");
+    std::fs::write(dir.path().join("unit.c"), unit).unwrap();
+    std::fs::write(dir.path().join("main.c"), main).unwrap();
+    let out = compile_and_run(
+        dir.path(),
+        &[dir.path().join("unit.c"), dir.path().join("main.c")],
+    );
+    (String::from_utf8(out).unwrap(), expected)
 }
 
 /// Marshalled code: any bytes, never none (a code object marshals to at least its type).
