@@ -20,14 +20,19 @@ const FLOORS: [&str; 2] = ["unmarshal", "exec"];
 /// two cores).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Kept between test runs, so that embed-c is rebuilt incrementally.
-fn cache() -> PathBuf {
+/// The tests' cache (`$PYFREEZE_TEST_CACHE`, default `~/.cache/pyfreeze`), shared with
+/// tests/cpython.rs: CPython source trees and builds.
+fn test_cache() -> PathBuf {
     match std::env::var_os("PYFREEZE_TEST_CACHE") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("HOME").expect("HOME or PYFREEZE_TEST_CACHE"))
             .join(".cache/pyfreeze"),
     }
-    .join("bench-test")
+}
+
+/// The bench's own cache, kept between test runs, so that embed-c is rebuilt incrementally.
+fn cache() -> PathBuf {
+    test_cache().join("bench-test")
 }
 
 fn bench(python: &str, extra: &[&str], out: &Path) -> Output {
@@ -336,19 +341,23 @@ fn a_configuration_that_serves_modules_from_files_fails_the_bench() {
     assert!(!tmp.path().join("out/pyfreeze-bench-3.11.json").exists());
 }
 
-/// CPython 3.11 built with pyfreeze's patch series by `pyfreeze cpython build`, into a prefix
-/// and build tree of this test's own (not tests/cpython.rs's: those may be mid-rebuild, or
-/// older than the code under test). The first build takes a few minutes; later ones are an
-/// incremental make and an install.
+/// CPython 3.11 built with pyfreeze's patch series by `pyfreeze cpython build`: the very
+/// build and prefix tests/cpython.rs uses (same `--cache`, same `--prefix`, so neither
+/// reconfigures the other's tree; the command locks it and rebuilds it incrementally with
+/// the code under test). A fresh machine builds the patched 3.11 once, not twice. Nothing
+/// here changes the prefix.
 fn install_patched() -> PathBuf {
-    let prefix = cache().join("3.11-patched");
-    run_ok(
-        Command::new(pyfreeze_bin())
-            .args(["cpython", "build", "--version", "3.11", "--prefix"])
-            .arg(&prefix)
-            .arg("--cache")
-            .arg(cache()),
-    );
+    let prefix = test_cache().join("test-install/3.11-patched");
+    let mut cmd = Command::new(pyfreeze_bin());
+    cmd.args(["cpython", "build", "--version", "3.11", "--prefix"])
+        .arg(&prefix)
+        .arg("--cache")
+        .arg(test_cache());
+    let v311 = pyfreeze_gen::PythonVersion::parse("3.11").expect("3.11 is supported");
+    if let Some(debian) = v311.debian_pinned {
+        cmd.args(["--debian-version", debian]);
+    }
+    run_ok(&mut cmd);
     prefix
 }
 
