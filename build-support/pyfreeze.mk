@@ -4,7 +4,7 @@
 #   PYFREEZE_SPEC     the pyfreeze.toml to freeze (required)
 #   PYFREEZE_PYTHON   the target interpreter (required; it compiles the bytecode and its
 #                     sysconfig gives the include and link flags below)
-#   PYFREEZE          the pyfreeze command            (default: pyfreeze)
+#   PYFREEZE          the pyfreeze command, a path or a name on PATH (default: pyfreeze)
 #   PYFREEZE_OUT      folder for the generated C      (default: pyfreeze-out)
 #   PYFREEZE_OBJDIR   folder for their objects        (default: $(PYFREEZE_OUT).obj)
 #   PYFREEZE_FLAGS    more `pyfreeze freeze` flags    (default: none)
@@ -19,9 +19,10 @@
 #   PYFREEZE_PY_DYNLOAD      its extension-module folder (lib-dynload)
 #   PYFREEZE_STAMP           the target that (re)runs the generator
 #
-# The generator runs when the spec, the pyfreeze binary, or any frozen file or folder changes
-# (a depfile lists them); it rewrites only the C files whose bytes change, so only those
-# modules are recompiled.
+# The generator runs when the spec, the pyfreeze binary, the interpreter (its path or the
+# file), PYFREEZE_FLAGS, or any frozen file or folder changes (a depfile lists them, and a
+# deleted one counts as a change); it rewrites only the C files whose bytes change, so only
+# those modules are recompiled.
 
 ifndef PYFREEZE_SPEC
 $(error pyfreeze.mk: set PYFREEZE_SPEC to your pyfreeze.toml before including pyfreeze.mk)
@@ -50,7 +51,28 @@ PYFREEZE_PY_LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS
 PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
 PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS SYSLIBS LINKFORSHARED)
 
-$(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(PYFREEZE)
+# The binary and the interpreter as files, so that make notices when they change.
+PYFREEZE__WHICH = $(if $(findstring /,$(1)),$(1),$(shell command -v $(1)))
+PYFREEZE__BIN := $(call PYFREEZE__WHICH,$(PYFREEZE))
+ifeq ($(PYFREEZE__BIN),)
+$(error pyfreeze.mk: PYFREEZE=$(PYFREEZE) is not on PATH; set PYFREEZE to the pyfreeze binary, e.g. target/release/pyfreeze)
+endif
+PYFREEZE__PYBIN := $(call PYFREEZE__WHICH,$(PYFREEZE_PYTHON))
+
+# What the freeze depends on besides files: rewritten (and so newer than the stamp) only when
+# the interpreter or the flags change.
+PYFREEZE__SETTINGS := $(PYFREEZE_OBJDIR)/settings
+PYFREEZE__SETTINGS_TEXT := python=$(PYFREEZE__PYBIN) flags=$(PYFREEZE_FLAGS)
+ifneq ($(file < $(PYFREEZE__SETTINGS)),$(PYFREEZE__SETTINGS_TEXT))
+$(shell mkdir -p $(PYFREEZE_OBJDIR))
+$(file > $(PYFREEZE__SETTINGS),$(PYFREEZE__SETTINGS_TEXT))
+endif
+
+# Without its depfile (deleted, or a first run) the stamp cannot tell what changed: freeze.
+PYFREEZE__NO_DEPFILE := $(if $(wildcard $(PYFREEZE_OUT)/deps.mk),,pyfreeze-no-depfile)
+.PHONY: pyfreeze-no-depfile
+
+$(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(PYFREEZE__BIN) $(PYFREEZE__PYBIN) $(PYFREEZE__SETTINGS) $(PYFREEZE__NO_DEPFILE)
 	$(PYFREEZE) freeze --spec $(PYFREEZE_SPEC) --python $(PYFREEZE_PYTHON) --out $(PYFREEZE_OUT) \
 	    --depfile $(PYFREEZE_OUT)/deps.mk --depfile-target $(PYFREEZE_STAMP) $(PYFREEZE_FLAGS)
 	@touch $@

@@ -178,13 +178,21 @@ fn make_escape(path: &Path) -> String {
 fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), String> {
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let shown: Vec<String> = inputs
+        .iter()
+        .map(|input| make_escape(input.strip_prefix(&cwd).unwrap_or(input)))
+        .collect();
     let mut text = format!("{target}:");
-    for input in inputs {
-        let shown = input.strip_prefix(&cwd).unwrap_or(input);
+    for input in &shown {
         text.push_str(" \\\n ");
-        text.push_str(&make_escape(shown));
+        text.push_str(input);
     }
     text.push('\n');
+    // An empty rule per input, as gcc's -MP writes: when a frozen file is deleted, make
+    // reruns the freeze instead of stopping at "No rule to make target".
+    for input in &shown {
+        text.push_str(&format!("\n{input}:\n"));
+    }
     pyfreeze_gen::write_if_changed(path, text.as_bytes())
         .map(drop)
         .map_err(|e| format!("cannot write depfile {}: {e}", path.display()))

@@ -1,0 +1,124 @@
+//! build-support/pyfreeze.mk through real GNU make, in a fresh folder outside the repository,
+//! the way docs/embedding-c.md tells a user to include it: the default `PYFREEZE` found on
+//! `PATH`, a deleted frozen module or depfile, and a changed interpreter each rerun the freeze.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use pyfreeze_tests::{pyfreeze_bin, python, repo, run, write_tree};
+
+const MAKEFILE: &str = "\
+PYFREEZE_SPEC := pyfreeze.toml
+PYFREEZE_OUT := build/frozen
+PYFREEZE_OBJDIR := build/obj
+include $(REPO)/build-support/pyfreeze.mk
+all: $(PYFREEZE_LIB)
+";
+
+const SPEC: &str = "[[root]]\npath = \"app\"\n";
+
+/// `make` in `dir` with pyfreeze on `PATH` (and not named by `PYFREEZE`).
+fn make(dir: &Path, python: &Path) -> Output {
+    let bin_dir = pyfreeze_bin().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    run(Command::new("make")
+        .arg("--no-print-directory")
+        .arg(format!("REPO={}", repo().display()))
+        .arg(format!("PYFREEZE_PYTHON={}", python.display()))
+        .env("PATH", path)
+        .env_remove("PYFREEZE")
+        .current_dir(dir))
+}
+
+fn make_ok(dir: &Path, python: &Path) -> String {
+    let out = make(dir, python);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "make failed:\n{text}");
+    text
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read(dir.join("build/frozen/manifest.json")).unwrap();
+    serde_json::from_slice(&text).unwrap()
+}
+
+fn modules(dir: &Path) -> Vec<String> {
+    manifest(dir)["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_fragment_reruns_the_freeze_for_every_change_that_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_tree(
+        d,
+        &[
+            ("Makefile", MAKEFILE.as_bytes()),
+            ("pyfreeze.toml", SPEC.as_bytes()),
+            ("app/tally/__init__.py", b"from tally import extra\n"),
+            ("app/tally/extra.py", b"X = 1\n"),
+        ],
+    );
+    let py311 = python(11);
+    // The default PYFREEZE, found on PATH.
+    make_ok(d, &py311);
+    assert!(modules(d).contains(&"tally.extra".to_string()));
+    let again = make_ok(d, &py311);
+    assert!(
+        !again.contains("pyfreeze freeze"),
+        "nothing changed, yet:\n{again}"
+    );
+
+    // A deleted frozen module: no "No rule to make target", and it leaves the table.
+    std::fs::remove_file(d.join("app/tally/extra.py")).unwrap();
+    make_ok(d, &py311);
+    assert!(!modules(d).contains(&"tally.extra".to_string()));
+
+    // A deleted depfile: the freeze runs again.
+    std::fs::remove_file(d.join("build/frozen/deps.mk")).unwrap();
+    let out = make_ok(d, &py311);
+    assert!(out.contains("pyfreeze freeze"), "{out}");
+    assert!(d.join("build/frozen/deps.mk").is_file());
+
+    // Another interpreter: the tables are made again, for it.
+    assert_eq!(manifest(d)["target"]["version"], "3.11");
+    make_ok(d, &python(12));
+    assert_eq!(manifest(d)["target"]["version"], "3.12");
+}
+
+#[test]
+fn a_pyfreeze_that_is_not_on_path_is_named_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("Makefile", MAKEFILE.as_bytes()),
+            ("pyfreeze.toml", SPEC.as_bytes()),
+        ],
+    );
+    let out = run(Command::new("make")
+        .arg(format!("REPO={}", repo().display()))
+        .arg(format!("PYFREEZE_PYTHON={}", python(11).display()))
+        .arg("PYFREEZE=no-such-pyfreeze")
+        .current_dir(dir.path()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(
+            "PYFREEZE=no-such-pyfreeze is not on PATH; set PYFREEZE to the pyfreeze binary"
+        ),
+        "{err}"
+    );
+}
