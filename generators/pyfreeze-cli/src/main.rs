@@ -267,10 +267,8 @@ fn main() -> ExitCode {
         Command::Freeze(args) => freeze(args, false),
         Command::List(args) => freeze(args, true),
         Command::Spec(args) => build_spec(args).map(|spec| {
-            print!(
-                "{}",
-                toml::to_string(&spec.to_toml()).expect("a TOML table serialises")
-            )
+            let text = toml::to_string(&spec.to_toml()).expect("a TOML table serialises");
+            println!("{}", text.trim_end());
         }),
         Command::Cpython(CpythonCommand::Fetch {
             version,

@@ -135,11 +135,17 @@ macro_rules! given_to_toml {
 macro_rules! given_from_toml {
     (many $k:ident, $value:expr) => {{
         let items = $value.as_array().ok_or_else(|| {
-            format!(
-                "must be a list of {}, not {}",
-                kinds::$k::WHAT,
-                $value.type_str()
-            )
+            if kinds::$k::TABLE && $value.is_table() {
+                // `[root]` where `[[root]]` was meant.
+                "is a single table: write it with two brackets (`[[...]]`), once per item"
+                    .to_string()
+            } else {
+                format!(
+                    "must be a list of {}, not {}",
+                    kinds::$k::WHAT,
+                    $value.type_str()
+                )
+            }
         })?;
         items
             .iter()

@@ -186,6 +186,13 @@ include = ["game.**"]
             e.contains("`root` has an item that has an unknown key `exclud`"),
             "{e}"
         );
+        let e = file("[root]\npath = \"a\"").unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "`root` is a single table: write it with two brackets (`[[...]]`), once per item"
+            ),
+            "{e}"
+        );
         let e = file("").unwrap_err();
         assert_eq!(e.message(), "my.toml: nothing to freeze");
         assert_eq!(
