@@ -33,6 +33,16 @@ macro_rules! get {
     };
 }
 
+/// An option's short flag, if the declaration gives one.
+macro_rules! short {
+    () => {
+        None
+    };
+    ($short:literal) => {
+        Some($short)
+    };
+}
+
 /// How a [`super::SpecBuilder`] stores what a source gives.
 macro_rules! given_ty {
     (one $k:ident) => { Option<<kinds::$k as ValueKind>::Given> };
@@ -372,7 +382,7 @@ macro_rules! define_spec {
                 field: stringify!($field),
                 key: $key,
                 flag: $flag,
-                short: first_some(&[$(Some($short),)? None]),
+                short: short!($($short)?),
                 value_name: $vname,
                 switch_sets: if kinds::$kind::SWITCH {
                     Some(!matches!(default_text!($default).as_bytes(), b"true"))
@@ -441,10 +451,6 @@ const fn setter_name(build: &'static str, field: &'static str) -> &'static str {
     } else {
         field
     }
-}
-
-const fn first_some(items: &[Option<char>]) -> Option<char> {
-    items[0]
 }
 
 crate::for_each_spec_option!([define_spec]);
@@ -533,11 +539,6 @@ impl SpecBuilder {
             .parent()
             .map_or_else(PathBuf::new, Path::to_path_buf);
         SpecBuilder::from_toml(&text, &base, Source::File(path.to_path_buf()))
-    }
-
-    /// The source's name in errors.
-    pub fn source(&self) -> &Source {
-        &self.source
     }
 
     /// Checks every value this source gives on its own (not the rules across sources).
