@@ -172,8 +172,9 @@ impl Build {
 
     /// The target interpreter: the CPython whose bytecode is frozen and whose libpython is
     /// linked. A path, a command on `PATH`, or a version `X.Y`, meaning pyenv's newest
-    /// `X.Y.N` (else `pythonX.Y` on `PATH`) and pinning that version. `PYFREEZE_PYTHON`
-    /// overrides it, so one `build.rs` can build against several versions.
+    /// `X.Y.N` (else `pythonX.Y` on `PATH`). It is the default: `PYFREEZE_PYTHON` overrides
+    /// it (with a `cargo:warning`), so one `build.rs` can build against several versions. To
+    /// refuse every other version, pin it with [`Build::version`] too.
     ///
     /// ```
     /// pyfreeze_build::Build::new().interpreter("3.11");
@@ -360,7 +361,28 @@ mod tests {
             e.message(),
             "target interpreter /no/such/python3.12 does not exist"
         );
+        assert!(
+            out.starts_with("cargo:rerun-if-env-changed=PYFREEZE_PYTHON\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn overriding_the_interpreter_warns_unless_a_version_is_pinned() {
+        let mut build = Build::new();
+        build.interpreter("3.11").root("/no/such/scripts");
+        let env = [("PYFREEZE_PYTHON", "/no/such/python3.13")];
+        let out = run(&build, &env).1;
+        assert_eq!(
+            out,
+            "cargo:rerun-if-env-changed=PYFREEZE_PYTHON\n\
+             cargo:warning=PYFREEZE_PYTHON=/no/such/python3.13 overrides \
+             Build::interpreter(\"3.11\"); call Build::version to refuse any other version\n"
+        );
+        build.version("3.11");
+        let (result, out) = run(&build, &env);
         assert_eq!(out, "cargo:rerun-if-env-changed=PYFREEZE_PYTHON\n");
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Interpreter);
     }
 
     #[test]

@@ -143,7 +143,24 @@ impl Build {
     ) -> Result<pyfreeze_gen::Interpreter> {
         let from_env = cargo.env("PYFREEZE_PYTHON");
         let (text, origin) = match (from_env, &self.interpreter, &self.spec_file) {
-            (Some(v), _, _) => (v, "PYFREEZE_PYTHON"),
+            (Some(v), chosen, _) => {
+                // Overriding is what the variable is for, but not silently: a build script
+                // that means to pin a version says so with `Build::version`.
+                if let Some(chosen) = chosen.as_ref().filter(|c| c.as_os_str() != v) {
+                    if pinned.is_none() {
+                        cargo.line(
+                            "warning",
+                            format!(
+                                "PYFREEZE_PYTHON={} overrides Build::interpreter(\"{}\"); \
+                                 call Build::version to refuse any other version",
+                                v.to_string_lossy(),
+                                chosen.display()
+                            ),
+                        );
+                    }
+                }
+                (v, "PYFREEZE_PYTHON")
+            }
             (None, Some(p), _) => (p.clone().into_os_string(), "Build::interpreter"),
             (None, None, Some(_)) => (spec.python().as_os_str().to_owned(), "the spec file"),
             (None, None, None) => {
