@@ -368,6 +368,23 @@ mod tests {
     }
 
     #[test]
+    fn stdlib_patterns_without_the_stdlib_are_refused_before_anything_is_read() {
+        let mut build = Build::new();
+        build.root("scripts").stdlib_include("json");
+        let (result, out) = run(&build, &[]);
+        let e = result.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message(), e.hint()),
+            (
+                ErrorKind::Selection,
+                "`Build::stdlib_include` is given but the stdlib is not frozen, so it would do nothing",
+                Some("freeze the stdlib with `Build::stdlib`, or drop `Build::stdlib_include`")
+            )
+        );
+        assert_eq!(out, "");
+    }
+
+    #[test]
     fn overriding_the_interpreter_warns_unless_a_version_is_pinned() {
         let mut build = Build::new();
         build.interpreter("3.11").root("/no/such/scripts");

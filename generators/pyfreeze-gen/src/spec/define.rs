@@ -231,6 +231,11 @@ macro_rules! define_spec {
                 }
                 let last = layers.last().map_or(Source::Code, |l| l.source.clone());
                 spec.validate(&last)?;
+                if !spec.stdlib {
+                    for layer in layers {
+                        layer.check_stdlib_is_on()?;
+                    }
+                }
                 Ok(spec)
             }
         }
@@ -544,6 +549,33 @@ impl SpecBuilder {
     /// Checks every value this source gives on its own (not the rules across sources).
     pub fn check(&self) -> crate::Result<()> {
         self.resolve_values(&mut Spec::default())
+    }
+
+    /// Refuses options that only refine the stdlib when the spec freezes none: they would be
+    /// dropped without a word, and the program would die at start-up for want of them.
+    fn check_stdlib_is_on(&self) -> crate::Result<()> {
+        let given = [
+            ("stdlib_include", !self.stdlib_include.is_empty()),
+            ("stdlib_exclude", !self.stdlib_exclude.is_empty()),
+            ("stdlib_dir", self.stdlib_dir.is_some()),
+        ];
+        match given.iter().find(|(_, given)| *given) {
+            None => Ok(()),
+            Some((field, _)) => {
+                let name = |field| self.source.name(info(field));
+                Err(self.source.error_with_hint(
+                    format!(
+                        "{} is given but the stdlib is not frozen, so it would do nothing",
+                        name(field)
+                    ),
+                    format!(
+                        "freeze the stdlib with {}, or drop {}",
+                        name("stdlib"),
+                        name(field)
+                    ),
+                ))
+            }
+        }
     }
 
     /// Resolves this source alone into a [`Spec`].

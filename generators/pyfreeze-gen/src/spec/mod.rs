@@ -158,6 +158,37 @@ include = ["game.**"]
     }
 
     #[test]
+    fn stdlib_options_without_the_stdlib_are_errors_naming_the_source() {
+        let e = file("stdlib_include = [\"json\"]\n[[root]]\npath = \"app\"").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "my.toml: `stdlib_include` is given but the stdlib is not frozen, so it would do \
+             nothing\n  hint: freeze the stdlib with `stdlib`, or drop `stdlib_include`"
+        );
+        let mut layer = SpecBuilder::with_source(Source::Build, "/pkg");
+        layer.root("scripts").stdlib_dir("cpython/Lib");
+        let e = layer.build().unwrap_err();
+        assert_eq!(
+            (e.message(), e.hint()),
+            (
+                "`Build::stdlib_dir` is given but the stdlib is not frozen, so it would do nothing"
+                    .to_string(),
+                Some("freeze the stdlib with `Build::stdlib`, or drop `Build::stdlib_dir`")
+            )
+        );
+        // The stdlib may be turned on by another source.
+        let file = SpecBuilder::from_toml(
+            "stdlib_exclude = [\"xmlrpc\"]",
+            Path::new("/w"),
+            Source::File("f".into()),
+        )
+        .unwrap();
+        let mut flags = SpecBuilder::with_source(Source::Flags, "/w");
+        flags.stdlib(true);
+        assert!(Spec::from_layers(&[&file, &flags]).is_ok());
+    }
+
+    #[test]
     fn a_bare_interpreter_name_stays_a_name() {
         let spec = file("python = \"python3.13\"\nstdlib = true").unwrap();
         assert_eq!(spec.python(), Path::new("python3.13"));
@@ -231,7 +262,11 @@ include = ["game.**"]
         )
         .unwrap();
         let mut flags = SpecBuilder::with_source(Source::Flags, "/cwd");
-        flags.jobs(2).stdlib_exclude("b").exclude("game.tests");
+        flags
+            .jobs(2)
+            .stdlib(true)
+            .stdlib_exclude("b")
+            .exclude("game.tests");
         let spec = Spec::from_layers(&[&file, &flags]).unwrap();
         assert_eq!(spec.jobs(), 2);
         assert_eq!(spec.stdlib_exclude(), ["a", "b"]);
@@ -259,10 +294,16 @@ include = ["game.**"]
     fn every_option_has_a_valid_non_default_example() {
         let mut base = SpecBuilder::with_source(Source::Code, "/w");
         base.root("base");
-        let baseline = base.build().unwrap();
+        // The options that refine the stdlib are compared with a spec that freezes it.
+        let mut with_stdlib = base.clone();
+        with_stdlib.stdlib(true);
         let written = toml::to_string(&examples(Source::Code).to_toml()).unwrap();
         for o in OPTIONS {
-            let mut one = base.clone();
+            let mut one = match o.field.starts_with("stdlib_") {
+                true => with_stdlib.clone(),
+                false => base.clone(),
+            };
+            let baseline = one.build().unwrap();
             one.set_text(o.field, o.example).unwrap();
             let spec = one.build().unwrap_or_else(|e| panic!("{}: {e}", o.field));
             assert_ne!(
