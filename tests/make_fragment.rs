@@ -122,3 +122,78 @@ fn a_pyfreeze_that_is_not_on_path_is_named_with_the_fix() {
         "{err}"
     );
 }
+
+/// A Makefile that compiles every generated C file into one folder of objects, named by base
+/// name, and combines them into one object (`cc -r`), in which no pyfreeze symbol may be
+/// left undefined: a module and its package's data once made the same object name.
+const FLAT_MAKEFILE: &str = "\
+include build/frozen/sources.mk
+OBJS := $(addprefix obj/,$(notdir $(PYFREEZE_GENERATED_C:.c=.o)))
+vpath %.c $(sort $(dir $(addprefix build/frozen/,$(PYFREEZE_GENERATED_C))))
+frozen.o: $(OBJS)
+\t$(CC) -r -o $@ $^
+obj/%.o: %.c | obj
+\t$(CC) -c -I$(PYINC) -Ibuild/frozen -o $@ $<
+obj:
+\tmkdir -p $@
+";
+
+#[test]
+fn the_generated_files_compile_into_one_folder_of_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_tree(
+        d,
+        &[
+            ("Makefile", FLAT_MAKEFILE.as_bytes()),
+            // A package with data, and modules named like the fixed files.
+            ("app/tally/__init__.py", b"X = 1\n"),
+            ("app/tally/levels.txt", b"1 2 3\n"),
+            ("app/pyfreeze_table.py", b"Y = 2\n"),
+        ],
+    );
+    let py = python(11);
+    let out = run(Command::new(pyfreeze_bin())
+        .args([
+            "freeze",
+            "--quiet",
+            "--root",
+            "app",
+            "--out",
+            "build/frozen",
+            "--python",
+        ])
+        .arg(&py)
+        .current_dir(d));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let include = run(Command::new(&py).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['include'])",
+    ]));
+    let include = String::from_utf8(include.stdout).unwrap();
+    let out = run(Command::new("make")
+        .arg("--no-print-directory")
+        .arg(format!("PYINC={}", include.trim()))
+        .current_dir(d));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nm = run(Command::new("nm").args(["-u", "frozen.o"]).current_dir(d));
+    let undefined = String::from_utf8(nm.stdout).unwrap();
+    let ours: Vec<_> = undefined
+        .lines()
+        .filter(|l| l.contains("pyfreeze_"))
+        .collect();
+    assert!(ours.is_empty(), "undefined after flattening: {ours:?}");
+    let objects = std::fs::read_dir(d.join("obj")).unwrap().count();
+    assert_eq!(
+        objects, 7,
+        "table, stock table, runtime, 3 modules (with the runtime's), 1 package's data"
+    );
+}

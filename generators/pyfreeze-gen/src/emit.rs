@@ -4,7 +4,7 @@
 //! Every file is a pure function of the modules and the target version: no time, no host
 //! paths beyond the (mapped) origins, LF line endings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -25,6 +25,11 @@ const PREAMBLE: &str =
 pub const FORMAT: u32 = 1;
 
 pub const RUNTIME_C: &str = include_str!("../runtime/pyfreeze_runtime.c");
+
+/// The C files at the top of the output.
+const TABLE_C: &str = "pyfreeze_table.c";
+const STOCK_C: &str = "pyfreeze_stock.c";
+const RUNTIME_C_FILE: &str = "pyfreeze_runtime.c";
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -50,20 +55,32 @@ pub fn resource_symbol(package: &str, rel: &str) -> String {
     format!("pyfreeze_r_{}", symbol_stem(&format!("{package}/{rel}")))
 }
 
-/// C file names: the dotted name, made unique on case-insensitive file systems.
-fn c_file_names<'a>(keys: impl Iterator<Item = &'a str>, dir: &str) -> Vec<String> {
-    let mut seen = BTreeMap::new();
-    keys.map(|k| {
-        let lower = k.to_lowercase();
-        let n = seen.entry(lower).or_insert(0u32);
-        *n += 1;
-        if *n == 1 {
-            format!("{dir}/{k}.c")
-        } else {
-            format!("{dir}/{k}-{}.c", *n)
+/// The generated C files' names, unique by base name ignoring case across the whole output,
+/// so that the files compile into one folder of objects (as a Makefile that flattens
+/// `sources.mk` does) and check out on case-insensitive file systems: `{stem}.c`, else
+/// `{stem}-2.c`, `{stem}-3.c`, ... in the order asked.
+struct CFileNames {
+    taken: BTreeSet<String>,
+}
+
+impl CFileNames {
+    /// Names that files at the top of the output already have.
+    fn new(fixed: &[&str]) -> CFileNames {
+        CFileNames {
+            taken: fixed.iter().map(|f| f.to_lowercase()).collect(),
         }
-    })
-    .collect()
+    }
+
+    fn name(&mut self, dir: &str, stem: &str) -> String {
+        let base = (1u32..)
+            .map(|n| match n {
+                1 => format!("{stem}.c"),
+                n => format!("{stem}-{n}.c"),
+            })
+            .find(|base| self.taken.insert(base.to_lowercase()))
+            .expect("an unused name");
+        format!("{dir}/{base}")
+    }
 }
 
 /// `text` (an origin or a file name, which may hold any character) made safe inside a C
@@ -369,9 +386,16 @@ fn render(
     resources: &[FrozenResource],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
-    let module_files = c_file_names(modules.iter().map(|m| m.name.as_str()), "modules");
+    let mut names = CFileNames::new(&[TABLE_C, STOCK_C, RUNTIME_C_FILE]);
+    let module_files: Vec<_> = modules
+        .iter()
+        .map(|m| names.name("modules", &m.name))
+        .collect();
     let by_package = resources_by_package(resources);
-    let resource_files = c_file_names(by_package.keys().copied(), "resources");
+    let resource_files: Vec<_> = by_package
+        .keys()
+        .map(|package| names.name("resources", &format!("{package}.data")))
+        .collect();
 
     let mut files = Vec::new();
     for (m, c_file) in modules.iter().zip(&module_files) {
@@ -381,18 +405,15 @@ fn render(
         files.push(output(c_file, resource_c(package, rs)));
     }
     files.push(output("pyfreeze.h", header(opts.version)));
-    files.push(output("pyfreeze_table.c", table(modules, resources)));
+    files.push(output(TABLE_C, table(modules, resources)));
     files.push(output(
-        "pyfreeze_stock.c",
+        STOCK_C,
         stock_table(modules, opts.version.stock_layout),
     ));
-    let mut c_sources = vec![
-        "pyfreeze_table.c".to_string(),
-        "pyfreeze_stock.c".to_string(),
-    ];
+    let mut c_sources = vec![TABLE_C.to_string(), STOCK_C.to_string()];
     if opts.runtime {
-        files.push(output("pyfreeze_runtime.c", RUNTIME_C.into()));
-        c_sources.push("pyfreeze_runtime.c".into());
+        files.push(output(RUNTIME_C_FILE, RUNTIME_C.into()));
+        c_sources.push(RUNTIME_C_FILE.into());
     }
     c_sources.extend(module_files.iter().cloned());
     c_sources.extend(resource_files.iter().cloned());
@@ -634,11 +655,31 @@ mod tests {
     }
 
     #[test]
-    fn c_file_names_avoid_case_collisions() {
-        let names = c_file_names(["Foo", "foo", "bar"].into_iter(), "modules");
+    fn c_file_names_are_unique_by_base_name_ignoring_case() {
+        let mut names = CFileNames::new(&[TABLE_C]);
+        let got: Vec<_> = [
+            ("modules", "Foo"),
+            ("modules", "foo"),
+            ("modules", "bar"),
+            ("modules", "pyfreeze_table"),
+            ("modules", "tally.data"),
+            ("resources", "tally.data"),
+            ("resources", "bar"),
+        ]
+        .iter()
+        .map(|(dir, stem)| names.name(dir, stem))
+        .collect();
         assert_eq!(
-            names,
-            vec!["modules/Foo.c", "modules/foo-2.c", "modules/bar.c"]
+            got,
+            [
+                "modules/Foo.c",
+                "modules/foo-2.c",
+                "modules/bar.c",
+                "modules/pyfreeze_table-2.c",
+                "modules/tally.data.c",
+                "resources/tally.data-2.c",
+                "resources/bar-2.c",
+            ]
         );
     }
 

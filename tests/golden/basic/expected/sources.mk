@@ -10,4 +10,4 @@ PYFREEZE_GENERATED_C := \
 	modules/app.sub.c \
 	modules/latin.c \
 	modules/top.c \
-	resources/app.c
+	resources/app.data.c
