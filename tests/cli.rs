@@ -450,3 +450,99 @@ fn a_bad_flag_value_names_the_flag_and_the_rule() {
         "{err}"
     );
 }
+
+/// Every pyenv interpreter pyfreeze does not support (2.7, 3.8, 3.9, ... whichever are
+/// installed; the machine has at least 3.8): named with its version, not a worker's
+/// `SyntaxError`.
+#[test]
+fn an_unsupported_interpreter_is_named_with_its_version() {
+    let root = pyfreeze_gen::pyenv::root(std::env::var_os("PYENV_ROOT"), std::env::var_os("HOME"))
+        .expect("pyenv's root");
+    let mut tried = Vec::new();
+    for entry in std::fs::read_dir(root.join("versions")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let mut parts = name.split('.').map(|p| p.parse::<u8>());
+        let (Some(Ok(major)), Some(Ok(minor)), Some(Ok(_))) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if pyfreeze_gen::PythonVersion::find(major, minor).is_some() {
+            continue;
+        }
+        let python = root.join(format!("versions/{name}/bin/python{major}.{minor}"));
+        let dir = tempfile::tempdir().unwrap();
+        let out = freeze(
+            &[
+                "--python",
+                python.to_str().unwrap(),
+                "--root",
+                ".",
+                "--out",
+                "out",
+            ],
+            dir.path(),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains(&format!(
+                "is CPython {name}, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13)"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("SyntaxError"), "{err}");
+        assert!(!dir.path().join("out").exists());
+        tried.push(name);
+    }
+    assert!(
+        !tried.is_empty(),
+        "pyenv has no unsupported interpreter (3.8 is expected)"
+    );
+}
+
+/// Tables for 3.13 compiled against 3.11's headers: one error naming both versions and the
+/// fix, not a cascade of layout assertions.
+#[test]
+fn tables_compiled_against_another_versions_headers_name_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("app/tally.py", b"X = 1\n")]);
+    let py313 = python(13);
+    let out = freeze(
+        &[
+            "--python",
+            py313.to_str().unwrap(),
+            "--root",
+            "app",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let include = run_ok(Command::new(python(11)).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['include'])",
+    ]));
+    let out = run(Command::new("gcc")
+        .args(["-c", "-o", "/dev/null", "-Iout"])
+        .arg(format!("-I{}", include.trim()))
+        .arg("out/pyfreeze_runtime.c")
+        .current_dir(dir.path()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("pyfreeze: the tables are for CPython 3.13, but Python.h is CPython 3.11."),
+        "{err}"
+    );
+    assert!(
+        err.contains("regenerate the tables with the interpreter"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}

@@ -23,8 +23,11 @@
 #include "pyfreeze.h"
 
 #if PY_MAJOR_VERSION != PYFREEZE_TARGET_MAJOR || PY_MINOR_VERSION != PYFREEZE_TARGET_MINOR
-#error "the pyfreeze tables were generated for another CPython version than Python.h; regenerate them with the interpreter whose headers you build against"
-#endif
+/* Names both versions (#error does not expand macros), then skips the rest of the file,
+ * which could only add errors about struct layouts. */
+#pragma message("pyfreeze: the tables are for CPython " PYFREEZE_TARGET_VERSION ", but Python.h is CPython " PY_VERSION)
+#error "pyfreeze: regenerate the tables with the interpreter whose Python.h you compile against, or compile against the target's headers (`pythonX.Y-config --includes`)"
+#else
 
 /* The generated mirror of `struct _frozen` must match the real one exactly. */
 #define PYFREEZE_SAME_FIELD(f)                                                          \
@@ -283,3 +286,5 @@ int pyfreeze_install(void)
     /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
     return PySys_AddAuditHook(audit_hook, NULL);
 }
+
+#endif /* the tables are for this Python.h */

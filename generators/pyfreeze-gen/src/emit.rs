@@ -136,6 +136,7 @@ fn header(version: &PythonVersion) -> String {
     let _ = writeln!(h, "#define PYFREEZE_FORMAT {FORMAT}");
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAJOR {}", version.major);
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MINOR {}", version.minor);
+    let _ = writeln!(h, "#define PYFREEZE_TARGET_VERSION \"{}\"", version.name());
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAGIC {}\n", version.magic);
     h.push_str(&schema::c_flag_defines());
     h.push('\n');

@@ -90,6 +90,24 @@ fn hint(given: &Path) -> String {
     )
 }
 
+/// The version of any CPython, 2.x included, asked in a way every version understands; for
+/// naming an interpreter the worker cannot run on. `None` when that fails too.
+fn plain_version(python: &Path) -> Option<[u8; 3]> {
+    let out = Command::new(python)
+        .args([
+            "-S",
+            "-c",
+            "import sys; sys.stdout.write('%d %d %d' % sys.version_info[:3])",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut parts = text.split(' ').map(|p| p.parse().ok());
+    Some([parts.next()??, parts.next()??, parts.next()??])
+}
+
 impl Interpreter {
     /// Runs `python` once to learn its version, magic number and paths, and checks that
     /// pyfreeze supports it and that it is `expected` when a version is pinned.
@@ -112,6 +130,21 @@ impl Interpreter {
             .output()
             .map_err(|e| err(format!("cannot run it: {e}")))?;
         if !out.status.success() {
+            // The worker needs a supported Python 3 to even compile; name an older one as such.
+            if let Some(found) = plain_version(python) {
+                if PythonVersion::find(found[0], found[1]).is_none() {
+                    return Err(Error::Version {
+                        python: python.to_path_buf(),
+                        message: format!(
+                            "is CPython {}.{}.{}, which pyfreeze does not support (supported: {})",
+                            found[0],
+                            found[1],
+                            found[2],
+                            crate::versions::supported_list()
+                        ),
+                    });
+                }
+            }
             return Err(err(format!(
                 "the probe failed ({}):\n{}",
                 out.status,

@@ -12,6 +12,7 @@ extern "C" {
 #define PYFREEZE_FORMAT 1
 #define PYFREEZE_TARGET_MAJOR 3
 #define PYFREEZE_TARGET_MINOR 13
+#define PYFREEZE_TARGET_VERSION "3.13"
 #define PYFREEZE_TARGET_MAGIC 3571
 
 #define PYFREEZE_PACKAGE 0x1u /* the module is a package (regular or namespace) */
