@@ -170,6 +170,37 @@ fn invalid_names_and_unmatched_includes_are_errors() {
         &["--include", "gaem.**"],
         &["include pattern `gaem.**` matches no module"],
     );
+    // A file an `import` statement cannot name is not frozen as `game.my-helper`.
+    let h = Fixture::new();
+    write_tree(h.path(), &[("app/game/my-helper.py", b"")]);
+    h.fails(
+        &[],
+        &[
+            "`game.my-helper` is not a valid module name (an `import` statement cannot name it",
+            "rename it to `my_helper.py`, or exclude it with `--exclude 'game/my-helper.py'`",
+        ],
+    );
+    // An exclude that drops nothing is most likely misspelt.
+    let e = Fixture::new();
+    e.fails(
+        &["--exclude", "game.tset"],
+        &[
+            "exclude pattern `game.tset` matches nothing under",
+            "or drop it",
+        ],
+    );
+}
+
+#[test]
+fn an_exclude_refining_several_roots_needs_to_match_in_one() {
+    let f = Fixture::new();
+    write_tree(f.path(), &[("tools/build.py", b"")]);
+    let out = f.freeze(&["--root", "tools", "--exclude", "build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -79,6 +79,9 @@ pub struct RootWalk<'a> {
     pub path: &'a Path,
     pub selector: &'a Selector,
     pub package_data: bool,
+    /// The stdlib: its exclude patterns may name modules of other versions, and module files
+    /// may be named as CPython's own `_sysconfigdata_*-linux-gnu`.
+    pub stdlib: bool,
 }
 
 struct Walker<'a> {
@@ -86,6 +89,7 @@ struct Walker<'a> {
     found: &'a mut Found,
     problems: &'a mut Vec<String>,
     include_hits: Vec<bool>,
+    exclude_hits: Vec<bool>,
     names_here: BTreeMap<String, PathBuf>,
 }
 
@@ -99,9 +103,9 @@ pub fn is_identifier(s: &str) -> bool {
     chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// A module file's stem may also contain `-`: importable through `importlib` only, which is
-/// how CPython imports its own `_sysconfigdata_*-linux-gnu` module.
-fn is_module_stem(s: &str) -> bool {
+/// In the stdlib, a module file's stem may also contain `-`: importable through `importlib`
+/// only, which is how CPython imports its own `_sysconfigdata_*-linux-gnu` module.
+fn is_stdlib_module_stem(s: &str) -> bool {
     is_identifier(&s.replace('-', "_"))
 }
 
@@ -158,6 +162,16 @@ fn join_name(pkg: &str, name: &str) -> String {
 }
 
 impl Walker<'_> {
+    /// Whether the exclude patterns drop `name` (a module) or `rel` (a path), noting which
+    /// patterns matched.
+    fn excluded(&mut self, name: Option<&str>, rel: &str) -> bool {
+        let hits = self.root.selector.exclude.matching(name, rel);
+        for &i in &hits {
+            self.exclude_hits[i] = true;
+        }
+        !hits.is_empty()
+    }
+
     fn add_module(&mut self, name: String, kind: Kind, path: PathBuf, rel: String) {
         let sel = self.root.selector;
         let hits = sel.include.matching(Some(&name), &rel);
@@ -167,20 +181,26 @@ impl Walker<'_> {
         if !sel.include.is_empty() && hits.is_empty() {
             return;
         }
-        if sel.exclude.matches(Some(&name), &rel) {
+        if self.excluded(Some(&name), &rel) {
             return;
         }
         let last = name.rsplit('.').next().unwrap_or(&name);
         let parents_ok = name.split('.').rev().skip(1).all(is_identifier);
-        let last_ok = if kind == Kind::Module {
-            is_module_stem(last)
-        } else {
-            is_identifier(last)
+        let last_ok = match kind == Kind::Module && self.root.stdlib {
+            true => is_stdlib_module_stem(last),
+            false => is_identifier(last),
         };
         if !(parents_ok && last_ok) {
+            let fix = match last.replace('-', "_") {
+                fixed if kind == Kind::Module && is_identifier(&fixed) => {
+                    format!("rename it to `{fixed}.py`")
+                }
+                _ => "rename it".to_string(),
+            };
             self.problems.push(format!(
-                "{}: `{name}` is not a valid module name (names must be Python identifiers); \
-                 rename it, or exclude it with `--exclude '{rel}'`",
+                "{}: `{name}` is not a valid module name (an `import` statement cannot name \
+                 it: names must be Python identifiers); {fix}, or exclude it with \
+                 `--exclude '{rel}'`",
                 path.display()
             ));
             return;
@@ -222,7 +242,7 @@ impl Walker<'_> {
                 match &ctx {
                     Ctx::Root | Ctx::Package(_) => {
                         let full = join_name(&pkg_name, &name);
-                        if self.root.selector.excludes(Some(&full), &child_rel) {
+                        if self.excluded(Some(&full), &child_rel) {
                             continue;
                         }
                         let init = path.join("__init__.py");
@@ -288,7 +308,7 @@ impl Walker<'_> {
             if !self.root.package_data || !self.found.modules.contains_key(&package) {
                 continue; // the package itself was not selected
             }
-            if self.root.selector.excludes(None, &child_rel) {
+            if self.excluded(None, &child_rel) {
                 continue;
             }
             self.found.resources.push(Resource {
@@ -307,6 +327,8 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
     let mut found = Found::default();
     let mut problems = Vec::new();
     let mut owner: BTreeMap<String, PathBuf> = BTreeMap::new();
+    // By text: a pattern given once may apply to several roots (flags refining a file's).
+    let mut exclude_hits: BTreeMap<&str, bool> = BTreeMap::new();
     for root in roots {
         if !root.path.is_dir() {
             problems.push(format!(
@@ -321,10 +343,12 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
             found: &mut root_found,
             problems: &mut problems,
             include_hits: vec![false; root.selector.include.raw().len()],
+            exclude_hits: vec![false; root.selector.exclude.raw().len()],
             names_here: BTreeMap::new(),
         };
         walker.walk(root.path, "", Ctx::Root)?;
-        for (i, hit) in walker.include_hits.iter().enumerate() {
+        let (include_hits, root_exclude_hits) = (walker.include_hits, walker.exclude_hits);
+        for (i, hit) in include_hits.iter().enumerate() {
             if !hit {
                 problems.push(format!(
                     "include pattern `{}` matches no module under {}; check the spelling \
@@ -332,6 +356,11 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
                     root.selector.include.raw()[i],
                     root.path.display()
                 ));
+            }
+        }
+        if !root.stdlib {
+            for (pattern, hit) in root.selector.exclude.raw().iter().zip(&root_exclude_hits) {
+                *exclude_hits.entry(pattern.as_str()).or_default() |= *hit;
             }
         }
         for (name, m) in root_found.modules {
@@ -352,6 +381,18 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.resources.extend(root_found.resources);
         found.dirs.extend(root_found.dirs);
         found.extensions.extend(root_found.extensions);
+    }
+    for (pattern, _) in exclude_hits.iter().filter(|(_, hit)| !**hit) {
+        problems.push(format!(
+            "exclude pattern `{pattern}` matches nothing under {}; check the spelling \
+             (`.` separates names, `/` makes it a path pattern), or drop it",
+            roots
+                .iter()
+                .filter(|r| !r.stdlib && r.selector.exclude.raw().iter().any(|p| p == pattern))
+                .map(|r| r.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     // Drop data whose package lost a clash to another root.
     found.resources.retain(|r| {

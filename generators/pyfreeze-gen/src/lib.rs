@@ -223,10 +223,13 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Foun
     let walks: Vec<_> = root_paths
         .iter()
         .zip(&selectors)
-        .map(|(path, selector)| discover::RootWalk {
+        .enumerate()
+        .map(|(i, (path, selector))| discover::RootWalk {
             path,
             selector,
             package_data: spec.package_data(),
+            // The stdlib's walk comes after the spec's roots.
+            stdlib: i >= spec.roots().len(),
         })
         .collect();
     let found = discover::discover(&walks)?;

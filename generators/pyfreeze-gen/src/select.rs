@@ -116,11 +116,6 @@ impl Selector {
             exclude: Patterns::new(exclude)?,
         })
     }
-
-    /// Whether a whole subtree is excluded (lets discovery skip walking it).
-    pub fn excludes(&self, name: Option<&str>, path: &str) -> bool {
-        self.exclude.matches(name, path)
-    }
 }
 
 #[cfg(test)]
