@@ -24,10 +24,8 @@ time_cmd() { local s; s=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $s" | bc; }
 
 for _ in $(seq "$runs"); do
   rm -rf "$work/out"
-  time_cmd "$pyfreeze" freeze -q --python "$python" --root "$work/stdlib" --exclude 'test' --exclude '**.test' \
-      --exclude '**.tests' --exclude idlelib --exclude tkinter --exclude turtle --exclude turtledemo \
-      --exclude ensurepip --exclude __hello__ --exclude __phello__ --exclude site-packages \
-      --exclude lib-dynload --exclude 'config-*' --no-runtime -j2 --out "$work/out" >> "$work/freeze.t"
+  time_cmd "$pyfreeze" freeze -q --python "$python" --stdlib --stdlib-dir "$work/stdlib" --no-runtime -j2 \
+      --out "$work/out" >> "$work/freeze.t"
   time_cmd "$python" -m compileall -q -f -j2 -i "$work/files.txt" >> "$work/compileall.t"
 done
 modules=$(ls "$work/out/modules" | wc -l)
