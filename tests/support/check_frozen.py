@@ -71,6 +71,25 @@ try:
 except ValueError:
     frames = traceback.extract_tb(sys.exc_info()[2])
     checks["traceback_frames"] = [[f.filename, f.line] for f in frames]
+
+
+def failed_import_frames(name, error):
+    """The traceback of an import that fails in the module's body, as its caller sees it."""
+    sys.modules.pop(name, None)
+    try:
+        __import__(name)
+    except error:
+        return [[f.filename, f.line] for f in traceback.extract_tb(sys.exc_info()[2])]
+    return None
+
+
+import warnings  # noqa: E402
+
+checks["import_error_frames"] = failed_import_frames("asyncio.windows_utils", ImportError)
+with warnings.catch_warnings():
+    warnings.simplefilter("error", DeprecationWarning)
+    deprecated = "imp" if sys.version_info < (3, 11) else "sre_compile"
+    checks["import_warning_frames"] = failed_import_frames(deprecated, DeprecationWarning)
 checks["email_data"] = sorted(p.name for p in importlib.resources.files("email").iterdir() if p.is_file())
 checks["email_rst_head"] = importlib.resources.files("email").joinpath("architecture.rst").read_text().splitlines()[0]
 checks["iter_json"] = sorted(m.name for m in pkgutil.iter_modules(json.__path__))

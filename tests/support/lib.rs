@@ -282,6 +282,30 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
             "{label}: frame without source line: {f}"
         );
     }
+    // A failed import shows the caller and the module, none of the importer's frames.
+    for (check, file, line) in [
+        (
+            "import_error_frames",
+            "asyncio/windows_utils.py",
+            "raise ImportError('win32 only')",
+        ),
+        (
+            "import_warning_frames",
+            if report["version"][1] == 10 {
+                "imp.py"
+            } else {
+                "sre_compile.py"
+            },
+            "warnings.warn(",
+        ),
+    ] {
+        let frames = c[check].as_array().expect(check);
+        assert_eq!(frames.len(), 2, "{label}: {check}: {frames:?}");
+        assert_eq!(frames[0][1], "__import__(name)", "{label}: {check}");
+        assert_eq!(frames[1][0], format!("{stdlib}/{file}"), "{label}: {check}");
+        let shown = frames[1][1].as_str().unwrap_or("");
+        assert!(shown.starts_with(line), "{label}: {check}: {shown:?}");
+    }
     assert!(
         c["email_data"]
             .as_array()

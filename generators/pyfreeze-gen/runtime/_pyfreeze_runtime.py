@@ -86,10 +86,10 @@ class PyfreezeImporter:
     @staticmethod
     def exec_module(module):
         name = module.__spec__.name
-        exec(_table.get_code(name), module.__dict__)
         origin = module.__spec__.origin
         if origin is not None:
             _register_lines(name, origin)
+        _bootstrap._call_with_frames_removed(exec, _table.get_code(name), module.__dict__)
         if name == "linecache":
             for other, flags, other_origin in _table.modules():
                 if other in sys.modules and not flags & _NAMESPACE:
@@ -98,6 +98,14 @@ class PyfreezeImporter:
     @classmethod
     def load_module(cls, fullname):
         return _bootstrap._load_module_shim(cls, fullname)
+
+    # The traceback of a failed import loses importlib's frames: CPython's import.c drops each
+    # run of frames whose file is importlib's that ends in `_call_with_frames_removed`.
+    # exec_module sits inside that run, so it bears importlib's file name; with its own, every
+    # failed import would show this frame between the importer's and the module's.
+    exec_module.__func__.__code__ = exec_module.__func__.__code__.replace(
+        co_filename=_bootstrap._call_with_frames_removed.__code__.co_filename
+    )
 
     @classmethod
     def get_code(cls, fullname):
