@@ -405,8 +405,23 @@ fn list_prints_the_selection_without_writing() {
             ])
             .current_dir(f.path()),
     );
-    let names: Vec<_> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
-    assert_eq!(names, vec!["game", "game.engine"]);
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    let names: Vec<_> = rows.iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(
+        names,
+        [
+            ("game", "package"),
+            ("game.engine", "module"),
+            ("game/assets/level.txt", "data")
+        ]
+    );
+    assert_eq!(
+        Path::new(rows[2][2]),
+        f.path()
+            .canonicalize()
+            .unwrap()
+            .join("app/game/assets/level.txt")
+    );
 }
 
 #[test]

@@ -29,7 +29,9 @@ struct Cli {
 enum Command {
     /// Discover, compile and emit C sources for the selected modules.
     Freeze(FreezeArgs),
-    /// Print the modules a spec selects, without compiling or writing anything.
+    /// Print what a spec selects, without writing anything: one line per module
+    /// (`NAME<TAB>module|package|namespace<TAB>ORIGIN`), then per package data file
+    /// (`PACKAGE/PATH<TAB>data<TAB>FILE`).
     List(FreezeArgs),
     /// Print the effective spec (the file, then the flags) as a pyfreeze.toml, without
     /// running the interpreter: every setting with its default, paths made absolute.
@@ -218,6 +220,15 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
         let mut stdout = std::io::stdout().lock();
         for m in &generated.modules {
             let _ = writeln!(stdout, "{}\t{}\t{}", m.name, m.kind.as_str(), m.origin);
+        }
+        for r in &generated.resources {
+            let _ = writeln!(
+                stdout,
+                "{}/{}\tdata\t{}",
+                r.package,
+                r.rel,
+                r.path.display()
+            );
         }
         return Ok(());
     }
