@@ -214,6 +214,16 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
         last_tenth: Mutex::new(0),
     };
     let generated = generate(&spec, &reporter).map_err(|e| e.to_string())?;
+    for warning in &generated.warnings {
+        eprintln!("pyfreeze: warning: {warning}");
+    }
+    if !generated.added_parents.is_empty() && !args.quiet {
+        eprintln!(
+            "pyfreeze: note: also freezing the package(s) {} (their __init__ only): selected \
+             submodules are imported through them",
+            generated.added_parents.join(", ")
+        );
+    }
     if list_only {
         let mut stdout = std::io::stdout().lock();
         for m in &generated.modules {

@@ -63,6 +63,9 @@ pub struct Found {
     pub dirs: Vec<PathBuf>,
     /// Extension modules seen inside selected packages (they are not frozen).
     pub extensions: Vec<PathBuf>,
+    /// Packages that no include pattern selects but that a selected submodule needs (Python
+    /// imports `a` before `a.b`): added with their `__init__` only, not their data.
+    pub added_parents: Vec<String>,
 }
 
 const COMPILED_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"];
@@ -87,6 +90,8 @@ struct Walker<'a> {
     problems: &'a mut Vec<String>,
     include_hits: Vec<bool>,
     names_here: BTreeMap<String, PathBuf>,
+    /// Packages walked into that the include patterns did not select.
+    unselected_packages: BTreeMap<String, Module>,
 }
 
 /// Whether `s` is a Python identifier (approximately `str.isidentifier()`).
@@ -158,6 +163,28 @@ fn join_name(pkg: &str, name: &str) -> String {
 }
 
 impl Walker<'_> {
+    /// Adds every package above a selected module that the patterns left out: without it,
+    /// importing the submodule fails at run time, far from the cause.
+    fn add_parents(&mut self) {
+        let mut wanted = Vec::new();
+        for name in self.found.modules.keys() {
+            let mut parent = name.as_str();
+            while let Some((p, _)) = parent.rsplit_once('.') {
+                parent = p;
+                if self.unselected_packages.contains_key(parent) {
+                    wanted.push(parent.to_string());
+                }
+            }
+        }
+        for name in wanted {
+            if let Some(m) = self.unselected_packages.remove(&name) {
+                self.names_here.insert(name.clone(), m.path.clone());
+                self.found.modules.insert(name.clone(), m);
+                self.found.added_parents.push(name);
+            }
+        }
+    }
+
     fn add_module(&mut self, name: String, kind: Kind, path: PathBuf, rel: String) {
         let sel = self.root.selector;
         let hits = sel.include.matching(Some(&name), &rel);
@@ -165,6 +192,17 @@ impl Walker<'_> {
             self.include_hits[i] = true;
         }
         if !sel.include.is_empty() && hits.is_empty() {
+            if kind != Kind::Module {
+                self.unselected_packages.insert(
+                    name.clone(),
+                    Module {
+                        name,
+                        kind,
+                        path,
+                        rel,
+                    },
+                );
+            }
             return;
         }
         if sel.exclude.matches(Some(&name), &rel) {
@@ -322,8 +360,10 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
             problems: &mut problems,
             include_hits: vec![false; root.selector.include.raw().len()],
             names_here: BTreeMap::new(),
+            unselected_packages: BTreeMap::new(),
         };
         walker.walk(root.path, "", Ctx::Root)?;
+        walker.add_parents();
         for (i, hit) in walker.include_hits.iter().enumerate() {
             if !hit {
                 problems.push(format!(
@@ -352,7 +392,10 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.resources.extend(root_found.resources);
         found.dirs.extend(root_found.dirs);
         found.extensions.extend(root_found.extensions);
+        found.added_parents.extend(root_found.added_parents);
     }
+    found.added_parents.sort();
+    found.added_parents.dedup();
     // Drop data whose package lost a clash to another root.
     found.resources.retain(|r| {
         found
