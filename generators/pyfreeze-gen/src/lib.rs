@@ -28,6 +28,7 @@ pub mod schema;
 pub mod select;
 pub mod spec;
 pub mod stdlib;
+pub mod trace;
 pub mod versions;
 mod write;
 

@@ -18,7 +18,7 @@ const WORKER: &str = include_str!("worker.py");
 /// Environment variables that would change what the worker imports or compiles. They are
 /// removed from the worker's environment; `PYTHONHASHSEED` is pinned to 0 so set and
 /// frozenset constants marshal in a stable order.
-const SCRUBBED_ENV: &[&str] = &[
+pub(crate) const SCRUBBED_ENV: &[&str] = &[
     "PYTHONPATH",
     "PYTHONHOME",
     "PYTHONSTARTUP",
