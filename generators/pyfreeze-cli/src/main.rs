@@ -198,7 +198,11 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
             "pyfreeze: tracing {what} with {} -I{} (sys.path starts with: {})",
             spec.python().display(),
             if args.site { "" } else { " -S" },
-            if roots.is_empty() { "no roots".to_string() } else { roots.join(", ") },
+            if roots.is_empty() {
+                "no roots".to_string()
+            } else {
+                roots.join(", ")
+            },
         );
     }
     let traced = trace::trace(&spec, &request).map_err(|e| e.to_string())?;
@@ -228,12 +232,15 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
     }
     match update {
         Some(path) => {
-            let updated =
-                trace::update_spec_file(&path, &patterns).map_err(|e| e.to_string())?;
+            let updated = trace::update_spec_file(&path, &patterns).map_err(|e| e.to_string())?;
             if !args.quiet {
                 eprintln!(
                     "pyfreeze: {} stdlib_include in {} ({} patterns)",
-                    if updated.changed { "rewrote" } else { "unchanged:" },
+                    if updated.changed {
+                        "rewrote"
+                    } else {
+                        "unchanged:"
+                    },
                     path.display(),
                     patterns.len()
                 );

@@ -271,9 +271,11 @@ fn check_imports(
             let deepest: Vec<String> = candidates
                 .iter()
                 .filter(|c| {
-                    !candidates
-                        .iter()
-                        .any(|d| d.len() > c.len() && d.starts_with(c.as_str()) && d.as_bytes()[c.len()] == b'.')
+                    !candidates.iter().any(|d| {
+                        d.len() > c.len()
+                            && d.starts_with(c.as_str())
+                            && d.as_bytes()[c.len()] == b'.'
+                    })
                 })
                 .cloned()
                 .collect();

@@ -58,7 +58,10 @@ pub fn root(spec: &Spec, interp: &Interpreter) -> Result<PathBuf> {
 /// Every module that `stdlib = true` would freeze without `stdlib_include` (the default
 /// exclusions and the spec's `stdlib_exclude` applied), by name: what the import check and
 /// `pyfreeze trace` compare against. Also returns the folder.
-pub fn selectable(spec: &Spec, interp: &Interpreter) -> Result<(PathBuf, BTreeMap<String, Module>)> {
+pub fn selectable(
+    spec: &Spec,
+    interp: &Interpreter,
+) -> Result<(PathBuf, BTreeMap<String, Module>)> {
     let mut exclude = default_excludes();
     exclude.extend(spec.stdlib_exclude().iter().cloned());
     let selector = select::Selector::new(&[], &exclude).map_err(|message| Error::Spec {

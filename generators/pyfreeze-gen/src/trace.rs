@@ -93,7 +93,11 @@ pub fn trace(spec: &Spec, request: &TraceRequest) -> Result<Traced> {
     let roots: Vec<String> = spec
         .roots()
         .iter()
-        .map(|r| Ok(crate::normalize_path(&r.path)?.to_string_lossy().into_owned()))
+        .map(|r| {
+            Ok(crate::normalize_path(&r.path)?
+                .to_string_lossy()
+                .into_owned())
+        })
         .collect::<Result<_>>()?;
     let mut args: Vec<String> = vec!["-I".into()];
     if !request.site {
@@ -281,10 +285,7 @@ pub fn update_spec_file(path: &Path, patterns: &[String]) -> Result<Updated> {
             doc.insert("stdlib_include", toml_edit::Item::Value(value));
         }
     }
-    let stdlib_on = doc
-        .get("stdlib")
-        .and_then(|i| i.as_bool())
-        .unwrap_or(false);
+    let stdlib_on = doc.get("stdlib").and_then(|i| i.as_bool()).unwrap_or(false);
     let changed = crate::write_if_changed(path, doc.to_string().as_bytes())
         .map_err(|e| Error::io(path, "write", e))?;
     Ok(Updated { changed, stdlib_on })
