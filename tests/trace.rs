@@ -113,6 +113,36 @@ fn trace_prints_exactly_what_the_app_loads(minor: u32) {
         assert!(!got.iter().any(|g| g == not), "{not} listed in\n{stdout}");
     }
 
+    // What printing a traceback needs (sys.excepthook, as PyErr_Print): the traceback module
+    // from 3.13 on, unless --no-traceback; aliases (importlib._bootstrap) are not modules.
+    let report = ["traceback", "_colorize"];
+    for name in report {
+        assert_eq!(
+            got.iter().any(|g| g == name),
+            minor >= 13,
+            "{name}:\n{stdout}"
+        );
+    }
+    assert!(!got.iter().any(|g| g == "importlib._bootstrap"), "{stdout}");
+    let lean = pyfreeze(
+        &[
+            "trace",
+            "--root",
+            "src",
+            "-m",
+            "tapp",
+            "-q",
+            "--no-traceback",
+        ],
+        &py,
+        dir.path(),
+    );
+    let lean = patterns(&ok(&lean).0);
+    assert!(
+        lean.iter().all(|p| !report.contains(&p.as_str())),
+        "{lean:?}"
+    );
+
     // Deterministic: a second run prints the same bytes.
     let again = pyfreeze(
         &["trace", "--root", "src", "-m", "tapp", "-q"],

@@ -130,6 +130,11 @@ struct TraceArgs {
     /// PyConfig_InitIsolatedConfig and site_import = 0).
     #[arg(long)]
     site: bool,
+    /// Leave out what printing a traceback needs (by default, once the app has returned,
+    /// sys.excepthook prints one into a buffer, as PyErr_Print would; on 3.13 that imports
+    /// traceback and more).
+    #[arg(long = "no-traceback")]
+    no_traceback: bool,
     /// Rewrite `stdlib_include` in this spec file (default: the --spec file), keeping the
     /// rest of the file, instead of printing it.
     #[arg(long, value_name = "FILE", num_args = 0..=1)]
@@ -182,6 +187,7 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
         run,
         args: args.args.clone(),
         site: args.site,
+        traceback: !args.no_traceback,
     };
     if !args.quiet {
         let what = match &request.run {

@@ -2,17 +2,21 @@
 # loads. Runs as a file with -I (and -S unless the user asks for site); it must work on 3.8+
 # and import nothing of its own while the app runs, so what it records is the app's.
 #
-#   python -I [-S] -B trace.py RESULT MODE TARGET NROOTS ROOT... ARG...
+#   python -I [-S] -B trace.py RESULT MODE TARGET TRACEBACK NROOTS ROOT... ARG...
 #
 # MODE is "module" (run TARGET as __main__, like -m), "script" (run the file TARGET as
 # __main__) or "import" (import each comma-separated name of TARGET). The ROOTs go first on
-# sys.path. RESULT receives, one per line, tab-separated:
+# sys.path. With TRACEBACK 1, once the app has returned, sys.excepthook prints a traceback
+# into a buffer, so what the interpreter needs to report an error (3.13: traceback and its
+# imports) is recorded too. RESULT receives, one per line, tab-separated:
 #   S name origin    in sys.modules before the app ran (interpreter start-up)
 #   M name origin    in sys.modules when the app finished
 #   I name           an import the app started (audit hook "import", and a recording
 #                    meta-path finder for importlib.import_module), even if later deleted
 #   X status         the app's exit status
 # origin is the module spec's origin (a path, "frozen", "built-in") or __file__, or empty.
+# Aliases (a sys.modules key that is not the module's own name, as importlib._bootstrap for
+# _frozen_importlib or os.path) are left out: nothing imports them from a file or table.
 import sys
 
 _STARTUP = list(sys.modules.items())
@@ -91,6 +95,28 @@ def _run(mode, target, args):
     _run_main(code, spec.origin, spec, args)
 
 
+def _print_a_traceback():
+    io = sys.modules["io"]  # loaded by start-up
+    try:
+        raise RuntimeError("pyfreeze trace: what printing a traceback imports")
+    except RuntimeError:
+        saved, sys.stderr = sys.stderr, io.StringIO()
+        try:
+            sys.excepthook(*sys.exc_info())
+        finally:
+            sys.stderr = saved
+
+
+def _records(tag, items):
+    lines = []
+    for name, module in items:
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and getattr(spec, "name", name) != name and name != "__main__":
+            continue
+        lines.append("%s\t%s\t%s" % (tag, name, _origin(module)))
+    return lines
+
+
 def _exit_status(code):
     if code is None:
         return 0
@@ -102,9 +128,10 @@ def _exit_status(code):
 
 def main():
     argv = sys.argv[1:]
-    result, mode, target, nroots = argv[0], argv[1], argv[2], int(argv[3])
-    roots = argv[4:4 + nroots]
-    args = argv[4 + nroots:]
+    result, mode, target, with_traceback = argv[0], argv[1], argv[2], argv[3] == "1"
+    nroots = int(argv[4])
+    roots = argv[5:5 + nroots]
+    args = argv[5 + nroots:]
     events = []
     recording = [True]
 
@@ -122,8 +149,10 @@ def main():
         status = _exit_status(e.code)
     except BaseException as e:
         status, error = 1, e
+    if status == 0 and error is None and with_traceback:
+        _print_a_traceback()
     recording[0] = False
-    loaded = [(name, _origin(m)) for name, m in list(sys.modules.items())]
+    loaded = _records("M", list(sys.modules.items()))
     if error is not None:
         import traceback
 
@@ -131,8 +160,7 @@ def main():
         while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
             tb = tb.tb_next  # the tracer's own frames
         traceback.print_exception(type(error), error, tb)
-    lines = ["S\t%s\t%s" % (name, _origin(m)) for name, m in _STARTUP]
-    lines += ["M\t%s\t%s" % item for item in loaded]
+    lines = _records("S", _STARTUP) + loaded
     lines += ["I\t%s" % name for name in events]
     lines.append("X\t%d" % status)
     with open(result, "w", encoding="utf-8", errors="surrogateescape") as f:

@@ -35,6 +35,10 @@ pub struct TraceRequest {
     pub args: Vec<String>,
     /// Let the interpreter import `site` at start-up (as a program that enables it does).
     pub site: bool,
+    /// Once the app has returned, print a traceback with `sys.excepthook` (into a buffer) so
+    /// that what reporting an error needs is recorded too (on 3.13, `traceback` and its
+    /// imports; `PyErr_Print` calls the same hook).
+    pub traceback: bool,
 }
 
 /// One stdlib module the app needs.
@@ -108,6 +112,7 @@ pub fn trace(spec: &Spec, request: &TraceRequest) -> Result<Traced> {
     args.push(result.to_string_lossy().into_owned());
     args.push(mode.into());
     args.push(target);
+    args.push(if request.traceback { "1" } else { "0" }.into());
     args.push(roots.len().to_string());
     args.extend(roots);
     args.extend(request.args.iter().cloned());
