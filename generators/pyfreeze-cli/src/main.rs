@@ -130,9 +130,9 @@ struct TraceArgs {
     /// PyConfig_InitIsolatedConfig and site_import = 0).
     #[arg(long)]
     site: bool,
-    /// Leave out what printing a traceback needs (by default, once the app has returned,
-    /// sys.excepthook prints one into a buffer, as PyErr_Print would; on 3.13 that imports
-    /// traceback and more).
+    /// Leave out what printing a traceback needs (by default, once the app has returned, one
+    /// is printed into a buffer as PyErr_Print and pyfreeze's runtime would: traceback,
+    /// linecache, tokenize, ...).
     #[arg(long = "no-traceback")]
     no_traceback: bool,
     /// Rewrite `stdlib_include` in this spec file (default: the --spec file), keeping the

@@ -6,9 +6,10 @@
 #
 # MODE is "module" (run TARGET as __main__, like -m), "script" (run the file TARGET as
 # __main__) or "import" (import each comma-separated name of TARGET). The ROOTs go first on
-# sys.path. With TRACEBACK 1, once the app has returned, sys.excepthook prints a traceback
-# into a buffer, so what the interpreter needs to report an error (3.13: traceback and its
-# imports) is recorded too. RESULT receives, one per line, tab-separated:
+# sys.path. With TRACEBACK "hook", once the app has returned, sys.excepthook prints a
+# traceback into a buffer, so what the interpreter needs to report an error (3.13: traceback
+# and its imports) is recorded too; "runtime" also prints one with traceback.print_exception,
+# as pyfreeze's stock-libpython runtime does on every version; "0" does neither. RESULT receives, one per line, tab-separated:
 #   S name origin    in sys.modules before the app ran (interpreter start-up)
 #   M name origin    in sys.modules when the app finished
 #   I name           an import the app started (audit hook "import", and a recording
@@ -95,7 +96,7 @@ def _run(mode, target, args):
     _run_main(code, spec.origin, spec, args)
 
 
-def _print_a_traceback():
+def _print_a_traceback(runtime):
     io = sys.modules["io"]  # loaded by start-up
     try:
         raise RuntimeError("pyfreeze trace: what printing a traceback imports")
@@ -103,6 +104,10 @@ def _print_a_traceback():
         saved, sys.stderr = sys.stderr, io.StringIO()
         try:
             sys.excepthook(*sys.exc_info())
+            if runtime:  # _pyfreeze_runtime's excepthook
+                import traceback
+
+                traceback.print_exception(*sys.exc_info())
         finally:
             sys.stderr = saved
 
@@ -128,7 +133,7 @@ def _exit_status(code):
 
 def main():
     argv = sys.argv[1:]
-    result, mode, target, with_traceback = argv[0], argv[1], argv[2], argv[3] == "1"
+    result, mode, target, with_traceback = argv[0], argv[1], argv[2], argv[3]
     nroots = int(argv[4])
     roots = argv[5:5 + nroots]
     args = argv[5 + nroots:]
@@ -149,8 +154,8 @@ def main():
         status = _exit_status(e.code)
     except BaseException as e:
         status, error = 1, e
-    if status == 0 and error is None and with_traceback:
-        _print_a_traceback()
+    if status == 0 and error is None and with_traceback != "0":
+        _print_a_traceback(with_traceback == "runtime")
     recording[0] = False
     loaded = _records("M", list(sys.modules.items()))
     if error is not None:

@@ -35,9 +35,10 @@ pub struct TraceRequest {
     pub args: Vec<String>,
     /// Let the interpreter import `site` at start-up (as a program that enables it does).
     pub site: bool,
-    /// Once the app has returned, print a traceback with `sys.excepthook` (into a buffer) so
-    /// that what reporting an error needs is recorded too (on 3.13, `traceback` and its
-    /// imports; `PyErr_Print` calls the same hook).
+    /// Once the app has returned, print a traceback (into a buffer) so that what reporting an
+    /// error needs is recorded too: through `sys.excepthook`, which `PyErr_Print` calls (on
+    /// 3.13 it imports `traceback`), and, when the spec adds the stock-libpython runtime,
+    /// through `traceback.print_exception` as the runtime's hook does on every version.
     pub traceback: bool,
 }
 
@@ -112,7 +113,14 @@ pub fn trace(spec: &Spec, request: &TraceRequest) -> Result<Traced> {
     args.push(result.to_string_lossy().into_owned());
     args.push(mode.into());
     args.push(target);
-    args.push(if request.traceback { "1" } else { "0" }.into());
+    args.push(
+        match (request.traceback, spec.runtime()) {
+            (false, _) => "0",
+            (true, false) => "hook",
+            (true, true) => "runtime",
+        }
+        .into(),
+    );
     args.push(roots.len().to_string());
     args.extend(roots);
     args.extend(request.args.iter().cloned());
