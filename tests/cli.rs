@@ -453,8 +453,8 @@ fn a_bad_flag_value_names_the_flag_and_the_rule() {
 
 /// A partial stdlib that misses a module the app imports fails the freeze, naming the file,
 /// the line, the module and the fix; a guarded optional import only warns; a module the
-/// selection has, a built-in one, an extension module or the app's own pass; the check is
-/// off with the whole stdlib or `--no-check-imports`.
+/// selection has, a built-in one, an extension module, the app's own or one under
+/// `if TYPE_CHECKING:` pass; the check is off with the whole stdlib or `--no-check-imports`.
 #[test]
 fn a_partial_stdlib_missing_an_app_import_is_an_error() {
     let f = Fixture::new();
@@ -462,7 +462,7 @@ fn a_partial_stdlib_missing_an_app_import_is_an_error() {
         f.path(),
         &[(
             "app/game/paths.py",
-            b"import json, sys, _csv\nfrom game import engine\n\ndef home():\n    import pathlib\n    return pathlib.Path.home()\n\ntry:\n    import tomllib\nexcept ImportError:\n    tomllib = None\n",
+            b"import json, sys, _csv\nfrom game import engine\n\ndef home():\n    import pathlib\n    return pathlib.Path.home()\n\ntry:\n    import tomllib\nexcept ImportError:\n    tomllib = None\nTYPE_CHECKING = False\nif TYPE_CHECKING:\n    import zipfile\n",
         )],
     );
     let partial = ["--stdlib", "--stdlib-include", "json"];

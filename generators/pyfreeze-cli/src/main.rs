@@ -180,7 +180,15 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
     };
     let run = match (&args.module, &args.script) {
         (Some(m), _) => Run::Module(m.clone()),
-        (None, Some(script)) => Run::Script(script.clone()),
+        (None, Some(script)) => {
+            if !script.is_file() {
+                return Err(format!(
+                    "script {} is not a file; check the path, or run a module with -m MODULE",
+                    script.display()
+                ));
+            }
+            Run::Script(script.clone())
+        }
         (None, None) => Run::Import(args.import.clone()),
     };
     let request = TraceRequest {
