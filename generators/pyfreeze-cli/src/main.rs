@@ -178,6 +178,16 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
         Some(Some(path)) => Some(path.clone()),
         None => None,
     };
+    if let Some(path) = &update {
+        if !path.is_file() {
+            return Err(format!(
+                "--update {}: no such spec file; create one first (`pyfreeze spec --stdlib \
+                 --root DIR > {}` writes every setting), or print the list without --update",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
     let run = match (&args.module, &args.script) {
         (Some(m), _) => Run::Module(m.clone()),
         (None, Some(script)) => {
