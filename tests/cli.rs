@@ -592,3 +592,97 @@ fn tables_compiled_against_another_versions_headers_name_both_versions() {
     );
     assert_eq!(err.matches("error:").count(), 1, "{err}");
 }
+
+/// A partial stdlib that misses a module the app imports fails the freeze, naming the file,
+/// the line, the module and the fix; a guarded optional import only warns; a module the
+/// selection has, a built-in one, an extension module, the app's own or one under
+/// `if TYPE_CHECKING:` pass; the check is off with the whole stdlib or `--no-check-imports`.
+#[test]
+fn a_partial_stdlib_missing_an_app_import_is_an_error() {
+    let f = Fixture::new();
+    write_tree(
+        f.path(),
+        &[(
+            "app/game/paths.py",
+            b"import json, sys, _csv\nfrom game import engine\n\ndef home():\n    import pathlib\n    return pathlib.Path.home()\n\ntry:\n    import tomllib\nexcept ImportError:\n    tomllib = None\nTYPE_CHECKING = False\nif TYPE_CHECKING:\n    import zipfile\n",
+        )],
+    );
+    let partial = ["--stdlib", "--stdlib-include", "json"];
+    let out = f.freeze(&partial);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let paths = f.path().join("app/game/paths.py");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: 1 import(s) of stdlib modules that are not frozen (the program would stop with \
+             `No module named ...`):\n  {}:5: imports `pathlib`, a stdlib module of CPython 3.11 \
+             that `stdlib_include` does not select\n  hint: add them to the stdlib: stdlib_include \
+             = [\"pathlib\"] in the spec (`--stdlib-include`, `Build::stdlib_include`), or compute \
+             the whole list by running the app under `pyfreeze trace`; `check_imports = false` \
+             turns this check off\n",
+            paths.display()
+        )
+    );
+
+    let out = f.freeze(&[&partial[..], &["--stdlib-include", "pathlib"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "pyfreeze: warning: {}:9: optional import of `tomllib` (inside try/except \
+             ImportError) fails: it is a stdlib module of CPython 3.11 that `stdlib_include` does \
+             not select; add it if the program should use it\n",
+            paths.display()
+        )
+    );
+
+    for ok in [
+        &["--stdlib"][..],
+        &[&partial[..], &["--no-check-imports"]].concat(),
+    ] {
+        let out = f.freeze(ok);
+        assert!(
+            out.status.success(),
+            "{ok:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A selected submodule brings its package (the `__init__` only), as game-embed's
+/// `encodings/utf_8.py` needs `encodings`, in the stdlib and in the app's roots alike.
+#[test]
+fn a_selected_submodule_brings_its_parent_packages() {
+    let f = Fixture::new();
+    let py = py311();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["list", "--python", &py, "--no-runtime", "--root", "app"])
+        .args(["--include", "game.engine", "--stdlib", "--stdlib-include"])
+        .arg("encodings/utf_8.py")
+        .current_dir(f.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let names: Vec<_> = stdout
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "encodings package",
+            "encodings.utf_8 module",
+            "game package",
+            "game.engine module"
+        ]
+    );
+    assert!(
+        stderr.contains(
+            "pyfreeze: note: also freezing the package(s) encodings, game (their __init__ only): \
+             selected submodules are imported through them"
+        ),
+        "{stderr}"
+    );
+}

@@ -458,6 +458,7 @@ mod tests {
             .stdlib_dir(ex("stdlib_dir"))
             .stdlib_include(ex("stdlib_include"))
             .stdlib_exclude(ex("stdlib_exclude"))
+            .check_imports(on("check_imports"))
             .embed_source(on("embed_source"))
             .package_data(on("package_data"))
             .origin_map(from, to)

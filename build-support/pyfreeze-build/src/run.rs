@@ -47,6 +47,9 @@ impl Build {
         )?;
         let generated = pyfreeze_gen::generate(&spec, &pyfreeze_gen::NoProgress)
             .map_err(|e| gen_error(e, Some(&interp)))?;
+        for warning in &generated.warnings {
+            cargo.line("warning", warning);
+        }
         self.watch(
             cargo,
             &interp,
@@ -346,6 +349,10 @@ fn gen_error(e: pyfreeze_gen::Error, interp: Option<&pyfreeze_gen::Interpreter>)
                 ),
                 None => "fix the files above".to_string(),
             },
+        ),
+        G::MissingStdlib { .. } => (
+            ErrorKind::Selection,
+            e.hint().unwrap_or_default().to_string(),
         ),
         G::Interpreter { .. } => (ErrorKind::Interpreter, python::SET_INTERPRETER.to_string()),
         G::Version { .. } => (

@@ -33,6 +33,9 @@ enum Command {
     /// (`NAME<TAB>module|package|namespace<TAB>ORIGIN`), then per package data file
     /// (`PACKAGE/PATH<TAB>data<TAB>FILE`).
     List(FreezeArgs),
+    /// Run an app under the target interpreter and print the stdlib it needs, as the
+    /// `stdlib_include` of a pyfreeze.toml (or rewrite that key of a spec file with --update).
+    Trace(Box<TraceArgs>),
     /// Print the effective spec (the file, then the flags) as a pyfreeze.toml, without
     /// running the interpreter: every setting with its default, paths made absolute.
     Spec(FreezeArgs),
@@ -110,14 +113,175 @@ struct FreezeArgs {
     quiet: bool,
 }
 
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["module", "import", "script"])))]
+struct TraceArgs {
+    /// A pyfreeze.toml: its interpreter, version, roots (put first on sys.path) and
+    /// stdlib_exclude; the flags below add to it or override it.
+    #[arg(long, short = 's', value_name = "FILE")]
+    spec: Option<PathBuf>,
+    #[command(flatten)]
+    flags: SpecFlags,
+    /// Run this module as __main__, like python -m.
+    #[arg(short = 'm', long = "module", value_name = "MODULE")]
+    module: Option<String>,
+    /// Only import these modules (comma-separated, or the flag repeated).
+    #[arg(long = "import", value_name = "MOD[,MOD]", value_delimiter = ',')]
+    import: Vec<String>,
+    /// Import `site` at start-up, for a program that enables it (off by default, as with
+    /// PyConfig_InitIsolatedConfig and site_import = 0).
+    #[arg(long)]
+    site: bool,
+    /// Leave out what printing a traceback needs (by default, once the app has returned, one
+    /// is printed into a buffer as PyErr_Print and pyfreeze's runtime would: traceback,
+    /// linecache, tokenize, ...).
+    #[arg(long = "no-traceback")]
+    no_traceback: bool,
+    /// Rewrite `stdlib_include` in this spec file (default: the --spec file), keeping the
+    /// rest of the file, instead of printing it.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    update: Option<Option<PathBuf>>,
+    /// Print nothing on stderr but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// A script to run as __main__ (instead of -m or --import).
+    #[arg(value_name = "SCRIPT")]
+    script: Option<PathBuf>,
+    /// Arguments for the app (its sys.argv[1:]), after --.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
 /// The spec file (if any), then the flags.
 fn build_spec(args: &FreezeArgs) -> Result<Spec, String> {
-    let file = match &args.spec {
+    spec_from(args.spec.as_deref(), &args.flags)
+}
+
+fn spec_from(file: Option<&Path>, flags: &SpecFlags) -> Result<Spec, String> {
+    let file = match file {
         Some(path) => Some(SpecBuilder::from_file(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    let layers: Vec<&SpecBuilder> = file.iter().chain([&args.flags.0]).collect();
+    let layers: Vec<&SpecBuilder> = file.iter().chain([&flags.0]).collect();
     Spec::from_layers(&layers).map_err(|e| e.to_string())
+}
+
+fn trace(args: &TraceArgs) -> Result<(), String> {
+    use pyfreeze_gen::trace::{self, Run, TraceRequest};
+    // Tracing is about the stdlib: a spec without roots is fine here.
+    let mut flags = args.flags.clone();
+    flags.0.stdlib(true);
+    let spec = spec_from(args.spec.as_deref(), &flags)?;
+    let update = match &args.update {
+        Some(None) => Some(args.spec.clone().ok_or(
+            "--update without a FILE rewrites the --spec file, but no --spec was given; \
+             pass --update pyfreeze.toml",
+        )?),
+        Some(Some(path)) => Some(path.clone()),
+        None => None,
+    };
+    if let Some(path) = &update {
+        if !path.is_file() {
+            return Err(format!(
+                "--update {}: no such spec file; create one first (`pyfreeze spec --stdlib \
+                 --root DIR > {}` writes every setting), or print the list without --update",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    let run = match (&args.module, &args.script) {
+        (Some(m), _) => Run::Module(m.clone()),
+        (None, Some(script)) => {
+            if !script.is_file() {
+                return Err(format!(
+                    "script {} is not a file; check the path, or run a module with -m MODULE",
+                    script.display()
+                ));
+            }
+            Run::Script(script.clone())
+        }
+        (None, None) => Run::Import(args.import.clone()),
+    };
+    let request = TraceRequest {
+        run,
+        args: args.args.clone(),
+        site: args.site,
+        traceback: !args.no_traceback,
+    };
+    if !args.quiet {
+        let what = match &request.run {
+            Run::Module(m) => format!("-m {m}"),
+            Run::Script(s) => s.display().to_string(),
+            Run::Import(names) => format!("--import {}", names.join(",")),
+        };
+        let roots: Vec<String> = spec
+            .roots()
+            .iter()
+            .map(|r| r.path.display().to_string())
+            .collect();
+        eprintln!(
+            "pyfreeze: tracing {what} with {} -I{} (sys.path starts with: {})",
+            spec.python().display(),
+            if args.site { "" } else { " -S" },
+            if roots.is_empty() {
+                "no roots".to_string()
+            } else {
+                roots.join(", ")
+            },
+        );
+    }
+    let traced = trace::trace(&spec, &request).map_err(|e| e.to_string())?;
+    if traced.status != 0 {
+        let stderr = String::from_utf8_lossy(&traced.stderr);
+        let stderr = stderr.trim_end();
+        return Err(format!(
+            "the traced app failed with exit status {}, so the modules it loaded are not all \
+             it needs; nothing was printed or updated. Its stderr:\n{}\n  hint: fix the app \
+             or how it is run (its roots: --root or [[root]]; its arguments: after --), then \
+             trace again",
+            traced.status,
+            if stderr.is_empty() { "(empty)" } else { stderr }
+        ));
+    }
+    let patterns = traced.patterns();
+    if !args.quiet {
+        let startup = traced.modules.iter().filter(|m| m.startup).count();
+        eprintln!(
+            "pyfreeze: the app exited with status 0 under CPython {} ({}); it needs {} stdlib \
+             modules ({} of them loaded by interpreter start-up)",
+            traced.interpreter.full_version(),
+            traced.interpreter.info.executable.display(),
+            patterns.len(),
+            startup
+        );
+    }
+    match update {
+        Some(path) => {
+            let updated = trace::update_spec_file(&path, &patterns).map_err(|e| e.to_string())?;
+            if !args.quiet {
+                eprintln!(
+                    "pyfreeze: {} stdlib_include in {} ({} patterns)",
+                    if updated.changed {
+                        "rewrote"
+                    } else {
+                        "unchanged:"
+                    },
+                    path.display(),
+                    patterns.len()
+                );
+                if !updated.stdlib_on {
+                    eprintln!(
+                        "pyfreeze: note: {} does not set stdlib = true, so stdlib_include has \
+                         no effect until it does",
+                        path.display()
+                    );
+                }
+            }
+        }
+        None => print!("{}", trace::toml_array(&patterns)),
+    }
+    Ok(())
 }
 
 /// Progress on stderr: a live counter on a terminal, a few lines otherwise.
@@ -216,6 +380,16 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
         last_tenth: Mutex::new(0),
     };
     let generated = generate(&spec, &reporter).map_err(|e| e.to_string())?;
+    for warning in &generated.warnings {
+        eprintln!("pyfreeze: warning: {warning}");
+    }
+    if !generated.added_parents.is_empty() && !args.quiet {
+        eprintln!(
+            "pyfreeze: note: also freezing the package(s) {} (their __init__ only): selected \
+             submodules are imported through them",
+            generated.added_parents.join(", ")
+        );
+    }
     if list_only {
         let mut stdout = std::io::stdout().lock();
         for m in &generated.modules {
@@ -277,6 +451,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Freeze(args) => freeze(args, false),
         Command::List(args) => freeze(args, true),
+        Command::Trace(args) => trace(args),
         Command::Spec(args) => build_spec(args).map(|spec| {
             let text = toml::to_string(&spec.to_toml()).expect("a TOML table serialises");
             println!("{}", text.trim_end());

@@ -63,6 +63,9 @@ pub struct Found {
     pub dirs: Vec<PathBuf>,
     /// Extension modules seen inside selected packages (they are not frozen).
     pub extensions: Vec<PathBuf>,
+    /// Packages that no include pattern selects but that a selected submodule needs (Python
+    /// imports `a` before `a.b`): added with their `__init__` only, not their data.
+    pub added_parents: Vec<String>,
 }
 
 const COMPILED_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"];
@@ -91,6 +94,8 @@ struct Walker<'a> {
     include_hits: Vec<bool>,
     exclude_hits: Vec<bool>,
     names_here: BTreeMap<String, PathBuf>,
+    /// Packages walked into that the include patterns did not select.
+    unselected_packages: BTreeMap<String, Module>,
 }
 
 /// Whether `s` is a Python identifier (approximately `str.isidentifier()`).
@@ -172,6 +177,28 @@ impl Walker<'_> {
         !hits.is_empty()
     }
 
+    /// Adds every package above a selected module that the patterns left out: without it,
+    /// importing the submodule fails at run time, far from the cause.
+    fn add_parents(&mut self) {
+        let mut wanted = Vec::new();
+        for name in self.found.modules.keys() {
+            let mut parent = name.as_str();
+            while let Some((p, _)) = parent.rsplit_once('.') {
+                parent = p;
+                if self.unselected_packages.contains_key(parent) {
+                    wanted.push(parent.to_string());
+                }
+            }
+        }
+        for name in wanted {
+            if let Some(m) = self.unselected_packages.remove(&name) {
+                self.names_here.insert(name.clone(), m.path.clone());
+                self.found.modules.insert(name.clone(), m);
+                self.found.added_parents.push(name);
+            }
+        }
+    }
+
     fn add_module(&mut self, name: String, kind: Kind, path: PathBuf, rel: String) {
         let sel = self.root.selector;
         let hits = sel.include.matching(Some(&name), &rel);
@@ -179,6 +206,17 @@ impl Walker<'_> {
             self.include_hits[i] = true;
         }
         if !sel.include.is_empty() && hits.is_empty() {
+            if kind != Kind::Module {
+                self.unselected_packages.insert(
+                    name.clone(),
+                    Module {
+                        name,
+                        kind,
+                        path,
+                        rel,
+                    },
+                );
+            }
             return;
         }
         if self.excluded(Some(&name), &rel) {
@@ -345,8 +383,10 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
             include_hits: vec![false; root.selector.include.raw().len()],
             exclude_hits: vec![false; root.selector.exclude.raw().len()],
             names_here: BTreeMap::new(),
+            unselected_packages: BTreeMap::new(),
         };
         walker.walk(root.path, "", Ctx::Root)?;
+        walker.add_parents();
         let (include_hits, root_exclude_hits) = (walker.include_hits, walker.exclude_hits);
         for (i, hit) in include_hits.iter().enumerate() {
             if !hit {
@@ -381,6 +421,7 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.resources.extend(root_found.resources);
         found.dirs.extend(root_found.dirs);
         found.extensions.extend(root_found.extensions);
+        found.added_parents.extend(root_found.added_parents);
     }
     for (pattern, _) in exclude_hits.iter().filter(|(_, hit)| !**hit) {
         problems.push(format!(
@@ -394,6 +435,8 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
                 .join(", ")
         ));
     }
+    found.added_parents.sort();
+    found.added_parents.dedup();
     // Drop data whose package lost a clash to another root.
     found.resources.retain(|r| {
         found

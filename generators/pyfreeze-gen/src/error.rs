@@ -57,6 +57,13 @@ pub enum Error {
     Compile(Vec<SourceError>),
     /// The output folder cannot be used.
     Output { path: PathBuf, message: String },
+    /// App modules import stdlib modules that the selection leaves out (`check_imports`):
+    /// one line per import, `file:line: ...`, sorted; `modules` are the missing names.
+    MissingStdlib {
+        problems: Vec<String>,
+        modules: Vec<String>,
+        hint: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -85,6 +92,7 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Spec { hint, .. } | Error::Interpreter { hint, .. } => hint.as_deref(),
+            Error::MissingStdlib { hint, .. } => Some(hint),
             _ => None,
         }
     }
@@ -141,6 +149,18 @@ impl fmt::Display for Message<'_> {
             }
             Error::Output { path, message } => {
                 write!(f, "output folder {}: {message}", path.display())
+            }
+            Error::MissingStdlib { problems, .. } => {
+                write!(
+                    f,
+                    "{} import(s) of stdlib modules that are not frozen (the program would stop \
+                     with `No module named ...`):",
+                    problems.len()
+                )?;
+                for p in problems {
+                    write!(f, "\n  {p}")?;
+                }
+                Ok(())
             }
         }
     }

@@ -28,6 +28,7 @@ pub mod schema;
 pub mod select;
 pub mod spec;
 pub mod stdlib;
+pub mod trace;
 pub mod versions;
 mod write;
 
@@ -88,6 +89,11 @@ pub struct Generated {
     pub inputs: Vec<PathBuf>,
     /// Extension modules found inside frozen packages; they stay on disk.
     pub extensions: Vec<PathBuf>,
+    /// Packages frozen only because a selected submodule needs them (their `__init__`).
+    pub added_parents: Vec<String>,
+    /// Problems that do not stop the build: guarded (optional) imports of stdlib modules that
+    /// are not frozen, `file:line: ...`.
+    pub warnings: Vec<String>,
 }
 
 /// Progress reports of a long generation. Every method has a no-op default.
@@ -169,8 +175,25 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         found.resources.len(),
     );
     let mut inputs: Vec<PathBuf> = Vec::new();
-    let pending = read_sources(spec, std::mem::take(&mut found.modules), &mut inputs)?;
-    let mut modules = compile(spec, &interp, pending, progress)?;
+    // Only a partial stdlib can miss a module the app imports.
+    let check = spec.check_imports() && spec.stdlib() && !spec.stdlib_include().is_empty();
+    let scan_below = if check {
+        Some(stdlib::root(spec, &interp)?)
+    } else {
+        None
+    };
+    let pending = read_sources(
+        spec,
+        std::mem::take(&mut found.modules),
+        scan_below.as_deref(),
+        &mut inputs,
+    )?;
+    let (mut modules, imports) = compile(spec, &interp, pending, progress)?;
+    let warnings = if check {
+        check_imports(spec, &interp, &modules, &imports)?
+    } else {
+        Vec::new()
+    };
     let resources = read_resources(found.resources, &mut inputs)?;
     attach_resources(&mut modules, &resources);
     inputs.extend(found.dirs);
@@ -195,6 +218,103 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         files,
         inputs,
         extensions: found.extensions,
+        added_parents: found.added_parents,
+        warnings,
+    })
+}
+
+/// Checks the app's absolute imports against what is frozen, built in or an extension module
+/// of the interpreter: importing a stdlib module that exists but is not selected is an error
+/// (a warning when guarded by `try`/`except ImportError`). Returns the warnings.
+fn check_imports(
+    spec: &Spec,
+    interp: &Interpreter,
+    modules: &[FrozenModule],
+    imports: &[(PathBuf, Vec<python::ImportSite>)],
+) -> Result<Vec<String>> {
+    use std::collections::BTreeSet;
+    let (stdlib_root, selectable) = stdlib::selectable(spec, interp)?;
+    let frozen: BTreeSet<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+    // Top-level names the app itself defines: `import x.y` then means the app's `x`.
+    let app_tops: BTreeSet<&str> = modules
+        .iter()
+        .filter(|m| {
+            m.path
+                .as_deref()
+                .is_some_and(|p| !p.starts_with(&stdlib_root))
+        })
+        .map(|m| m.name.split('.').next().unwrap_or(&m.name))
+        .collect();
+    let available = |name: &str| {
+        frozen.contains(name)
+            || interp.info.builtin_modules.iter().any(|b| b == name)
+            || interp.info.extension_modules.iter().any(|e| e == name)
+    };
+    let version = interp.version.name();
+    let (mut errors, mut warnings, mut missing) = (Vec::new(), Vec::new(), BTreeSet::new());
+    for (path, sites) in imports {
+        let mut reported = BTreeSet::new();
+        for site in sites {
+            if app_tops.contains(site.module.split('.').next().unwrap_or("")) {
+                continue;
+            }
+            let mut candidates: Vec<String> = site
+                .module
+                .match_indices('.')
+                .map(|(i, _)| site.module[..i].to_string())
+                .chain([site.module.clone()])
+                .collect();
+            candidates.extend(site.names.iter().map(|n| format!("{}.{n}", site.module)));
+            candidates.retain(|name| !available(name) && selectable.contains_key(name));
+            // `from concurrent import futures`: report `concurrent.futures`, whose selection
+            // brings its package along, not `concurrent` too.
+            let deepest: Vec<String> = candidates
+                .iter()
+                .filter(|c| {
+                    !candidates.iter().any(|d| {
+                        d.len() > c.len()
+                            && d.starts_with(c.as_str())
+                            && d.as_bytes()[c.len()] == b'.'
+                    })
+                })
+                .cloned()
+                .collect();
+            for name in deepest {
+                if !reported.insert((site.line, name.clone())) {
+                    continue;
+                }
+                let at = format!("{}:{}", path.display(), site.line);
+                if site.guarded {
+                    warnings.push(format!(
+                        "{at}: optional import of `{name}` (inside try/except ImportError) \
+                         fails: it is a stdlib module of CPython {version} that \
+                         `stdlib_include` does not select; add it if the program should use it"
+                    ));
+                } else {
+                    errors.push(format!(
+                        "{at}: imports `{name}`, a stdlib module of CPython {version} that \
+                         `stdlib_include` does not select"
+                    ));
+                    missing.insert(name);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(warnings);
+    }
+    let modules: Vec<String> = missing.into_iter().collect();
+    let quoted: Vec<String> = modules.iter().map(|m| format!("\"{m}\"")).collect();
+    let hint = format!(
+        "add them to the stdlib: stdlib_include = [{}] in the spec (`--stdlib-include`, \
+         `Build::stdlib_include`), or compute the whole list by running the app under \
+         `pyfreeze trace`; `check_imports = false` turns this check off",
+        quoted.join(", "),
+    );
+    Err(Error::MissingStdlib {
+        problems: errors,
+        modules,
+        hint,
     })
 }
 
@@ -215,10 +335,7 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Foun
         let mut exclude = stdlib::default_excludes();
         exclude.extend(spec.stdlib_exclude().iter().cloned());
         selectors.push(select::Selector::new(spec.stdlib_include(), &exclude).map_err(spec_err)?);
-        root_paths.push(match spec.stdlib_dir() {
-            Some(dir) => normalize_path(dir)?,
-            None => interp.info.stdlib.clone(),
-        });
+        root_paths.push(stdlib::root(spec, interp)?);
     }
     let walks: Vec<_> = root_paths
         .iter()
@@ -248,13 +365,17 @@ struct Pending {
     origin: String,
     path: Option<PathBuf>,
     source: Vec<u8>,
+    /// List its absolute imports for the import check.
+    scan_imports: bool,
 }
 
 /// Reads every module's source (and the runtime's, when added), with its mapped origin,
-/// sorted by name.
+/// sorted by name. With `scan_outside` (the stdlib folder), modules outside it (the app's)
+/// are marked for the import check.
 fn read_sources(
     spec: &Spec,
     found: std::collections::BTreeMap<String, discover::Module>,
+    scan_outside: Option<&Path>,
     inputs: &mut Vec<PathBuf>,
 ) -> Result<Vec<Pending>> {
     let maps: Vec<(PathBuf, String)> = spec
@@ -271,7 +392,10 @@ fn read_sources(
         };
         size_check(source.len(), "the source", &m.path)?;
         inputs.push(m.path.clone());
+        let scan_imports = m.kind != Kind::Namespace
+            && scan_outside.is_some_and(|stdlib| !m.path.starts_with(stdlib));
         pending.push(Pending {
+            scan_imports,
             origin: origin_of(&m.path, &maps)?,
             name: m.name,
             kind: m.kind,
@@ -286,25 +410,30 @@ fn read_sources(
             origin: RUNTIME_ORIGIN.into(),
             path: None,
             source: RUNTIME_PY.as_bytes().to_vec(),
+            scan_imports: false,
         });
     }
     pending.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     Ok(pending)
 }
 
+/// The absolute imports of each scanned module, by file.
+type Imports = Vec<(PathBuf, Vec<python::ImportSite>)>;
+
 /// Compiles every module with the target interpreter; every file that does not compile is
-/// reported, sorted by path.
+/// reported, sorted by path. Also returns the imports of the modules marked for the check.
 fn compile(
     spec: &Spec,
     interp: &Interpreter,
     pending: Vec<Pending>,
     progress: &dyn Progress,
-) -> Result<Vec<FrozenModule>> {
+) -> Result<(Vec<FrozenModule>, Imports)> {
     let items: Vec<_> = pending
         .iter()
         .map(|p| python::CompileItem {
             origin: &p.origin,
             source: &p.source,
+            scan_imports: p.scan_imports,
         })
         .collect();
     let compiled = python::compile_all(interp, &items, spec.optimize(), spec.jobs(), &|d, t| {
@@ -313,9 +442,18 @@ fn compile(
 
     let mut failures = Vec::new();
     let mut modules = Vec::with_capacity(pending.len());
+    let mut imports = Vec::new();
     for (p, result) in pending.into_iter().zip(compiled) {
         match result {
-            Ok(code) => {
+            Ok(python::CompiledCode {
+                code,
+                imports: sites,
+            }) => {
+                if p.scan_imports {
+                    if let Some(path) = &p.path {
+                        imports.push((path.clone(), sites));
+                    }
+                }
                 size_check(
                     code.len(),
                     "the bytecode",
@@ -350,7 +488,7 @@ fn compile(
         failures.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         return Err(Error::Compile(failures));
     }
-    Ok(modules)
+    Ok((modules, imports))
 }
 
 /// Reads every package data file.

@@ -18,7 +18,7 @@ const WORKER: &str = include_str!("worker.py");
 /// Environment variables that would change what the worker imports or compiles. They are
 /// removed from the worker's environment; `PYTHONHASHSEED` is pinned to 0 so set and
 /// frozenset constants marshal in a stable order.
-const SCRUBBED_ENV: &[&str] = &[
+pub(crate) const SCRUBBED_ENV: &[&str] = &[
     "PYTHONPATH",
     "PYTHONHOME",
     "PYTHONSTARTUP",
@@ -53,6 +53,12 @@ pub struct Info {
     pub stdlib: PathBuf,
     /// A few `sysconfig` variables (`LIBPL`, `LIBRARY`, `LIBS`, `LINKFORSHARED`, ...).
     pub config: BTreeMap<String, String>,
+    /// `sys.builtin_module_names`.
+    #[serde(default)]
+    pub builtin_modules: Vec<String>,
+    /// Top-level extension modules on its `sys.path` (lib-dynload), which stay on disk.
+    #[serde(default)]
+    pub extension_modules: Vec<String>,
 }
 
 /// A probed, supported target interpreter.
@@ -251,10 +257,33 @@ pub struct CompileItem<'a> {
     /// Becomes `co_filename`.
     pub origin: &'a str,
     pub source: &'a [u8],
+    /// Also list the module's absolute imports ([`CompiledCode::imports`]).
+    pub scan_imports: bool,
+}
+
+/// One absolute import statement (`import a.b`, `from a import b`) of a compiled module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSite {
+    pub line: u32,
+    /// Inside `try:` with a handler for `ImportError` (or broader): an optional import.
+    pub guarded: bool,
+    /// The module named after `import` or `from`.
+    pub module: String,
+    /// The names after `from ... import` (some may be submodules); empty for `import`.
+    pub names: Vec<String>,
+}
+
+/// A module compiled by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledCode {
+    /// `marshal.dumps(code)`.
+    pub code: Vec<u8>,
+    /// Its absolute imports, in line order, when the item asked for them.
+    pub imports: Vec<ImportSite>,
 }
 
 /// The outcome of compiling one item: marshalled code, or why it failed.
-pub type Compiled = std::result::Result<Vec<u8>, CompileFailure>;
+pub type Compiled = std::result::Result<CompiledCode, CompileFailure>;
 
 /// Why one item did not compile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +309,7 @@ impl Worker {
                 body.extend_from_slice(&(field.len() as u32).to_be_bytes());
                 body.extend_from_slice(field);
             }
+            body.push(u8::from(item.scan_imports));
         }
         let stdin = self.stdin.as_mut().expect("worker stdin open");
         stdin.write_all(&(body.len() as u32).to_be_bytes())?;
@@ -322,8 +352,14 @@ fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<Compiled>> {
         let len = u32_at(pos + 1)? as usize;
         let payload = resp.get(pos + 5..pos + 5 + len)?;
         pos += 5 + len;
+        let imports_len = u32_at(pos)? as usize;
+        let imports = resp.get(pos + 4..pos + 4 + imports_len)?;
+        pos += 4 + imports_len;
         if status == 0 {
-            out.push(Ok(payload.to_vec()));
+            out.push(Ok(CompiledCode {
+                code: payload.to_vec(),
+                imports: parse_imports(imports)?,
+            }));
         } else {
             let text = String::from_utf8_lossy(payload);
             let mut parts = text.splitn(3, '\n');
@@ -336,6 +372,31 @@ fn parse_response(resp: &[u8], expected: usize) -> Option<Vec<Compiled>> {
                 message,
             }));
         }
+    }
+    Some(out)
+}
+
+/// `line\tguarded\tmodule\tname,name` lines (see `scan_imports` in worker.py).
+fn parse_imports(text: &[u8]) -> Option<Vec<ImportSite>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(4, '\t');
+        let lineno = parts.next()?.parse().ok()?;
+        let guarded = parts.next()? == "1";
+        let module = parts.next()?.to_string();
+        let names = parts
+            .next()?
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        out.push(ImportSite {
+            line: lineno,
+            guarded,
+            module,
+            names,
+        });
     }
     Some(out)
 }
@@ -448,6 +509,7 @@ mod tests {
             .map(|_| CompileItem {
                 origin: "x",
                 source: &src,
+                scan_imports: false,
             })
             .collect();
         let b = batches(&items);
@@ -464,8 +526,12 @@ mod tests {
     fn malformed_responses_are_rejected() {
         assert!(parse_response(&[0, 0, 0, 1], 1).is_none());
         assert!(parse_response(&[0, 0, 0, 2, 0, 0, 0, 0, 0], 1).is_none());
+        // The imports field is missing.
+        assert!(parse_response(&[0, 0, 0, 1, 0, 0, 0, 0, 1, b'c'], 1).is_none());
         let ok = parse_response(
-            &[0, 0, 0, 1, 1, 0, 0, 0, 5, b'3', b'\n', b'4', b'\n', b'x'],
+            &[
+                0, 0, 0, 1, 1, 0, 0, 0, 5, b'3', b'\n', b'4', b'\n', b'x', 0, 0, 0, 0,
+            ],
             1,
         )
         .unwrap();
@@ -476,6 +542,30 @@ mod tests {
                 column: 4,
                 message: "x".into()
             })
+        );
+        let text = b"3\t0\tjson\t\n7\t1\tconcurrent\tfutures,thread";
+        let mut resp = vec![0, 0, 0, 1, 0, 0, 0, 0, 1, b'c'];
+        resp.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        resp.extend_from_slice(text);
+        let ok = parse_response(&resp, 1).unwrap();
+        let compiled = ok[0].as_ref().unwrap();
+        assert_eq!(compiled.code, b"c");
+        assert_eq!(
+            compiled.imports,
+            vec![
+                ImportSite {
+                    line: 3,
+                    guarded: false,
+                    module: "json".into(),
+                    names: vec![]
+                },
+                ImportSite {
+                    line: 7,
+                    guarded: true,
+                    module: "concurrent".into(),
+                    names: vec!["futures".into(), "thread".into()]
+                },
+            ]
         );
     }
 }

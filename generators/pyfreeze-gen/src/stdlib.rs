@@ -1,5 +1,6 @@
 //! What `--stdlib` selects: the target interpreter's `sysconfig.get_paths()["stdlib"]`,
-//! minus the patterns below. The list is rendered into `docs/spec.md` by a test.
+//! minus the patterns below. The list is rendered into `docs/spec.md` by a test. Also what
+//! a partial stdlib is checked against ([`selectable`]).
 
 /// Default exclusions of the stdlib root, each with the reason.
 pub const DEFAULT_EXCLUDES: &[(&str, &str)] = &[
@@ -38,6 +39,45 @@ pub const DEFAULT_EXCLUDES: &[(&str, &str)] = &[
         "the build configuration folder (`python-config.py`, `Makefile`, `libpython.a`)",
     ),
 ];
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::discover::{self, Module};
+use crate::error::{Error, Result};
+use crate::{normalize_path, select, Interpreter, Spec};
+
+/// The stdlib folder a spec freezes from: `stdlib_dir`, else the interpreter's.
+pub fn root(spec: &Spec, interp: &Interpreter) -> Result<PathBuf> {
+    match spec.stdlib_dir() {
+        Some(dir) => normalize_path(dir),
+        None => Ok(interp.info.stdlib.clone()),
+    }
+}
+
+/// Every module that `stdlib = true` would freeze without `stdlib_include` (the default
+/// exclusions and the spec's `stdlib_exclude` applied), by name: what the import check and
+/// `pyfreeze trace` compare against. Also returns the folder.
+pub fn selectable(
+    spec: &Spec,
+    interp: &Interpreter,
+) -> Result<(PathBuf, BTreeMap<String, Module>)> {
+    let mut exclude = default_excludes();
+    exclude.extend(spec.stdlib_exclude().iter().cloned());
+    let selector = select::Selector::new(&[], &exclude).map_err(|message| Error::Spec {
+        origin: "spec".into(),
+        message,
+        hint: None,
+    })?;
+    let path = root(spec, interp)?;
+    let found = discover::discover(&[discover::RootWalk {
+        path: &path,
+        selector: &selector,
+        package_data: false,
+        stdlib: true,
+    }])?;
+    Ok((path, found.modules))
+}
 
 pub fn default_excludes() -> Vec<String> {
     DEFAULT_EXCLUDES

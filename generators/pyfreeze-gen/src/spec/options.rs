@@ -67,6 +67,11 @@ macro_rules! for_each_spec_option {
                 /// Leave out more of the stdlib, on top of the default exclusions.
                 stdlib_exclude: many Pattern = -, key "stdlib_exclude", flag "stdlib-exclude"
                     value "GLOB", build stdlib_exclude, example "xmlrpc";
+                /// When `stdlib_include` restricts the stdlib, fail on an app module's import of
+                /// a stdlib module it leaves out (only warn for one guarded by `try`/`except
+                /// ImportError`).
+                check_imports: one Switch = "true", key "check_imports", flag "no-check-imports"
+                    value "", build check_imports, example "false";
                 /// Embed each module's source, for `get_source()`, `inspect` and tracebacks
                 /// with source lines.
                 embed_source: one Switch = "true", key "embed_source", flag "no-source" value "",
