@@ -60,6 +60,8 @@ impl Build {
             .map_err(|e| gen_error(e, Some(&interp)))?;
         let layout_c = out_root.join("pyfreeze_layout.c");
         write_if_changed(&layout_c, rust::layout_c(interp.version).as_bytes())?;
+        let start_c = out_root.join("pyfreeze_start.c");
+        write_if_changed(&start_c, rust::START_C.as_bytes())?;
         let mut cfg_text = Vec::new();
         python
             .to_writer(&mut cfg_text)
@@ -75,6 +77,7 @@ impl Build {
             .map(|f| out_dir.join(&f.path))
             .collect();
         c_files.push(layout_c);
+        c_files.push(start_c);
         self.compile_c(lib_name, &base, &c_files, &out_root.join("pyfreeze-obj"))?;
         if self.link_python {
             python.link_lines(cargo);
