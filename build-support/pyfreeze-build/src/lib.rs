@@ -93,6 +93,7 @@
 mod env;
 mod error;
 mod frozen;
+mod pyo3;
 mod python;
 mod run;
 mod rust;

@@ -25,6 +25,7 @@ impl Build {
 
         let interp = self.find_interpreter(cargo, &selection, selection.version())?;
         let (python, config_file) = self.python_config(cargo, &interp)?;
+        crate::pyo3::check(cargo, &python, self.link_python)?;
         let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => cargo.env("OUT_DIR").map(PathBuf::from).ok_or_else(|| {
