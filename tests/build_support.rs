@@ -364,6 +364,58 @@ fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
         );
         assert!(rows.iter().any(|r| r.starts_with("module app.util module ")
             && r.ends_with(" 32 /fixture/scripts/app/util.py")));
+
+        // pyfreeze::Interpreter's errors, from an empty folder: settings refused before
+        // CPython is touched, CPython's own PyStatus (no stdlib is frozen, so it finds no
+        // `encodings`), then a second start.
+        let empty = tempfile::tempdir().unwrap();
+        let start = run(Command::new(fx.binary())
+            .arg("--start")
+            .current_dir(empty.path()));
+        must_succeed(&start, &format!("fixture --start for 3.{minor}"));
+        assert_eq!(
+            text(&start.stdout),
+            "relative path: Setting: sys.path entry `lib/python` is relative, so it would \
+             depend on the current folder; pass an absolute path (e.g. one made from \
+             std::env::current_exe())\n\
+             NUL in argv: Setting: argument `a\\0b` contains a NUL byte, which CPython \
+             cannot take\n\
+             sys.path: [\"/opt/extra\", \"DYNLOAD\"]\n\
+             no encodings: Python: CPython did not start: NO_ENCODINGS\n\
+             twice: AlreadyStarted: CPython was already started by this process; it starts \
+             once per process: keep the first Interpreter\n"
+                .replace("DYNLOAD", &sysconfig(minor, "DESTSHARED"))
+                .replace(
+                    "NO_ENCODINGS",
+                    if minor >= 13 {
+                        "Failed to import encodings module"
+                    } else {
+                        "init_fs_encoding: failed to get the Python codec of the filesystem encoding"
+                    }
+                ),
+            "3.{minor}"
+        );
+        // 3.10-3.12's own report of the failed start shows the isolated configuration
+        // (3.13 prints nothing).
+        let err = text(&start.stderr);
+        let dump: &[&str] = if minor >= 13 {
+            &[]
+        } else {
+            &[
+                "Python path configuration:",
+                "  isolated = 1",
+                "  environment = 0",
+                "  user site = 0",
+                "  import site = 0",
+                "  sys.path = [",
+            ]
+        };
+        for line in dump {
+            assert!(
+                err.lines().any(|l| l == *line),
+                "3.{minor}: no {line:?} in:\n{err}"
+            );
+        }
     }
 }
 
@@ -638,4 +690,90 @@ fn game_embed_runs_from_an_empty_folder_on_3_11_and_3_13() {
     let _lock = cargo_lock();
     check_game(11, None); // the default
     check_game(13, Some("3.13")); // selected by version
+}
+
+/// pyo3-embed built against one pyenv CPython and run from an empty folder: PyO3 calls
+/// frozen Python through the interpreter `pyfreeze::Interpreter` started.
+fn check_pyo3(minor: u32) {
+    let mut cmd = cargo(&repo());
+    cmd.args(["build", "-p", "pyo3-embed"])
+        .env("PYFREEZE_PYTHON", format!("3.{minor}"));
+    must_succeed(
+        &run(&mut cmd),
+        &format!("cargo build -p pyo3-embed (3.{minor})"),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let bin = target_dir().join("debug/pyo3-embed");
+    let embed = |args: &[&str]| run(Command::new(&bin).args(args).current_dir(empty.path()));
+
+    let out = embed(&[]);
+    must_succeed(&out, &format!("pyo3-embed (3.{minor})"));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "calc.fib(30) = 832040\n\
+             calc.mean([1.0, 2.5, 4.0]) = 2.5\n\
+             python: '3.{minor}'\n\
+             file: '/pyo3-embed/python/calc/__init__.py'\n\
+             loader: 'PyfreezeImporter'\n\
+             sys_path: ['{}']\n\
+             isolated: 1\n\
+             utf8_mode: 1\n",
+            sysconfig(minor, "DESTSHARED")
+        )
+    );
+
+    // An exception raised in frozen code: PyErr::print (stderr) and
+    // traceback.format_exception (stdout) both show the frozen source line.
+    let out = embed(&["--crash"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let traceback = [
+        "Traceback (most recent call last):",
+        "  File \"/pyo3-embed/python/calc/stats.py\", line 6, in mean",
+        "    return total / len(values)",
+        "ZeroDivisionError: division by zero",
+    ];
+    for (stream, what) in [(&out.stderr, "stderr"), (&out.stdout, "stdout")] {
+        let lines = text(stream);
+        for expected in traceback {
+            assert!(
+                lines.lines().any(|l| l == expected),
+                "3.{minor}: no line {expected:?} in {what}:\n{lines}"
+            );
+        }
+    }
+    assert!(text(&out.stderr).starts_with("pyo3-embed: calc.mean([]) raised; PyErr::print says:\n"));
+    assert!(text(&out.stdout).starts_with("traceback.format_exception, in Rust:\n"));
+
+    // Interpreter::run_module: calc/__main__.py, with sys.argv, and its SystemExit status.
+    let out = embed(&["--main", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "calc as __main__: fib(10) = 55, argv[1:] = ['--main', '3']\n"
+    );
+    assert_eq!(embed(&["--main"]).status.code(), Some(0));
+
+    // The program of docs/embedding-rust.md's "PyO3" section (src/bin/minimal.rs).
+    let out = run(Command::new(target_dir().join("debug/minimal")).current_dir(empty.path()));
+    must_succeed(&out, &format!("minimal (3.{minor})"));
+    assert_eq!(text(&out.stdout), "fib(30) = 832040\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.lines().any(|l| l == "    return total / len(values)"),
+        "3.{minor}: {err}"
+    );
+    assert!(
+        std::fs::read_dir(empty.path()).unwrap().next().is_none(),
+        "it wrote nothing"
+    );
+}
+
+#[test]
+fn pyo3_embed_runs_from_an_empty_folder_on_3_10_to_3_13() {
+    let _lock = cargo_lock();
+    // PyO3 is built once (stable ABI, no libpython of its own); each version relinks.
+    for minor in [11, 13, 10, 12] {
+        check_pyo3(minor);
+    }
 }
