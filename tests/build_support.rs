@@ -259,7 +259,10 @@ fn cargo_lines_and_compiler_arguments_are_exact() {
         mk.split_whitespace()
             .filter(|w| w.ends_with(".c"))
             .map(|w| out_dir.join("pyfreeze").join(w).display().to_string())
-            .chain([out_dir.join("pyfreeze_layout.c").display().to_string()])
+            .chain(
+                ["pyfreeze_layout.c", "pyfreeze_start.c"]
+                    .map(|f| out_dir.join(f).display().to_string()),
+            )
             .collect()
     };
     let calls = std::fs::read_to_string(&log).unwrap();

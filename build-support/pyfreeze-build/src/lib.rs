@@ -290,7 +290,7 @@ impl Build {
     /// warnings included.
     ///
     /// ```
-    /// pyfreeze_build::Build::new().c_file("src/embed.c");
+    /// pyfreeze_build::Build::new().c_file("src/extra.c");
     /// ```
     pub fn c_file(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.c_files.push(path.as_ref().to_path_buf());
@@ -314,7 +314,7 @@ impl Build {
     /// ```no_run
     /// // build.rs
     /// let frozen = pyfreeze_build::Build::new().interpreter("3.11").root("scripts").compile("pyfreeze");
-    /// frozen.cc_build().file("src/embed.c").compile("embed");
+    /// frozen.cc_build().file("src/extra.c").compile("extra");
     /// ```
     pub fn compile(&mut self, lib_name: &str) -> Frozen {
         match self.try_compile(lib_name) {
