@@ -771,4 +771,33 @@ mod tests {
         let v310 = PythonVersion::parse("3.10").unwrap();
         assert!(!layout_c(v310).contains("is_package"));
     }
+
+    #[test]
+    fn the_interpreter_installs_the_table_only_with_the_runtime() {
+        let with = interpreter(true);
+        assert!(with.to_string().contains("super :: install ()"));
+        let without = interpreter(false);
+        assert!(!without.to_string().contains("install ()"));
+        for tokens in [with, without] {
+            syn::parse2::<syn::File>(tokens).expect("the Interpreter items parse");
+        }
+    }
+
+    #[test]
+    fn start_c_defines_what_the_rust_half_declares() {
+        let rust = interpreter(true).to_string();
+        for name in [
+            "pyfreeze_build_start",
+            "pyfreeze_build_run_module",
+            "pyfreeze_build_finalize",
+        ] {
+            assert!(rust.contains(&format!("fn {name} (")), "{name}");
+            assert!(START_C.contains(&format!("\nint {name}(")), "{name}");
+        }
+        // The status codes the Rust half matches on.
+        assert!(START_C.contains("#define PYFREEZE_START_OK 0\n"));
+        assert!(START_C.contains("#define PYFREEZE_START_EXIT 2\n"));
+        assert!(rust.contains("const START_OK : c_int = 0"));
+        assert!(rust.contains("const START_EXIT : c_int = 2"));
+    }
 }
