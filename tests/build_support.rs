@@ -780,3 +780,19 @@ fn pyo3_embed_runs_from_an_empty_folder_on_3_10_to_3_13() {
         check_pyo3(minor);
     }
 }
+
+/// docs/embedding-rust.md's PyO3 program is examples/pyo3-embed/src/bin/minimal.rs, which
+/// the test above builds and runs: the page's code compiles and does what it says.
+#[test]
+fn the_docs_pyo3_program_is_the_tested_one() {
+    let page = std::fs::read_to_string(repo().join("docs/embedding-rust.md")).unwrap();
+    let start = page
+        .find("`src/main.rs`:\n\n```rust\n")
+        .expect("the PyO3 main.rs block")
+        + "`src/main.rs`:\n\n```rust\n".len();
+    let block = &page[start..start + page[start..].find("```").unwrap()];
+    let bin =
+        std::fs::read_to_string(repo().join("examples/pyo3-embed/src/bin/minimal.rs")).unwrap();
+    let code = &bin[bin.find("use pyo3::prelude::*;").unwrap()..];
+    assert_eq!(block, code);
+}
