@@ -779,6 +779,32 @@ fn pyo3_embed_runs_from_an_empty_folder_on_3_10_to_3_13() {
     for minor in [11, 13, 10, 12] {
         check_pyo3(minor);
     }
+
+    // A PyO3 that would link its own libpython is refused by pyfreeze-build's build script,
+    // which sees PyO3's configuration through Cargo (before PyO3 itself is recompiled).
+    let config = target_dir().join("pyo3-links-libpython.txt");
+    std::fs::write(
+        &config,
+        "implementation=CPython\nversion=3.11\nshared=false\nlib_name=python3.11\n",
+    )
+    .unwrap();
+    let mut cmd = cargo(&repo());
+    cmd.args(["build", "-p", "pyo3-embed"])
+        .env("PYO3_CONFIG_FILE", &config);
+    let body = framed_error(&run(&mut cmd));
+    assert_eq!(
+        body[0],
+        format!(
+            "pyfreeze-build: error: PyO3 links libpython3.11 (static) itself, and \
+             pyfreeze-build links the static {} of CPython 3.11: one program would hold two \
+             libpythons",
+            sysconfig(11, "LIBRARY")
+        )
+    );
+    assert!(
+        body.contains(&"pyfreeze-build:       suppress_build_script_link_lines=true".to_string()),
+        "{body:?}"
+    );
 }
 
 /// docs/embedding-rust.md's PyO3 program is examples/pyo3-embed/src/bin/minimal.rs, which
