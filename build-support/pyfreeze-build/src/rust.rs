@@ -477,6 +477,7 @@ fn interpreter(runtime: bool) -> TokenStream {
             /// Return values of `pyfreeze_build_start`.
             const START_OK: c_int = 0;
             const START_EXIT: c_int = 2;
+            const START_RUNNING: c_int = 3;
 
             /// Set by the first `start` that gets past checking its settings.
             static STARTED: AtomicBool = AtomicBool::new(false);
@@ -488,7 +489,8 @@ fn interpreter(runtime: bool) -> TokenStream {
                 /// A setting cannot be given to CPython (a NUL byte, a relative `sys.path`
                 /// entry). Nothing was started: fix the setting and call `start` again.
                 Setting,
-                /// `start` already ran in this process. CPython starts once per process.
+                /// `start` already ran in this process (CPython starts once per process), or
+                /// other code started CPython.
                 AlreadyStarted,
                 /// `pyfreeze::install()` failed.
                 Install,
@@ -665,6 +667,10 @@ fn interpreter(runtime: bool) -> TokenStream {
                     };
                     match rc {
                         START_OK => Ok(Interpreter { _not_send: ::core::marker::PhantomData }),
+                        START_RUNNING => Err(StartError::new(
+                            StartErrorKind::AlreadyStarted,
+                            "CPython is already running in this process, started by other code (PyO3's auto-initialize, or C calling Py_Initialize)",
+                        )),
                         START_EXIT => Err(StartError {
                             kind: StartErrorKind::Exit,
                             message: ::std::format!("CPython asked to exit with status {exitcode}"),
@@ -797,6 +803,8 @@ mod tests {
         // The status codes the Rust half matches on.
         assert!(START_C.contains("#define PYFREEZE_START_OK 0\n"));
         assert!(START_C.contains("#define PYFREEZE_START_EXIT 2\n"));
+        assert!(START_C.contains("#define PYFREEZE_START_RUNNING 3\n"));
+        assert!(rust.contains("const START_RUNNING : c_int = 3"));
         assert!(rust.contains("const START_OK : c_int = 0"));
         assert!(rust.contains("const START_EXIT : c_int = 2"));
     }

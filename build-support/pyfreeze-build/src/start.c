@@ -16,6 +16,7 @@
 #define PYFREEZE_START_OK 0
 #define PYFREEZE_START_ERROR 1
 #define PYFREEZE_START_EXIT 2
+#define PYFREEZE_START_RUNNING 3
 
 /* The thread state of the thread that started CPython, saved while it does not hold the GIL. */
 static PyThreadState *pyfreeze_main_thread;
@@ -35,19 +36,16 @@ static int pyfreeze_status(PyStatus status, const char **func, const char **mess
 /* Starts CPython with `paths` as sys.path and `argv` as sys.argv (bytes, decoded as UTF-8
  * with surrogateescape). On success the calling thread has released the GIL (as PyO3's
  * Python::initialize leaves it): take it with PyGILState_Ensure or Python::attach.
- * Otherwise *func and *message (static strings) say why, or *exitcode is the status CPython
- * asked to exit with. */
+ * Otherwise *func and *message (static strings) say why, *exitcode is the status CPython
+ * asked to exit with, or CPython was already running. */
 int pyfreeze_build_start(const char *const *paths, size_t n_paths, const char *const *argv,
                          size_t argc, const char **func, const char **message, int *exitcode)
 {
     *func = NULL;
     *message = NULL;
     *exitcode = 0;
-    if (Py_IsInitialized()) {
-        *func = "pyfreeze_build_start";
-        *message = "CPython is already initialised in this process";
-        return PYFREEZE_START_ERROR;
-    }
+    if (Py_IsInitialized())
+        return PYFREEZE_START_RUNNING; /* started by other code */
 
     PyPreConfig preconfig;
     PyPreConfig_InitIsolatedConfig(&preconfig);
