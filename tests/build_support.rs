@@ -259,7 +259,10 @@ fn cargo_lines_and_compiler_arguments_are_exact() {
         mk.split_whitespace()
             .filter(|w| w.ends_with(".c"))
             .map(|w| out_dir.join("pyfreeze").join(w).display().to_string())
-            .chain([out_dir.join("pyfreeze_layout.c").display().to_string()])
+            .chain(
+                ["pyfreeze_layout.c", "pyfreeze_start.c"]
+                    .map(|f| out_dir.join(f).display().to_string()),
+            )
             .collect()
     };
     let calls = std::fs::read_to_string(&log).unwrap();
@@ -364,6 +367,58 @@ fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
         );
         assert!(rows.iter().any(|r| r.starts_with("module app.util module ")
             && r.ends_with(" 32 /fixture/scripts/app/util.py")));
+
+        // pyfreeze::Interpreter's errors, from an empty folder: settings refused before
+        // CPython is touched, CPython's own PyStatus (no stdlib is frozen, so it finds no
+        // `encodings`), then a second start.
+        let empty = tempfile::tempdir().unwrap();
+        let start = run(Command::new(fx.binary())
+            .arg("--start")
+            .current_dir(empty.path()));
+        must_succeed(&start, &format!("fixture --start for 3.{minor}"));
+        assert_eq!(
+            text(&start.stdout),
+            "relative path: Setting: sys.path entry `lib/python` is relative, so it would \
+             depend on the current folder; pass an absolute path (e.g. one made from \
+             std::env::current_exe())\n\
+             NUL in argv: Setting: argument `a\\0b` contains a NUL byte, which CPython \
+             cannot take\n\
+             sys.path: [\"/opt/extra\", \"DYNLOAD\"]\n\
+             no encodings: Python: CPython did not start: NO_ENCODINGS\n\
+             twice: AlreadyStarted: CPython was already started by this process; it starts \
+             once per process: keep the first Interpreter\n"
+                .replace("DYNLOAD", &sysconfig(minor, "DESTSHARED"))
+                .replace(
+                    "NO_ENCODINGS",
+                    if minor >= 13 {
+                        "Failed to import encodings module"
+                    } else {
+                        "init_fs_encoding: failed to get the Python codec of the filesystem encoding"
+                    }
+                ),
+            "3.{minor}"
+        );
+        // 3.10-3.12's own report of the failed start shows the isolated configuration
+        // (3.13 prints nothing).
+        let err = text(&start.stderr);
+        let dump: &[&str] = if minor >= 13 {
+            &[]
+        } else {
+            &[
+                "Python path configuration:",
+                "  isolated = 1",
+                "  environment = 0",
+                "  user site = 0",
+                "  import site = 0",
+                "  sys.path = [",
+            ]
+        };
+        for line in dump {
+            assert!(
+                err.lines().any(|l| l == *line),
+                "3.{minor}: no {line:?} in:\n{err}"
+            );
+        }
     }
 }
 
@@ -638,4 +693,132 @@ fn game_embed_runs_from_an_empty_folder_on_3_11_and_3_13() {
     let _lock = cargo_lock();
     check_game(11, None); // the default
     check_game(13, Some("3.13")); // selected by version
+}
+
+/// pyo3-embed built against one pyenv CPython and run from an empty folder: PyO3 calls
+/// frozen Python through the interpreter `pyfreeze::Interpreter` started.
+fn check_pyo3(minor: u32) {
+    let mut cmd = cargo(&repo());
+    cmd.args(["build", "-p", "pyo3-embed"])
+        .env("PYFREEZE_PYTHON", format!("3.{minor}"));
+    must_succeed(
+        &run(&mut cmd),
+        &format!("cargo build -p pyo3-embed (3.{minor})"),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let bin = target_dir().join("debug/pyo3-embed");
+    let embed = |args: &[&str]| run(Command::new(&bin).args(args).current_dir(empty.path()));
+
+    let out = embed(&[]);
+    must_succeed(&out, &format!("pyo3-embed (3.{minor})"));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "calc.fib(30) = 832040\n\
+             calc.mean([1.0, 2.5, 4.0]) = 2.5\n\
+             python: '3.{minor}'\n\
+             file: '/pyo3-embed/python/calc/__init__.py'\n\
+             loader: 'PyfreezeImporter'\n\
+             sys_path: ['{}']\n\
+             isolated: 1\n\
+             utf8_mode: 1\n",
+            sysconfig(minor, "DESTSHARED")
+        )
+    );
+
+    // An exception raised in frozen code: PyErr::print (stderr) and
+    // traceback.format_exception (stdout) both show the frozen source line.
+    let out = embed(&["--crash"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let traceback = [
+        "Traceback (most recent call last):",
+        "  File \"/pyo3-embed/python/calc/stats.py\", line 6, in mean",
+        "    return total / len(values)",
+        "ZeroDivisionError: division by zero",
+    ];
+    for (stream, what) in [(&out.stderr, "stderr"), (&out.stdout, "stdout")] {
+        let lines = text(stream);
+        for expected in traceback {
+            assert!(
+                lines.lines().any(|l| l == expected),
+                "3.{minor}: no line {expected:?} in {what}:\n{lines}"
+            );
+        }
+    }
+    assert!(text(&out.stderr).starts_with("pyo3-embed: calc.mean([]) raised; PyErr::print says:\n"));
+    assert!(text(&out.stdout).starts_with("traceback.format_exception, in Rust:\n"));
+
+    // Interpreter::run_module: calc/__main__.py, with sys.argv, and its SystemExit status.
+    let out = embed(&["--main", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "calc as __main__: fib(10) = 55, argv[1:] = ['--main', '3']\n"
+    );
+    assert_eq!(embed(&["--main"]).status.code(), Some(0));
+
+    // The program of docs/embedding-rust.md's "PyO3" section (src/bin/minimal.rs).
+    let out = run(Command::new(target_dir().join("debug/minimal")).current_dir(empty.path()));
+    must_succeed(&out, &format!("minimal (3.{minor})"));
+    assert_eq!(text(&out.stdout), "fib(30) = 832040\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.lines().any(|l| l == "    return total / len(values)"),
+        "3.{minor}: {err}"
+    );
+    assert!(
+        std::fs::read_dir(empty.path()).unwrap().next().is_none(),
+        "it wrote nothing"
+    );
+}
+
+#[test]
+fn pyo3_embed_runs_from_an_empty_folder_on_3_10_to_3_13() {
+    let _lock = cargo_lock();
+    // PyO3 is built once (stable ABI, no libpython of its own); each version relinks.
+    for minor in [11, 13, 10, 12] {
+        check_pyo3(minor);
+    }
+
+    // A PyO3 that would link its own libpython is refused by pyfreeze-build's build script,
+    // which sees PyO3's configuration through Cargo (before PyO3 itself is recompiled).
+    let config = target_dir().join("pyo3-links-libpython.txt");
+    std::fs::write(
+        &config,
+        "implementation=CPython\nversion=3.11\nshared=false\nlib_name=python3.11\n",
+    )
+    .unwrap();
+    let mut cmd = cargo(&repo());
+    cmd.args(["build", "-p", "pyo3-embed"])
+        .env("PYO3_CONFIG_FILE", &config);
+    let body = framed_error(&run(&mut cmd));
+    assert_eq!(
+        body[0],
+        format!(
+            "pyfreeze-build: error: PyO3 links libpython3.11 (static) itself, and \
+             pyfreeze-build links the static {} of CPython 3.11: one program would hold two \
+             libpythons",
+            sysconfig(11, "LIBRARY")
+        )
+    );
+    assert!(
+        body.contains(&"pyfreeze-build:       suppress_build_script_link_lines=true".to_string()),
+        "{body:?}"
+    );
+}
+
+/// docs/embedding-rust.md's PyO3 program is examples/pyo3-embed/src/bin/minimal.rs, which
+/// the test above builds and runs: the page's code compiles and does what it says.
+#[test]
+fn the_docs_pyo3_program_is_the_tested_one() {
+    let page = std::fs::read_to_string(repo().join("docs/embedding-rust.md")).unwrap();
+    let start = page
+        .find("`src/main.rs`:\n\n```rust\n")
+        .expect("the PyO3 main.rs block")
+        + "`src/main.rs`:\n\n```rust\n".len();
+    let block = &page[start..start + page[start..].find("```").unwrap()];
+    let bin =
+        std::fs::read_to_string(repo().join("examples/pyo3-embed/src/bin/minimal.rs")).unwrap();
+    let code = &bin[bin.find("use pyo3::prelude::*;").unwrap()..];
+    assert_eq!(block, code);
 }

@@ -78,8 +78,7 @@ fn main() {
         .origin_prefix("/game-embed")
         .stdlib(true)
         .stdlib_include_since("3.13", "_colorize")
-        .stdlib_include_since("3.13", "_opcode_metadata")
-        .c_file("src/embed.c");
+        .stdlib_include_since("3.13", "_opcode_metadata");
     for pattern in STDLIB {
         build.stdlib_include(pattern);
     }

@@ -53,7 +53,8 @@ impl<'w> Cargo<'w> {
     /// Reads a variable, first telling Cargo to rerun the build script when it changes.
     /// An empty value counts as unset.
     pub(crate) fn env(&mut self, name: &str) -> Option<OsString> {
-        if !SET_BY_CARGO.contains(&name) {
+        // `DEP_*` come from the dependencies' build scripts, which rerun ours when they change.
+        if !SET_BY_CARGO.contains(&name) && !name.starts_with("DEP_") {
             self.line("rerun-if-env-changed", name);
         }
         #[allow(clippy::disallowed_methods)] // the one sanctioned read

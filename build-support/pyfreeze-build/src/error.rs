@@ -36,6 +36,9 @@ pub enum ErrorKind {
     Bindings,
     /// The build is not run the way pyfreeze-build needs (no `OUT_DIR`, bad argument).
     Usage,
+    /// PyO3, in the same package, is configured for another CPython or links libpython
+    /// itself.
+    Pyo3,
 }
 
 /// A pyfreeze-build error. Its `Display` is the message, lowercase and without a trailing

@@ -110,7 +110,7 @@ impl Frozen {
     ///
     /// ```no_run
     /// # let frozen = pyfreeze_build::Build::new().root("s").compile("pyfreeze");
-    /// frozen.cc_build().file("src/embed.c").compile("embed");
+    /// frozen.cc_build().file("src/extra.c").compile("extra");
     /// ```
     pub fn cc_build(&self) -> cc::Build {
         self.cc.clone()

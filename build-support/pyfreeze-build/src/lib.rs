@@ -28,13 +28,18 @@
 //!     for m in pyfreeze::modules() {
 //!         println!("{} ({} bytes of bytecode) from {}", m.name(), m.code().len(), m.origin());
 //!     }
-//!     pyfreeze::install().expect("install the frozen importer"); // then initialise CPython
+//!     // Installs the table, then starts an isolated CPython whose sys.path is only
+//!     // lib-dynload (pyfreeze::PYTHON_DYNLOAD); finalised when `python` is dropped.
+//!     let python = pyfreeze::Interpreter::builder().start().expect("start Python");
+//!     std::process::exit(python.run_module("game")); // like `python -m game`
 //! }
 //! ```
 //!
-//! The program then initialises CPython with an isolated `PyConfig` whose `sys.path` holds
-//! only [`PythonConfig::dynload`] (exported as `pyfreeze::PYTHON_DYNLOAD`), as
-//! `examples/game-embed` and `docs/embedding-rust.md` show.
+//! `pyfreeze::Interpreter` needs no C of the program's: its `PyConfig` code (whose layout
+//! differs between CPython versions) is C of this crate, compiled against the target's
+//! `Python.h` (`OUT_DIR/pyfreeze_start.c`). After `start()` PyO3 can take the GIL with
+//! `Python::attach`; `docs/embedding-rust.md` ("Start Python from Rust", "PyO3") and
+//! `examples/game-embed`, `examples/pyo3-embed` show both.
 //!
 //! ## What `compile` does
 //!
@@ -50,8 +55,14 @@
 //! 5. Links libpython after it: `cargo:rustc-link-lib=static=pythonX.Y`, the libraries in
 //!    its `LIBS` and `SYSLIBS`, and its `LINKFORSHARED` flags (`-Xlinker -export-dynamic`,
 //!    so extension modules in `lib-dynload` find the interpreter's symbols).
-//! 6. Writes `OUT_DIR/pyfreeze.rs`: bindgen's view of `pyfreeze.h` plus a safe API, with
-//!    compile-time checks that the stock table matches the real `struct _frozen`.
+//! 6. Writes `OUT_DIR/pyfreeze.rs`: bindgen's view of `pyfreeze.h` plus a safe API
+//!    (`pyfreeze::Interpreter` included), with compile-time checks that the stock table
+//!    matches the real `struct _frozen`.
+//!
+//! When the package depends on PyO3, step 2 also checks PyO3's configuration (which Cargo
+//! passes as `DEP_PYO3_PYTHON_PYO3_CONFIG`): PyO3 must link no libpython of its own and be
+//! compiled for the target's ABI, or the build stops with an [`ErrorKind::Pyo3`] error
+//! naming the `PYO3_CONFIG_FILE` to write.
 //!
 //! Link arguments (`cargo:rustc-link-arg`) apply to the package's own binaries, tests and
 //! examples, so call pyfreeze-build from the `build.rs` of the package that builds the
@@ -93,6 +104,7 @@
 mod env;
 mod error;
 mod frozen;
+mod pyo3;
 mod python;
 mod run;
 mod rust;
@@ -273,13 +285,13 @@ impl Build {
 
     /// Compiles a C file of your own into the library with the tables, with `pyfreeze.h`
     /// and the target's `Python.h` on the include path, and reruns the build script when it
-    /// changes. Use it for C that calls the CPython API (such as `PyConfig` set-up, whose
-    /// layout differs between versions): the library comes before libpython on the link
+    /// changes. Use it for C that calls the CPython API (the `PyConfig` set-up is already
+    /// done by `pyfreeze::Interpreter`): the library comes before libpython on the link
     /// line, as a static link needs. It is compiled with the [`Build::cc`] settings,
     /// warnings included.
     ///
     /// ```
-    /// pyfreeze_build::Build::new().c_file("src/embed.c");
+    /// pyfreeze_build::Build::new().c_file("src/extra.c");
     /// ```
     pub fn c_file(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.c_files.push(path.as_ref().to_path_buf());
@@ -303,7 +315,7 @@ impl Build {
     /// ```no_run
     /// // build.rs
     /// let frozen = pyfreeze_build::Build::new().interpreter("3.11").root("scripts").compile("pyfreeze");
-    /// frozen.cc_build().file("src/embed.c").compile("embed");
+    /// frozen.cc_build().file("src/extra.c").compile("extra");
     /// ```
     pub fn compile(&mut self, lib_name: &str) -> Frozen {
         match self.try_compile(lib_name) {

@@ -25,6 +25,7 @@ impl Build {
 
         let interp = self.find_interpreter(cargo, &selection, selection.version())?;
         let (python, config_file) = self.python_config(cargo, &interp)?;
+        crate::pyo3::check(cargo, &python, self.link_python)?;
         let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => cargo.env("OUT_DIR").map(PathBuf::from).ok_or_else(|| {
@@ -63,6 +64,8 @@ impl Build {
             .map_err(|e| gen_error(e, Some(&interp)))?;
         let layout_c = out_root.join("pyfreeze_layout.c");
         write_if_changed(&layout_c, rust::layout_c(interp.version).as_bytes())?;
+        let start_c = out_root.join("pyfreeze_start.c");
+        write_if_changed(&start_c, rust::START_C.as_bytes())?;
         let mut cfg_text = Vec::new();
         python
             .to_writer(&mut cfg_text)
@@ -78,6 +81,7 @@ impl Build {
             .map(|f| out_dir.join(&f.path))
             .collect();
         c_files.push(layout_c);
+        c_files.push(start_c);
         self.compile_c(lib_name, &base, &c_files, &out_root.join("pyfreeze-obj"))?;
         if self.link_python {
             python.link_lines(cargo);

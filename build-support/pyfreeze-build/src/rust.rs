@@ -13,6 +13,10 @@ use pyfreeze_gen::PythonVersion;
 use crate::error::{Error, ErrorKind, Result};
 use crate::python::PythonConfig;
 
+/// The C half of `pyfreeze::Interpreter` (see the file's comment), written to
+/// `OUT_DIR/pyfreeze_start.c` and compiled with the tables.
+pub(crate) const START_C: &str = include_str!("start.c");
+
 /// Name of the C array holding the C compiler's sizes and offsets.
 const LAYOUT_SYMBOL: &str = "pyfreeze_build_layout";
 
@@ -224,6 +228,8 @@ fn api(
         }
     });
 
+    let start = interpreter(inputs.runtime);
+
     quote! {
         /// The frozen-module table linked into this program: its modules and package data,
         /// read through the Rust view bindgen made of `pyfreeze.h`.
@@ -386,6 +392,8 @@ fn api(
 
             #install
 
+            #start
+
             /// The table structs as the C compiler laid them out, against Rust's view.
             pub mod layout {
                 /// One size, alignment or field offset, in bytes.
@@ -428,6 +436,324 @@ fn api(
     }
 }
 
+/// `pyfreeze::Interpreter`: CPython started from Rust through `pyfreeze_start.c` ([`START_C`]).
+fn interpreter(runtime: bool) -> TokenStream {
+    let install = if runtime {
+        quote! {
+            if let Err(e) = super::install() {
+                return Err(StartError::new(StartErrorKind::Install, e.to_string()));
+            }
+        }
+    } else {
+        quote! {
+            // Built with `Build::runtime(false)`: the program serves the table itself.
+        }
+    };
+    quote! {
+        pub use interpreter::{Interpreter, InterpreterBuilder, StartError, StartErrorKind};
+
+        /// CPython started from Rust: an isolated configuration, `sys.path` as configured,
+        /// the table installed first. The `PyConfig` code is C compiled against the target's
+        /// `Python.h` (`OUT_DIR/pyfreeze_start.c`), since its layout differs per version.
+        mod interpreter {
+            use ::std::ffi::{c_char, c_int, CStr, CString, OsStr, OsString};
+            use ::std::path::{Path, PathBuf};
+            use ::std::sync::atomic::{AtomicBool, Ordering};
+
+            unsafe extern "C" {
+                fn pyfreeze_build_start(
+                    paths: *const *const c_char,
+                    n_paths: usize,
+                    argv: *const *const c_char,
+                    argc: usize,
+                    func: *mut *const c_char,
+                    message: *mut *const c_char,
+                    exitcode: *mut c_int,
+                ) -> c_int;
+                fn pyfreeze_build_run_module(name: *const c_char) -> c_int;
+                fn pyfreeze_build_finalize() -> c_int;
+            }
+
+            /// Return values of `pyfreeze_build_start`.
+            const START_OK: c_int = 0;
+            const START_EXIT: c_int = 2;
+            const START_RUNNING: c_int = 3;
+
+            /// Set by the first `start` that gets past checking its settings.
+            static STARTED: AtomicBool = AtomicBool::new(false);
+
+            /// What kind of failure a [`StartError`] is.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            #[non_exhaustive]
+            pub enum StartErrorKind {
+                /// A setting cannot be given to CPython (a NUL byte, a relative `sys.path`
+                /// entry). Nothing was started: fix the setting and call `start` again.
+                Setting,
+                /// `start` already ran in this process (CPython starts once per process), or
+                /// other code started CPython.
+                AlreadyStarted,
+                /// `pyfreeze::install()` failed.
+                Install,
+                /// CPython did not start; the message is its `PyStatus`.
+                Python,
+                /// CPython asked to exit with [`StartError::exit_code`] instead of starting.
+                Exit,
+                /// `Py_FinalizeEx` could not flush buffered data.
+                Finalize,
+            }
+
+            /// Why CPython did not start (or stop cleanly).
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            pub struct StartError {
+                kind: StartErrorKind,
+                message: ::std::string::String,
+                exit_code: Option<i32>,
+            }
+
+            impl StartError {
+                fn new(kind: StartErrorKind, message: impl Into<::std::string::String>) -> Self {
+                    StartError { kind, message: message.into(), exit_code: None }
+                }
+
+                /// The kind of failure.
+                pub fn kind(&self) -> StartErrorKind {
+                    self.kind
+                }
+
+                /// What went wrong; for [`StartErrorKind::Python`], CPython's `PyStatus`
+                /// (`function: message`).
+                pub fn message(&self) -> &str {
+                    &self.message
+                }
+
+                /// The status CPython asked to exit with ([`StartErrorKind::Exit`]).
+                pub fn exit_code(&self) -> Option<i32> {
+                    self.exit_code
+                }
+            }
+
+            impl ::core::fmt::Display for StartError {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str(&self.message)
+                }
+            }
+
+            impl ::std::error::Error for StartError {}
+
+            fn c_string(what: &str, bytes: &[u8]) -> Result<CString, StartError> {
+                CString::new(bytes).map_err(|_| {
+                    StartError::new(
+                        StartErrorKind::Setting,
+                        ::std::format!(
+                            "{what} `{}` contains a NUL byte, which CPython cannot take",
+                            ::std::string::String::from_utf8_lossy(bytes).escape_debug()
+                        ),
+                    )
+                })
+            }
+
+            /// # Safety
+            /// `p` is NULL or a NUL-terminated string.
+            unsafe fn static_text(p: *const c_char) -> ::std::string::String {
+                if p.is_null() {
+                    return ::std::string::String::new();
+                }
+                // SAFETY: by the caller.
+                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            }
+
+            /// Settings for [`Interpreter`]: start from [`Interpreter::builder`].
+            #[derive(Debug, Clone)]
+            pub struct InterpreterBuilder {
+                paths: ::std::vec::Vec<PathBuf>,
+                dynload: bool,
+                argv: Option<::std::vec::Vec<OsString>>,
+            }
+
+            impl InterpreterBuilder {
+                /// Adds an absolute folder (or zip file) to `sys.path`, after those added
+                /// before and before `lib-dynload`. Frozen modules are found first anyway.
+                pub fn path(&mut self, path: impl AsRef<Path>) -> &mut Self {
+                    self.paths.push(path.as_ref().to_path_buf());
+                    self
+                }
+
+                /// Whether `sys.path` ends with [`super::PYTHON_DYNLOAD`], the target's
+                /// extension-module folder (default: yes). Without it no extension module
+                /// of the stdlib (`_json` speed-ups, `_ssl`, ...) can be imported.
+                pub fn dynload(&mut self, on: bool) -> &mut Self {
+                    self.dynload = on;
+                    self
+                }
+
+                /// `sys.argv` (default: the program's own arguments,
+                /// `std::env::args_os()`). CPython does not read options from it.
+                pub fn argv<I, S>(&mut self, args: I) -> &mut Self
+                where
+                    I: IntoIterator<Item = S>,
+                    S: AsRef<OsStr>,
+                {
+                    self.argv = Some(args.into_iter().map(|a| a.as_ref().to_os_string()).collect());
+                    self
+                }
+
+                /// The `sys.path` CPython will get: the [`InterpreterBuilder::path`]s, then
+                /// `lib-dynload` unless turned off.
+                pub fn sys_path(&self) -> ::std::vec::Vec<PathBuf> {
+                    let mut paths = self.paths.clone();
+                    if self.dynload {
+                        paths.push(PathBuf::from(super::PYTHON_DYNLOAD));
+                    }
+                    paths
+                }
+
+                /// Installs the frozen table (`pyfreeze::install()`) and starts CPython:
+                /// isolated (no `PYTHON*` variables, no user site, no `site` module, no
+                /// `.pyc` writing, options not read from `argv`), in UTF-8 mode, with
+                /// [`InterpreterBuilder::sys_path`] as `sys.path` and no stdlib folder
+                /// looked up on disk. On success the calling thread does not hold the
+                /// GIL: take it with PyO3's `Python::attach` or `PyGILState_Ensure`, from
+                /// any thread.
+                ///
+                /// Errors: a setting CPython cannot take (nothing is started then), a
+                /// second start in the same process, or CPython's own `PyStatus`, e.g.
+                /// when `encodings` is neither frozen nor on `sys.path`.
+                pub fn start(&self) -> Result<Interpreter, StartError> {
+                    let mut paths = ::std::vec::Vec::new();
+                    for path in self.sys_path() {
+                        if !path.is_absolute() {
+                            return Err(StartError::new(
+                                StartErrorKind::Setting,
+                                ::std::format!(
+                                    "sys.path entry `{}` is relative, so it would depend on the current folder; pass an absolute path (e.g. one made from std::env::current_exe())",
+                                    path.display()
+                                ),
+                            ));
+                        }
+                        paths.push(c_string("sys.path entry", path.as_os_str().as_encoded_bytes())?);
+                    }
+                    let argv = match &self.argv {
+                        Some(argv) => argv.clone(),
+                        None => ::std::env::args_os().collect(),
+                    };
+                    let argv = argv
+                        .iter()
+                        .map(|a| c_string("argument", a.as_encoded_bytes()))
+                        .collect::<Result<::std::vec::Vec<_>, _>>()?;
+                    if STARTED.swap(true, Ordering::SeqCst) {
+                        return Err(StartError::new(
+                            StartErrorKind::AlreadyStarted,
+                            "CPython was already started by this process; it starts once per process: keep the first Interpreter",
+                        ));
+                    }
+                    #install
+                    let path_ptrs: ::std::vec::Vec<*const c_char> = paths.iter().map(|p| p.as_ptr()).collect();
+                    let argv_ptrs: ::std::vec::Vec<*const c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+                    let mut func: *const c_char = ::core::ptr::null();
+                    let mut message: *const c_char = ::core::ptr::null();
+                    let mut exitcode: c_int = 0;
+                    // SAFETY: arrays of NUL-terminated strings that outlive the call (CPython
+                    // copies them); the out-pointers are valid; STARTED makes this the only call.
+                    let rc = unsafe {
+                        pyfreeze_build_start(
+                            path_ptrs.as_ptr(),
+                            path_ptrs.len(),
+                            argv_ptrs.as_ptr(),
+                            argv_ptrs.len(),
+                            &mut func,
+                            &mut message,
+                            &mut exitcode,
+                        )
+                    };
+                    match rc {
+                        START_OK => Ok(Interpreter { _not_send: ::core::marker::PhantomData }),
+                        START_RUNNING => Err(StartError::new(
+                            StartErrorKind::AlreadyStarted,
+                            "CPython is already running in this process, started by other code (PyO3's auto-initialize, or C calling Py_Initialize)",
+                        )),
+                        START_EXIT => Err(StartError {
+                            kind: StartErrorKind::Exit,
+                            message: ::std::format!("CPython asked to exit with status {exitcode}"),
+                            exit_code: Some(exitcode),
+                        }),
+                        _ => {
+                            // SAFETY: static strings set by pyfreeze_build_start, or NULL.
+                            let (func, message) = unsafe { (static_text(func), static_text(message)) };
+                            let text = if func.is_empty() {
+                                message
+                            } else {
+                                ::std::format!("{func}: {message}")
+                            };
+                            Err(StartError::new(
+                                StartErrorKind::Python,
+                                ::std::format!("CPython did not start: {text}"),
+                            ))
+                        }
+                    }
+                }
+            }
+
+            /// The running CPython, started by [`InterpreterBuilder::start`]; finalised by
+            /// [`Interpreter::finalize`] or on drop, from the thread that started it (so it
+            /// is neither `Send` nor `Sync`).
+            ///
+            /// ```ignore
+            /// let python = pyfreeze::Interpreter::builder().start()?;
+            /// let status = python.run_module("app"); // like `python -m app`
+            /// python.finalize()?;
+            /// ```
+            #[must_use = "dropping the Interpreter finalises CPython: keep it while Python is used"]
+            #[derive(Debug)]
+            pub struct Interpreter {
+                _not_send: ::core::marker::PhantomData<*const ()>,
+            }
+
+            impl Interpreter {
+                /// Settings for [`InterpreterBuilder::start`], by default `sys.path` =
+                /// `[pyfreeze::PYTHON_DYNLOAD]` and `sys.argv` = the program's arguments.
+                pub fn builder() -> InterpreterBuilder {
+                    InterpreterBuilder { paths: ::std::vec::Vec::new(), dynload: true, argv: None }
+                }
+
+                /// Runs module `name` as `__main__`, like `python -m name` (through the
+                /// `runpy` module, which must be frozen or on `sys.path`), with `sys.argv`
+                /// as configured. Returns its exit status: 0, a `SystemExit`'s code, or 1
+                /// after printing the traceback of any other exception to `sys.stderr`.
+                /// Panics if `name` contains a NUL byte.
+                pub fn run_module(&self, name: &str) -> i32 {
+                    let name = CString::new(name).expect("module names have no NUL byte");
+                    // SAFETY: CPython runs (self exists); the call takes the GIL itself.
+                    unsafe { pyfreeze_build_run_module(name.as_ptr()) }
+                }
+
+                /// Finalises CPython (`Py_FinalizeEx`): waits for non-daemon threads, runs
+                /// `atexit` functions, flushes. No Python object may be used afterwards,
+                /// and CPython cannot be started again in this process.
+                pub fn finalize(self) -> Result<(), StartError> {
+                    let _no_drop = ::core::mem::ManuallyDrop::new(self);
+                    // SAFETY: started on this thread (Interpreter is not Send), finalised once.
+                    if unsafe { pyfreeze_build_finalize() } < 0 {
+                        return Err(StartError::new(
+                            StartErrorKind::Finalize,
+                            "Py_FinalizeEx could not flush buffered data",
+                        ));
+                    }
+                    Ok(())
+                }
+            }
+
+            impl Drop for Interpreter {
+                fn drop(&mut self) {
+                    // SAFETY: as for finalize; errors have nowhere to go from drop.
+                    unsafe {
+                        pyfreeze_build_finalize();
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +776,36 @@ mod tests {
         );
         let v310 = PythonVersion::parse("3.10").unwrap();
         assert!(!layout_c(v310).contains("is_package"));
+    }
+
+    #[test]
+    fn the_interpreter_installs_the_table_only_with_the_runtime() {
+        let with = interpreter(true);
+        assert!(with.to_string().contains("super :: install ()"));
+        let without = interpreter(false);
+        assert!(!without.to_string().contains("install ()"));
+        for tokens in [with, without] {
+            syn::parse2::<syn::File>(tokens).expect("the Interpreter items parse");
+        }
+    }
+
+    #[test]
+    fn start_c_defines_what_the_rust_half_declares() {
+        let rust = interpreter(true).to_string();
+        for name in [
+            "pyfreeze_build_start",
+            "pyfreeze_build_run_module",
+            "pyfreeze_build_finalize",
+        ] {
+            assert!(rust.contains(&format!("fn {name} (")), "{name}");
+            assert!(START_C.contains(&format!("\nint {name}(")), "{name}");
+        }
+        // The status codes the Rust half matches on.
+        assert!(START_C.contains("#define PYFREEZE_START_OK 0\n"));
+        assert!(START_C.contains("#define PYFREEZE_START_EXIT 2\n"));
+        assert!(START_C.contains("#define PYFREEZE_START_RUNNING 3\n"));
+        assert!(rust.contains("const START_RUNNING : c_int = 3"));
+        assert!(rust.contains("const START_OK : c_int = 0"));
+        assert!(rust.contains("const START_EXIT : c_int = 2"));
     }
 }

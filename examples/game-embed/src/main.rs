@@ -11,9 +11,9 @@
 
 use std::process::ExitCode;
 
-mod python;
-
 include!(concat!(env!("OUT_DIR"), "/pyfreeze.rs"));
+
+mod python;
 
 use python::{PyErr, Python};
 
@@ -122,13 +122,16 @@ fn main() -> ExitCode {
         list_scripts();
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = pyfreeze::install() {
-        eprintln!("game-embed: {e}");
-        return ExitCode::FAILURE;
-    }
-    let Some(py) = Python::start(pyfreeze::PYTHON_DYNLOAD, &args) else {
-        return ExitCode::FAILURE;
+    // Installs the table and starts CPython: isolated, sys.path = [lib-dynload],
+    // sys.argv = the program's arguments. Finalised when `interpreter` is dropped.
+    let interpreter = match pyfreeze::Interpreter::builder().start() {
+        Ok(interpreter) => interpreter,
+        Err(e) => {
+            eprintln!("game-embed: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let py = Python::attach(&interpreter);
     let result = match mode {
         Mode::Play { level, ticks } => play(&py, &level, ticks),
         Mode::Info => info(&py),

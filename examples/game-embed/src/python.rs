@@ -1,8 +1,9 @@
 //! The few CPython calls the game makes, declared by hand. All of them are in the stable
 //! ABI, so these declarations hold for every CPython 3.10-3.13; the version-dependent
-//! start-up (`PyConfig`) is in `embed.c`, compiled against the target's `Python.h`.
+//! start-up (`PyConfig`) is `pyfreeze::Interpreter`'s, from pyfreeze-build.
 
 use std::ffi::{c_char, c_int, CString};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 /// CPython's object header, never touched from Rust.
@@ -12,7 +13,8 @@ pub struct PyObject {
 }
 
 extern "C" {
-    fn Py_FinalizeEx() -> c_int;
+    fn PyGILState_Ensure() -> c_int;
+    fn PyGILState_Release(state: c_int);
     fn Py_DecRef(o: *mut PyObject);
     fn PyImport_ImportModule(name: *const c_char) -> *mut PyObject;
     fn PyObject_GetAttrString(o: *mut PyObject, name: *const c_char) -> *mut PyObject;
@@ -24,9 +26,6 @@ extern "C" {
     fn PyUnicode_FromStringAndSize(s: *const c_char, len: isize) -> *mut PyObject;
     fn PyUnicode_AsUTF8AndSize(o: *mut PyObject, len: *mut isize) -> *const c_char;
     fn PyErr_Print();
-
-    // embed.c
-    fn game_python_start(dynload: *const c_char, argc: c_int, argv: *mut *mut c_char) -> c_int;
 }
 
 /// A Python exception is set; [`PyErr::print`] shows its traceback.
@@ -52,8 +51,8 @@ fn check(p: *mut PyObject) -> Result<Object, PyErr> {
 
 impl Drop for Object {
     fn drop(&mut self) {
-        // SAFETY: we own one reference; the interpreter outlives every Object (`Python`
-        // finalises only when dropped, after the objects of the code that borrowed it).
+        // SAFETY: we own one reference, and hold the GIL: an Object lives in code that
+        // borrowed the `Python` it came from, which releases the GIL only when dropped.
         unsafe { Py_DecRef(self.0.as_ptr()) }
     }
 }
@@ -100,23 +99,24 @@ impl Object {
     }
 }
 
-/// The running interpreter: created once, finalised on drop.
-pub struct Python(());
+/// The GIL, held by this thread while the value lives (`PyGILState_Ensure`/`Release`).
+/// Not `Send`: it is released by the thread that took it.
+pub struct Python {
+    state: c_int,
+    _not_send: PhantomData<*const ()>,
+}
 
 impl Python {
-    /// Starts CPython with `dynload` as the only `sys.path` entry and `args` as `sys.argv`.
-    /// Call `pyfreeze::install()` first. `None` when it did not start (`embed.c` said why).
-    pub fn start(dynload: &str, args: &[String]) -> Option<Python> {
-        let dynload = CString::new(dynload).ok()?;
-        let args: Vec<CString> = args
-            .iter()
-            .map(|a| CString::new(a.as_str()).unwrap_or_default())
-            .collect();
-        let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
-        // SAFETY: NUL-terminated strings that outlive the call (CPython copies them).
-        let rc =
-            unsafe { game_python_start(dynload.as_ptr(), argv.len() as c_int, argv.as_mut_ptr()) };
-        (rc == 0).then_some(Python(()))
+    /// Takes the GIL. `interpreter` is the running CPython (`pyfreeze::Interpreter`), which
+    /// must outlive this `Python` and every object made through it.
+    pub fn attach(interpreter: &crate::pyfreeze::Interpreter) -> Python {
+        let _ = interpreter;
+        // SAFETY: CPython is initialised (an Interpreter exists).
+        let state = unsafe { PyGILState_Ensure() };
+        Python {
+            state,
+            _not_send: PhantomData,
+        }
     }
 
     /// `import name`.
@@ -141,9 +141,8 @@ impl Python {
 
 impl Drop for Python {
     fn drop(&mut self) {
-        // SAFETY: started by `start`; no Object outlives the Python it came from.
-        unsafe {
-            Py_FinalizeEx();
-        }
+        // SAFETY: the state PyGILState_Ensure returned on this thread; no Object outlives
+        // the Python it came from.
+        unsafe { PyGILState_Release(self.state) }
     }
 }
