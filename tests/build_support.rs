@@ -812,10 +812,8 @@ fn pyo3_embed_runs_from_an_empty_folder_on_3_10_to_3_13() {
 #[test]
 fn the_docs_pyo3_program_is_the_tested_one() {
     let page = std::fs::read_to_string(repo().join("docs/embedding-rust.md")).unwrap();
-    let start = page
-        .find("`src/main.rs`:\n\n```rust\n")
-        .expect("the PyO3 main.rs block")
-        + "`src/main.rs`:\n\n```rust\n".len();
+    let marker = "<!-- walkthrough: file my-app/src/main.rs -->\n```rust\n";
+    let start = page.find(marker).expect("the PyO3 main.rs block") + marker.len();
     let block = &page[start..start + page[start..].find("```").unwrap()];
     let bin =
         std::fs::read_to_string(repo().join("examples/pyo3-embed/src/bin/minimal.rs")).unwrap();

@@ -1,5 +1,6 @@
 //! The docs' walkthroughs, run word for word in a fresh folder outside the repository, as a
-//! newcomer would: README's quick start and docs/embedding-c.md.
+//! newcomer would: README's quick start, docs/embedding-c.md and docs/embedding-rust.md's
+//! PyO3 program.
 //!
 //! A walkthrough is the fenced blocks of a Markdown file that follow a marker comment:
 //!
@@ -7,13 +8,15 @@
 //! - `<!-- walkthrough: run -->`: the block runs in bash (`set -euo pipefail`) in the folder;
 //!   `run in checkout` runs it in the repository instead (where the docs say "from this
 //!   checkout");
-//! - `<!-- walkthrough: output -->`: the block must appear in what the last `run` printed.
+//! - `<!-- walkthrough: output -->`: the block must appear in what the last `run` printed
+//!   (stdout and stderr together, as a terminal shows them).
 //!
 //! All steps share one shell, so variables set in one step are seen by the next, as in a
 //! terminal. The environment is a newcomer's: pyenv's `bin` on `PATH`, `PYFREEZE_HOME` naming
 //! the checkout (the docs say to set it), `cargo install` installing into the test's own
-//! folder, which comes first on `PATH`. `CARGO_TARGET_DIR` is the repository's, so installing
-//! pyfreeze reuses the release build `ci/test.sh` made instead of compiling it again.
+//! folder, which comes first on `PATH`. `CARGO_TARGET_DIR` is the repository's for the C
+//! walkthroughs, so installing pyfreeze reuses the release build `ci/test.sh` made instead of
+//! compiling it again, and a folder of its own for a new crate, kept between runs.
 
 use std::process::Command;
 
@@ -71,8 +74,9 @@ fn steps(markdown: &str, doc: &str) -> Vec<Step> {
     steps
 }
 
-/// Runs the walkthrough of `doc` (relative to the repository) in a fresh folder.
-fn walk(doc: &str) {
+/// Runs the walkthrough of `doc` (relative to the repository) in a fresh folder, with Cargo
+/// building in `target` (relative to the repository).
+fn walk(doc: &str, target: &str) {
     let markdown = std::fs::read_to_string(repo().join(doc)).unwrap();
     let steps = steps(&markdown, doc);
     assert!(
@@ -85,7 +89,7 @@ fn walk(doc: &str) {
     std::fs::create_dir_all(&folder).unwrap();
 
     // One script: each run step's output is delimited, to be matched by the next output step.
-    let mut script = String::from("set -euo pipefail\n");
+    let mut script = String::from("set -euo pipefail\nexec 2>&1\n");
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::File { path, text } => {
@@ -123,16 +127,15 @@ fn walk(doc: &str) {
         .env("WALKTHROUGH", &folder)
         .env("PYFREEZE_HOME", repo())
         .env("CARGO_INSTALL_ROOT", &cargo_root)
-        .env("CARGO_TARGET_DIR", repo().join("target"))
+        .env("CARGO_TARGET_DIR", repo().join(target))
         .env_remove("PYFREEZE_PYTHON")
         .env_remove("PYFREEZE")
         .env_remove("CC")
         .env_remove("CFLAGS"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "{doc}: the walkthrough failed ({}):\n--- script\n{script}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        "{doc}: the walkthrough failed ({}):\n--- script\n{script}\n--- output\n{stdout}",
         out.status
     );
     // Each output step against what the run step before it printed.
@@ -149,7 +152,7 @@ fn walk(doc: &str) {
             }
             Step::Output(expected) => assert!(
                 printed.contains(expected.as_str()),
-                "{doc}: step {i} expects\n{expected}\nbut the step before printed\n{printed}\n--- stderr\n{stderr}"
+                "{doc}: step {i} expects\n{expected}\nbut the step before printed\n{printed}"
             ),
             Step::File { .. } => {}
         }
@@ -179,10 +182,15 @@ fn markers_are_read_in_order() {
 
 #[test]
 fn readme_quick_start() {
-    walk("README.md");
+    walk("README.md", "target");
 }
 
 #[test]
 fn embedding_c() {
-    walk("docs/embedding-c.md");
+    walk("docs/embedding-c.md", "target");
+}
+
+#[test]
+fn embedding_rust_with_pyo3() {
+    walk("docs/embedding-rust.md", "target/walkthrough");
 }
