@@ -149,25 +149,8 @@ impl Build {
         pinned: Option<&'static PythonVersion>,
     ) -> Result<pyfreeze_gen::Interpreter> {
         let from_env = cargo.env("PYFREEZE_PYTHON");
-        let (text, origin) = match (from_env, &self.interpreter, &self.spec_file) {
-            (Some(v), chosen, _) => {
-                // Overriding is what the variable is for, but not silently: a build script
-                // that means to pin a version says so with `Build::version`.
-                if let Some(chosen) = chosen.as_ref().filter(|c| c.as_os_str() != v) {
-                    if pinned.is_none() {
-                        cargo.line(
-                            "warning",
-                            format!(
-                                "PYFREEZE_PYTHON={} overrides Build::interpreter(\"{}\"); \
-                                 call Build::version to refuse any other version",
-                                v.to_string_lossy(),
-                                chosen.display()
-                            ),
-                        );
-                    }
-                }
-                (v, "PYFREEZE_PYTHON")
-            }
+        let (text, origin) = match (&from_env, &self.interpreter, &self.spec_file) {
+            (Some(v), _, _) => (v.clone(), "PYFREEZE_PYTHON"),
             (None, Some(p), _) => (p.clone().into_os_string(), "Build::interpreter"),
             (None, None, Some(_)) => (spec.python().as_os_str().to_owned(), "the spec file"),
             (None, None, None) => {
@@ -179,7 +162,31 @@ impl Build {
             Some(text) => Request::parse(text, origin)?,
             None => Request::Path(PathBuf::from(text)),
         };
-        python::resolve(cargo, &request, pinned)
+        let interp = python::resolve(cargo, &request, pinned)?;
+        // Overriding is what the variable is for, but not silently when it picks another
+        // interpreter than the build script's: pinning a version is `Build::version`'s job.
+        if let (Some(v), Some(chosen), None) = (&from_env, &self.interpreter, pinned) {
+            let other = match chosen
+                .to_str()
+                .map(|c| Request::parse(c, "Build::interpreter"))
+            {
+                Some(Ok(Request::Version(want))) => want != interp.version,
+                _ => chosen.as_os_str() != v,
+            };
+            if other {
+                cargo.line(
+                    "warning",
+                    format!(
+                        "PYFREEZE_PYTHON={} (CPython {}) overrides Build::interpreter(\"{}\"); \
+                         call Build::version to refuse any other version",
+                        v.to_string_lossy(),
+                        interp.version.name(),
+                        chosen.display()
+                    ),
+                );
+            }
+        }
+        Ok(interp)
     }
 
     /// The target's headers, libpython and link flags, and the config file they came from.
