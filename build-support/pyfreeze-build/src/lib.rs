@@ -397,6 +397,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the test's own pyenv, not the build's environment
     fn overriding_the_interpreter_warns_when_it_picks_another_version() {
         let pyenv_root =
             pyfreeze_gen::pyenv::root(std::env::var_os("PYENV_ROOT"), std::env::var_os("HOME"))
