@@ -177,8 +177,24 @@ fn invalid_names_and_unmatched_includes_are_errors() {
         &[],
         &[
             "`game.my-helper` is not a valid module name (an `import` statement cannot name it",
-            "rename it to `my_helper.py`, or exclude it with `--exclude 'game/my-helper.py'`",
+            "rename it to `my_helper.py`, or exclude it with `--exclude 'game/my-helper.py'` \
+             (or include it by name, `--include 'game.my-helper'`",
         ],
+    );
+    // Named by an include, it is frozen, for `importlib.import_module` (as CPython's build
+    // freezes its `_sysconfigdata_*-linux-gnu`).
+    let out = h.freeze(&[
+        "--include",
+        "game",
+        "--include",
+        "game.my-helper",
+        "--include",
+        "tool",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     // An exclude that drops nothing is most likely misspelt.
     let e = Fixture::new();

@@ -108,9 +108,9 @@ pub fn is_identifier(s: &str) -> bool {
     chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// In the stdlib, a module file's stem may also contain `-`: importable through `importlib`
-/// only, which is how CPython imports its own `_sysconfigdata_*-linux-gnu` module.
-fn is_stdlib_module_stem(s: &str) -> bool {
+/// A module file's stem that may also contain `-`: importable through `importlib` only, which
+/// is how CPython imports its own `_sysconfigdata_*-linux-gnu` module.
+fn is_importlib_module_stem(s: &str) -> bool {
     is_identifier(&s.replace('-', "_"))
 }
 
@@ -224,8 +224,11 @@ impl Walker<'_> {
         }
         let last = name.rsplit('.').next().unwrap_or(&name);
         let parents_ok = name.split('.').rev().skip(1).all(is_identifier);
-        let last_ok = match kind == Kind::Module && self.root.stdlib {
-            true => is_stdlib_module_stem(last),
+        // A file name with `-` is a module only `importlib` can import (CPython's own
+        // `_sysconfigdata_*-linux-gnu`): in the stdlib, or when an include names it.
+        let by_name = || self.root.stdlib || sel.include.names(&name, &rel);
+        let last_ok = match kind == Kind::Module && by_name() {
+            true => is_importlib_module_stem(last),
             false => is_identifier(last),
         };
         if !(parents_ok && last_ok) {
@@ -238,7 +241,8 @@ impl Walker<'_> {
             self.problems.push(format!(
                 "{}: `{name}` is not a valid module name (an `import` statement cannot name \
                  it: names must be Python identifiers); {fix}, or exclude it with \
-                 `--exclude '{rel}'`",
+                 `--exclude '{rel}'` (or include it by name, `--include '{name}'`, to freeze \
+                 it for `importlib.import_module`)",
                 path.display()
             ));
             return;

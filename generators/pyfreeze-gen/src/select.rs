@@ -89,6 +89,12 @@ impl Patterns {
         hits
     }
 
+    /// Whether a pattern matches the module `name` or its `path` itself, not as part of a
+    /// subtree: a selection by name.
+    pub fn names(&self, name: &str, path: &str) -> bool {
+        self.names.is_match(name.replace('.', "/")) || self.paths.is_match(path)
+    }
+
     pub fn matches(&self, name: Option<&str>, path: &str) -> bool {
         !self.matching(name, path).is_empty()
     }
