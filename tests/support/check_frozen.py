@@ -90,6 +90,22 @@ with warnings.catch_warnings():
     warnings.simplefilter("error", DeprecationWarning)
     deprecated = "imp" if sys.version_info < (3, 11) else "sre_compile"
     checks["import_warning_frames"] = failed_import_frames(deprecated, DeprecationWarning)
+
+
+def import_nul_name(name):
+    """__import__ of a table module's name with a NUL appended: the tables compare C strings."""
+    try:
+        __import__(name)
+    except ModuleNotFoundError:
+        result = "ModuleNotFoundError"
+    except BaseException as e:  # noqa: BLE001
+        result = "%s: %s" % (type(e).__name__, e)
+    else:
+        result = "imported"
+    return [result, name in sys.modules]
+
+
+checks["nul_names"] = {name: import_nul_name(name + "\0") for name in ("string", "json", "json.decoder")}
 checks["email_data"] = sorted(p.name for p in importlib.resources.files("email").iterdir() if p.is_file())
 checks["email_rst_head"] = importlib.resources.files("email").joinpath("architecture.rst").read_text().splitlines()[0]
 checks["iter_json"] = sorted(m.name for m in pkgutil.iter_modules(json.__path__))

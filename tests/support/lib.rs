@@ -306,6 +306,16 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
         let shown = frames[1][1].as_str().unwrap_or("");
         assert!(shown.starts_with(line), "{label}: {check}: {shown:?}");
     }
+    // __import__('string\0') must not find `string` (the tables compare C strings).
+    assert_eq!(
+        c["nul_names"],
+        serde_json::json!({
+            "string": ["ModuleNotFoundError", false],
+            "json": ["ModuleNotFoundError", false],
+            "json.decoder": ["ModuleNotFoundError", false],
+        }),
+        "{label}: __import__ of a table module's name with a NUL appended"
+    );
     assert!(
         c["email_data"]
             .as_array()
