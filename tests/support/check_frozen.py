@@ -28,6 +28,19 @@ else:  # a stock libpython with pyfreeze_install()
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
 names = [n for n, flags, origin in table_modules()]
+
+
+def get_filename(loader, name):
+    """What pyclbr, pydoc and IDLE's class browser get: the origin, None for a namespace
+    package (ImportError)."""
+    if not hasattr(loader, "get_filename"):
+        return "no get_filename"
+    try:
+        return loader.get_filename(name)
+    except ImportError:
+        return None
+
+
 for name in names:
     if name in SKIP or name.endswith(".__main__") or name.split(".")[-1] == "__main__":
         continue
@@ -38,6 +51,7 @@ for name in names:
         report["imports"][name] = {
             "loader": getattr(loader, "__name__", repr(loader)),
             "file": getattr(module, "__file__", None),
+            "filename": get_filename(loader, name),
         }
     except BaseException as e:  # noqa: BLE001 - some modules are platform-specific
         report["imports"][name] = {"error": "%s: %s" % (type(e).__name__, e)}

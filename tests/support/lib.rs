@@ -226,6 +226,13 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
         if !ok_file {
             problems.push(format!("{name}: __file__ {file}"));
         }
+        // pyclbr, pydoc and IDLE's class browser ask the loader for the file.
+        if result["filename"] != result["file"] {
+            problems.push(format!(
+                "{name}: get_filename() {} but __file__ {}",
+                result["filename"], result["file"]
+            ));
+        }
     }
     assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
     assert_eq!(
