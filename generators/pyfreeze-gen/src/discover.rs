@@ -109,6 +109,13 @@ fn is_stdlib_module_stem(s: &str) -> bool {
     is_identifier(&s.replace('-', "_"))
 }
 
+/// Whether the module `name` may have a `-` in its stem: in the stdlib, and CPython's own
+/// top-level `_sysconfigdata_*` module in any root (a patched CPython's build freezes it from
+/// its build folder, a root of its own: `Tools/pyfreeze/cpython.mk`).
+fn may_have_dashed_stem(name: &str, stdlib: bool) -> bool {
+    stdlib || (name.starts_with("_sysconfigdata_") && !name.contains('.'))
+}
+
 fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list folder", e))?;
     let mut out = Vec::new();
@@ -186,7 +193,7 @@ impl Walker<'_> {
         }
         let last = name.rsplit('.').next().unwrap_or(&name);
         let parents_ok = name.split('.').rev().skip(1).all(is_identifier);
-        let last_ok = match kind == Kind::Module && self.root.stdlib {
+        let last_ok = match kind == Kind::Module && may_have_dashed_stem(&name, self.root.stdlib) {
             true => is_stdlib_module_stem(last),
             false => is_identifier(last),
         };
@@ -418,5 +425,20 @@ pub fn package_dir(m: &Module) -> &Path {
     match m.kind {
         Kind::Namespace => &m.path,
         _ => m.path.parent().unwrap_or(Path::new("")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_stdlib_and_cpythons_sysconfigdata_may_have_a_dash() {
+        let sysconfigdata = "_sysconfigdata__linux_x86_64-linux-gnu";
+        assert!(is_stdlib_module_stem(sysconfigdata) && !is_identifier(sysconfigdata));
+        assert!(may_have_dashed_stem(sysconfigdata, false));
+        assert!(may_have_dashed_stem("my-helper", true));
+        assert!(!may_have_dashed_stem("my-helper", false));
+        assert!(!may_have_dashed_stem("game._sysconfigdata_x-y", false));
     }
 }
