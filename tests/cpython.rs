@@ -173,6 +173,14 @@ fn every_pure_stdlib_module_is_served_from_the_extended_table(t: &Target) {
     let (patched, plain) = (install(t, false), install(t, true));
     let report = check_report(&python(t, &patched));
     assert_all_frozen(t, &report, &plain, &stdlib_of(t, &patched));
+    // `make install` byte-compiles the stdlib as it does unpatched: it runs compileall with the
+    // build's extension modules (a deep-frozen 3.11 linked them -no-pie, which failed, from a
+    // fresh tree).
+    let pyc = format!("__pycache__/os.cpython-{}.pyc", t.minor.replace('.', ""));
+    for prefix in [&patched, &plain] {
+        let path = Path::new(&stdlib_of(t, prefix)).join(&pyc);
+        assert!(path.exists(), "{}: no {}", t.minor, path.display());
+    }
     let record =
         std::fs::read_to_string(Path::new(&stdlib_of(t, &patched)).join("pyfreeze-build.txt"))
             .unwrap();
