@@ -2,12 +2,15 @@
 the unpatched build's of the same source. Used by ci/regrtest.sh; runs on any Python 3.
 
     regrtest-compare.py EXPECTED PATCHED.xml PATCHED.log PLAIN.xml PLAIN.log
+    regrtest-compare.py EXPECTED PATCHED.xml PATCHED.log --plain-failures LIST
 
 The .xml files are regrtest's --junit-xml output, the .log files its stdout (for the test
 files that failed without results of their own: a crash, a timeout, an error at import).
 EXPECTED lists the patched build's failures by design, one test id per line followed by its
 reason. Prints the differences; exits 1 if the patched build fails a test case that the
-unpatched build passes and EXPECTED does not list, 2 on unusable input.
+unpatched build passes and EXPECTED does not list, 2 on unusable input. With PLAIN.xml, writes
+the unpatched build's failures to PLAIN-failures.txt; the second form compares with such a
+recorded list instead of a run (no check of what ran or was skipped).
 """
 
 import re
@@ -89,10 +92,16 @@ def failures(results, blocks, log):
     failed = {cid for cid, outcome in results.items() if outcome == "failed"}
     failed |= read_failed_lines(log)
     for name in failed_files(blocks):
-        prefix = "test.%s." % name
+        # 3.11 names test files "test_x", 3.13 names a test package's files "test.test_x.test_y".
+        prefix = (name if name.startswith("test.") else "test." + name) + "."
         if not any(cid.startswith(prefix) or ("(%s" % prefix[:-1]) in cid for cid in failed):
             failed.add("%s (whole file)" % name)
     return failed
+
+
+def read_list(path):
+    with open(path, encoding="utf-8") as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
 
 
 def read_expected(path):
@@ -119,15 +128,26 @@ def main(argv):
     if len(argv) != 6:
         sys.exit(__doc__)
     expected = read_expected(argv[1])
-    patched, plain = read_xml(argv[2]), read_xml(argv[4])
+    patched = read_xml(argv[2])
     patched.pop("", None)
-    plain.pop("", None)
-    patched_blocks, plain_blocks = read_log(argv[3]), read_log(argv[5])
-    if len(patched) < MIN_CASES or len(plain) < MIN_CASES:
+    patched_blocks = read_log(argv[3])
+    patched_failed = failures(patched, patched_blocks, argv[3])
+    if argv[4] == "--plain-failures":
+        plain, plain_blocks = {}, {}
+        plain_failed = read_list(argv[5])
+        print("unpatched build: its failures as recorded in %s" % argv[5])
+    else:
+        plain = read_xml(argv[4])
+        plain.pop("", None)
+        plain_blocks = read_log(argv[5])
+        plain_failed = failures(plain, plain_blocks, argv[5])
+        record = argv[4][: -len(".xml")] + "-failures.txt"
+        with open(record, "w", encoding="utf-8") as f:
+            f.write("# The unpatched build's failures (ci/regrtest-compare.py, from %s)\n" % argv[4])
+            f.writelines(cid + "\n" for cid in sorted(plain_failed))
+    if len(patched) < MIN_CASES or (plain and len(plain) < MIN_CASES):
         print("error: too few test cases in the results (%d patched, %d unpatched)" % (len(patched), len(plain)))
         return 2
-    patched_failed = failures(patched, patched_blocks, argv[3])
-    plain_failed = failures(plain, plain_blocks, argv[5])
 
     new = sorted(f for f in patched_failed - plain_failed if f not in expected)
     by_design = sorted(f for f in patched_failed - plain_failed if f in expected)
@@ -137,7 +157,7 @@ def main(argv):
     skipped_only = sorted(c for c, o in patched.items() if o == "skipped" and plain.get(c) == "passed")
     missing = sorted(c for c, o in plain.items() if c not in patched and c not in plain_failed and c not in patched_failed)
 
-    print("test cases: %d patched (%d failed), %d unpatched (%d failed)" % (len(patched), len(patched_failed), len(plain), len(plain_failed)))
+    print("test cases: %d patched (%d failed), %s unpatched (%d failed)" % (len(patched), len(patched_failed), len(plain) or "recorded", len(plain_failed)))
     section("NEW failures: fail patched, pass unpatched, not in %s" % argv[1], new)
     section("by design (listed, fail patched only)", ["%s  -- %s" % (f, expected[f]) for f in by_design])
     section("listed by design but not failing patched-only now (stale entries?)", stale)

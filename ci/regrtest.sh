@@ -14,7 +14,8 @@
 # REGRTEST_JOBS (default 2), REGRTEST_TIMEOUT (per test file, seconds; default 1200),
 # REGRTEST_ARGS (more `python -m test` arguments, e.g. a list of tests for a quick check),
 # REGRTEST_REUSE_PLAIN=1 (compare with the unpatched build's last recorded results instead of
-# running it again).
+# running it again), REGRTEST_PLAIN_FAILURES=FILE (neither build nor run the unpatched build:
+# FILE lists its failures, as a run writes them to CACHE/regrtest/X.Y-plain-failures.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -69,19 +70,23 @@ suite() { # suite FLAVOUR: runs the whole suite, leaves FLAVOUR.xml and FLAVOUR.
 }
 
 t_all=$(date +%s)
-build patched
-if [ "${REGRTEST_REUSE_PLAIN:-}" = 1 ] && [ -f "$results/$minor-plain.xml" ]; then
+plain_results=("$results/$minor-plain.xml" "$results/$minor-plain.log")
+if [ -n "${REGRTEST_PLAIN_FAILURES:-}" ]; then
+  plain_results=(--plain-failures "$(realpath "$REGRTEST_PLAIN_FAILURES")")
+  build patched
+  suite patched
+elif [ "${REGRTEST_REUSE_PLAIN:-}" = 1 ] && [ -f "$results/$minor-plain.xml" ]; then
   echo "regrtest: $minor plain: reusing the results of $(date -r "$results/$minor-plain.xml" -u '+%F %T UTC')"
+  build patched
+  suite patched
 else
+  build patched
   build plain
-fi
-suite patched
-if ! { [ "${REGRTEST_REUSE_PLAIN:-}" = 1 ] && [ -f "$results/$minor-plain.xml" ]; }; then
+  suite patched
   suite plain
 fi
-echo "regrtest: $minor: both runs in $(elapsed "$t_all")"
+echo "regrtest: $minor: done in $(elapsed "$t_all")"
 status=0
 "$cache/test-install/$minor-patched/bin/python$minor" -I "$root/ci/regrtest-compare.py" "$expected" \
-  "$results/$minor-patched.xml" "$results/$minor-patched.log" \
-  "$results/$minor-plain.xml" "$results/$minor-plain.log" || status=$?
+  "$results/$minor-patched.xml" "$results/$minor-patched.log" "${plain_results[@]}" || status=$?
 exit $status
