@@ -51,7 +51,8 @@ for name in names:
         report["imports"][name] = {
             "loader": getattr(loader, "__name__", repr(loader)),
             "file": getattr(module, "__file__", None),
-            "filename": get_filename(loader, name),
+            # (3.13's collections puts _collections_abc in sys.modules as collections.abc)
+            "filename": get_filename(loader, getattr(module.__spec__, "name", name)),
         }
     except BaseException as e:  # noqa: BLE001 - some modules are platform-specific
         report["imports"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
