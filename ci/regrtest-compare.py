@@ -3,6 +3,7 @@ the unpatched build's of the same source. Used by ci/regrtest.sh; runs on any Py
 
     regrtest-compare.py EXPECTED PATCHED.xml PATCHED.log PLAIN.xml PLAIN.log
     regrtest-compare.py EXPECTED PATCHED.xml PATCHED.log --plain-failures LIST
+    ... [--rerun RERUN.xml RERUN.log]
 
 The .xml files are regrtest's --junit-xml output, the .log files its stdout (for the test
 files that failed without results of their own: a crash, a timeout, an error at import).
@@ -10,7 +11,9 @@ EXPECTED lists the patched build's failures by design, one test id per line foll
 reason. Prints the differences; exits 1 if the patched build fails a test case that the
 unpatched build passes and EXPECTED does not list, 2 on unusable input. With PLAIN.xml, writes
 the unpatched build's failures to PLAIN-failures.txt; the second form compares with such a
-recorded list instead of a run (no check of what ran or was skipped).
+recorded list instead of a run (no check of what ran or was skipped). New failures name their
+test files in PATCHED-new-files.txt; --rerun gives the patched build's second run of those
+files: a new failure that passed there is reported as flaky, not as a difference.
 """
 
 import re
@@ -118,6 +121,14 @@ def read_expected(path):
     return expected
 
 
+def test_file(cid):
+    """The regrtest name that runs a test id: test_x for test.test_x.Class.test_y (a whole
+    test package for test.test_pkg.test_mod...), as given for a whole-file failure."""
+    name = cid.split(" (whole file)")[0]
+    parts = name.split(".")
+    return parts[1] if parts[0] == "test" and len(parts) > 1 else parts[0]
+
+
 def section(title, items):
     print("\n== %s: %d" % (title, len(items)))
     for item in items:
@@ -125,6 +136,10 @@ def section(title, items):
 
 
 def main(argv):
+    rerun = None
+    if len(argv) == 9 and argv[6] == "--rerun":
+        rerun = (argv[7], argv[8])
+        argv = argv[:6]
     if len(argv) != 6:
         sys.exit(__doc__)
     expected = read_expected(argv[1])
@@ -151,6 +166,15 @@ def main(argv):
 
     new = sorted(f for f in patched_failed - plain_failed if f not in expected)
     by_design = sorted(f for f in patched_failed - plain_failed if f in expected)
+    flaky = []
+    if rerun is not None:
+        again = read_xml(rerun[0])
+        again_failed = failures(again, read_log(rerun[1]), rerun[1])
+        flaky = [f for f in new if again.get(f) == "passed" and f not in again_failed]
+        new = [f for f in new if f not in flaky]
+    new_files = sorted({test_file(f) for f in new})
+    with open(argv[2][: -len(".xml")] + "-new-files.txt", "w", encoding="utf-8") as f:
+        f.writelines(name + "\n" for name in new_files)
     stale = sorted(f for f in expected if f not in patched_failed - plain_failed)
     both = sorted(patched_failed & plain_failed)
     plain_only = sorted(plain_failed - patched_failed)
@@ -159,6 +183,8 @@ def main(argv):
 
     print("test cases: %d patched (%d failed), %s unpatched (%d failed)" % (len(patched), len(patched_failed), len(plain) or "recorded", len(plain_failed)))
     section("NEW failures: fail patched, pass unpatched, not in %s" % argv[1], new)
+    if rerun is not None:
+        section("flaky: failed patched, passed when its file ran again", flaky)
     section("by design (listed, fail patched only)", ["%s  -- %s" % (f, expected[f]) for f in by_design])
     section("listed by design but not failing patched-only now (stale entries?)", stale)
     section("environment: fail in both builds", both)
