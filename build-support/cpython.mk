@@ -38,7 +38,10 @@ ifeq ($(PYFREEZE_DEEPFREEZE),yes)
 ifneq ($(PYFREEZE_DEEPFREEZE_SUPPORTED),yes)
 $(error PYFREEZE_DEEPFREEZE=yes: this CPython's pyfreeze patches do not serve deep-frozen code; use PYFREEZE_DEEPFREEZE=no)
 endif
-PY_CORE_LDFLAGS += -no-pie
+# The programs only (python, _testembed): PY_CORE_LDFLAGS is also in BLDSHARED, and a shared
+# extension module linked -no-pie fails on every Python symbol, so `make` and the first steps
+# of `make install` had no extension modules (compileall failed: no .pyc was installed).
+LINKFORSHARED += -no-pie
 endif
 
 ifeq ($(PYTHON_FOR_FREEZE),./_bootstrap_python)

@@ -22,93 +22,42 @@ use serde_json::Value;
 /// One CPython version under test.
 struct Target {
     minor: &'static str,
-    /// CPython tests that fail by design once the stdlib is frozen (docs/cpython-build.md).
-    expected_failures: &'static [&'static [(&'static str, &'static str)]],
+    /// CPython tests that fail by design once the stdlib is frozen: `ci/regrtest-expected-X.Y.txt`
+    /// (one test id a line, then its reason), which `ci/regrtest.sh` reads too.
+    expected_failures: &'static str,
     /// Whether the series serves deep-frozen code (static code objects) for the table.
     deep_frozen: bool,
 }
 
 const V3_11: Target = Target {
     minor: "3.11",
-    expected_failures: EXPECTED_3_11,
+    expected_failures: include_str!("../ci/regrtest-expected-3.11.txt"),
     deep_frozen: true,
 };
 
 const V3_13: Target = Target {
     minor: "3.13",
-    expected_failures: EXPECTED_3_13,
+    expected_failures: include_str!("../ci/regrtest-expected-3.13.txt"),
     deep_frozen: false,
 };
 
-const BY_DESIGN: &[(&str, &str)] = &[
-    (
-        "test.test_importlib.test_api.Frozen_ReloadTests.test_reload_missing_loader",
-        "assumes `types` has a file loader with a .path",
-    ),
-    (
-        "test.test_importlib.test_api.Source_ReloadTests.test_reload_missing_loader",
-        "assumes `types` has a file loader with a .path",
-    ),
-    (
-        "test.test_importlib.frozen.test_loader.Frozen_InspectLoaderTests.test_failure",
-        "assumes `importlib` is not a frozen module",
-    ),
-    (
-        "test.test_importlib.frozen.test_loader.Source_InspectLoaderTests.test_failure",
-        "assumes `importlib` is not a frozen module",
-    ),
-    (
-        "test.test_importlib.test_threaded_import.ThreadedImportTests.test_parallel_path_hooks",
-        "assumes importing stdlib modules goes through sys.path_hooks",
-    ),
-    (
-        "test.test_cmd_line.CmdLineTest.test_isolatedmode",
-        "assumes a uuid.py next to the script shadows the stdlib; frozen modules win, as CPython's own do",
-    ),
-    (
-        "test.test_cmd_line.CmdLineTest.test_xoption_frozen_modules",
-        "assumes -X frozen_modules=off loads os from disk; the extended table has its own -X frozen_ext=off",
-    ),
-];
-
-const EXPECTED_3_11: &[&[(&str, &str)]] = &[BY_DESIGN];
-const EXPECTED_3_13: &[&[(&str, &str)]] = &[BY_DESIGN, ONLY_3_13];
-
-/// Tests that 3.13 added on the same assumptions.
-const ONLY_3_13: &[(&str, &str)] = &[
-    (
-        "test.test_cmd_line.CmdLineTest.test_env_var_frozen_modules",
-        "assumes PYTHON_FROZEN_MODULES=off loads os from disk; the extended table has its own -X frozen_ext=off",
-    ),
-    (
-        "test.test_cmd_line.CmdLineTest.test_dump_path_config",
-        "expects start-up to fail when PYTHONHOME points nowhere; the frozen stdlib needs no files",
-    ),
-    (
-        "test.test_import.ImportTests.test_package_shadowing_stdlib_module",
-        "assumes a package beside the script shadows a stdlib module; frozen modules win",
-    ),
-    (
-        "test.test_import.ImportTests.test_script_shadowing_stdlib",
-        "assumes a script named like a stdlib module shadows it; frozen modules win",
-    ),
-    (
-        "test.test_import.ImportTests.test_script_shadowing_stdlib_edge_cases",
-        "assumes a script named like a stdlib module shadows it; frozen modules win",
-    ),
-    (
-        "test.test_import.ImportTests.test_script_shadowing_stdlib_sys_path_modification",
-        "assumes a file on sys.path shadows a stdlib module; frozen modules win",
-    ),
-    (
-        "test.test_import.SubinterpImportTests.test_isolated_config",
-        "requires `threading` to come from a SourceFileLoader",
-    ),
-    (
-        "test.test_import.SubinterpImportTests.test_python_compat",
-        "requires `threading` to come from a SourceFileLoader",
-    ),
-];
+/// The ids of `expected_failures`; every one must come with its reason.
+fn expected_failures(t: &Target) -> BTreeSet<&'static str> {
+    t.expected_failures
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, reason) = l.split_once(' ').unwrap_or((l, ""));
+            assert!(
+                !reason.trim().is_empty(),
+                "ci/regrtest-expected-{}.txt: {id} has no reason",
+                t.minor
+            );
+            id
+        })
+        .collect()
+}
 
 /// CPython's own test modules that exercise imports, frozen modules, source and tracebacks:
 /// the patched build must pass every test of them that the unpatched build passes.
@@ -126,6 +75,9 @@ const CPYTHON_TESTS: &[&str] = &[
     "test_embed",
     "test_zipimport",
     "test_ctypes",
+    "test_builtin",
+    "test_pyclbr",
+    "test_getpath",
 ];
 
 const ISSUE_IMPORTS: &str =
@@ -221,6 +173,14 @@ fn every_pure_stdlib_module_is_served_from_the_extended_table(t: &Target) {
     let (patched, plain) = (install(t, false), install(t, true));
     let report = check_report(&python(t, &patched));
     assert_all_frozen(t, &report, &plain, &stdlib_of(t, &patched));
+    // `make install` byte-compiles the stdlib as it does unpatched: it runs compileall with the
+    // build's extension modules (a deep-frozen 3.11 linked them -no-pie, which failed, from a
+    // fresh tree).
+    let pyc = format!("__pycache__/os.cpython-{}.pyc", t.minor.replace('.', ""));
+    for prefix in [&patched, &plain] {
+        let path = Path::new(&stdlib_of(t, prefix)).join(&pyc);
+        assert!(path.exists(), "{}: no {}", t.minor, path.display());
+    }
     let record =
         std::fs::read_to_string(Path::new(&stdlib_of(t, &patched)).join("pyfreeze-build.txt"))
             .unwrap();
@@ -500,11 +460,7 @@ fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks(t: &Target) {
         plain_ran > 1500 && patched_ran > 1500,
         "too few tests ran: {plain_ran}, {patched_ran}"
     );
-    let expected: BTreeSet<&str> = t
-        .expected_failures
-        .iter()
-        .flat_map(|list| list.iter().map(|(id, _)| *id))
-        .collect();
+    let expected = expected_failures(t);
     let new: Vec<&String> = patched_failures
         .iter()
         .filter(|id| !plain_failures.contains(*id) && !expected.contains(id.as_str()))
@@ -514,6 +470,37 @@ fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks(t: &Target) {
         "{}: failures only in the patched build: {new:#?}",
         t.minor
     );
+}
+
+/// runpy's hint for `-m name.py`: printed for a module (`tokenize.py`); for a package
+/// (`asyncio.py`) neither build hints, as in stock CPython. (CPython's
+/// `test_hint_when_triying_to_import_a_py_file` gets its hint only from an `asyncio.py` in the
+/// current folder shadowing the stdlib package; frozen modules win, so that test is in
+/// `ci/regrtest-expected-X.Y.txt`.)
+fn dash_m_hint_as_in_the_unpatched_build(t: &Target) {
+    let (patched, plain) = (install(t, false), install(t, true));
+    let empty = tempfile::tempdir().unwrap();
+    let stderr = |prefix: &Path, module: &str| {
+        let out = run(Command::new(python(t, prefix))
+            .args(["-I", "-m", module])
+            .current_dir(empty.path()));
+        assert!(!out.status.success(), "{} -m {module} succeeded", t.minor);
+        String::from_utf8_lossy(&out.stderr).replace(&*prefix.to_string_lossy(), "PREFIX")
+    };
+    let hint = stderr(&patched, "tokenize.py");
+    assert!(
+        hint.contains("Try using 'tokenize' instead of 'tokenize.py' as the module name"),
+        "{} (patched): {hint}",
+        t.minor
+    );
+    for module in ["tokenize.py", "asyncio.py", "json.tool.py", "email.mime.py"] {
+        assert_eq!(
+            stderr(&patched, module),
+            stderr(&plain, module),
+            "{}: -m {module}",
+            t.minor
+        );
+    }
 }
 
 macro_rules! per_version {
@@ -542,6 +529,10 @@ macro_rules! per_version {
             #[test]
             fn bootstrap_and_runtime_make_the_same_spec() {
                 super::bootstrap_and_runtime_make_the_same_spec(&super::$target);
+            }
+            #[test]
+            fn dash_m_hint_as_in_the_unpatched_build() {
+                super::dash_m_hint_as_in_the_unpatched_build(&super::$target);
             }
             #[test]
             fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks() {

@@ -28,6 +28,19 @@ else:  # a stock libpython with pyfreeze_install()
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
 names = [n for n, flags, origin in table_modules()]
+
+
+def get_filename(loader, name):
+    """What pyclbr, pydoc and IDLE's class browser get: the origin, None for a namespace
+    package (ImportError)."""
+    if not hasattr(loader, "get_filename"):
+        return "no get_filename"
+    try:
+        return loader.get_filename(name)
+    except ImportError:
+        return None
+
+
 for name in names:
     if name in SKIP or name.endswith(".__main__") or name.split(".")[-1] == "__main__":
         continue
@@ -38,6 +51,8 @@ for name in names:
         report["imports"][name] = {
             "loader": getattr(loader, "__name__", repr(loader)),
             "file": getattr(module, "__file__", None),
+            # (3.13's collections puts _collections_abc in sys.modules as collections.abc)
+            "filename": get_filename(loader, getattr(module.__spec__, "name", name)),
         }
     except BaseException as e:  # noqa: BLE001 - some modules are platform-specific
         report["imports"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
@@ -90,6 +105,22 @@ with warnings.catch_warnings():
     warnings.simplefilter("error", DeprecationWarning)
     deprecated = "imp" if sys.version_info < (3, 11) else "sre_compile"
     checks["import_warning_frames"] = failed_import_frames(deprecated, DeprecationWarning)
+
+
+def import_nul_name(name):
+    """__import__ of a table module's name with a NUL appended: the tables compare C strings."""
+    try:
+        __import__(name)
+    except ModuleNotFoundError:
+        result = "ModuleNotFoundError"
+    except BaseException as e:  # noqa: BLE001
+        result = "%s: %s" % (type(e).__name__, e)
+    else:
+        result = "imported"
+    return [result, name in sys.modules]
+
+
+checks["nul_names"] = {name: import_nul_name(name + "\0") for name in ("string", "json", "json.decoder")}
 checks["email_data"] = sorted(p.name for p in importlib.resources.files("email").iterdir() if p.is_file())
 checks["email_rst_head"] = importlib.resources.files("email").joinpath("architecture.rst").read_text().splitlines()[0]
 checks["iter_json"] = sorted(m.name for m in pkgutil.iter_modules(json.__path__))

@@ -76,6 +76,11 @@ class PyfreezeImporter:
     def find_spec(cls, fullname, path=None, target=None):
         info = _table.find(fullname)
         if info is None:
+            if "\0" in fullname and _table.find(fullname.partition("\0")[0]) is not None:
+                # FrozenImporter, next in sys.meta_path, also sees the table (through
+                # PyImport_FrozenModules) and compares C strings: before 3.13 it would load
+                # "string\0" as a second copy of `string`.
+                raise ModuleNotFoundError("No module named %r" % (fullname,), name=fullname)
             return None
         return _make_spec(fullname, *info)
 

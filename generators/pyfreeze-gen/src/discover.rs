@@ -467,3 +467,20 @@ pub fn package_dir(m: &Module) -> &Path {
         _ => m.path.parent().unwrap_or(Path::new("")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dashed_module_name_needs_the_stdlib_or_an_include_naming_it() {
+        let sysconfigdata = "_sysconfigdata__linux_x86_64-linux-gnu";
+        assert!(is_importlib_module_stem(sysconfigdata) && !is_identifier(sysconfigdata));
+        // What CPython's build passes with its build folder as a root (Tools/pyfreeze/cpython.mk).
+        let include =
+            crate::select::Patterns::new(&["_sysconfigdata_*".into(), "game".into()]).unwrap();
+        assert!(include.names(sysconfigdata, &format!("{sysconfigdata}.py")));
+        // Selected only as part of a subtree is not named.
+        assert!(!include.names("game.my-helper", "game/my-helper.py"));
+    }
+}

@@ -57,11 +57,15 @@ const struct pyfreeze_module *pyfreeze_find(const char *name)
                    compare_module);
 }
 
-/* Looks a module up by a str argument; NULL without an exception when absent. */
+/* Looks a module up by a str argument; NULL without an exception when absent. A name with
+ * an embedded NUL is absent (the table compares C strings: "string\0" would find "string"). */
 static const struct pyfreeze_module *find_arg(PyObject *arg)
 {
-    const char *name = PyUnicode_AsUTF8(arg);
+    Py_ssize_t size;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &size);
     if (name == NULL)
+        return NULL;
+    if (strlen(name) != (size_t)size)
         return NULL;
     return pyfreeze_find(name);
 }
