@@ -10,3 +10,7 @@ cargo fmt --all -- --check || { echo "error: run 'cargo fmt --all'" >&2; exit 1;
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --release --quiet -p pyfreeze-cli
 cargo test --workspace 2>&1 | tee target/test.log
+# CPython's whole test suite on the patched 3.13 (built by tests/cpython.rs), compared per test
+# case with the unpatched build's failures recorded for this machine kind; ci/regrtest.sh 3.11
+# (or 3.13 without the list) runs both builds' suites, ~20-25 minutes each version.
+REGRTEST_PLAIN_FAILURES=ci/regrtest-plain-3.13.txt ci/regrtest.sh 3.13
