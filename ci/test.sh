@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README: formatting, lints and every test suite (unit, golden,
-# CLI, the embedded example built against pyenv's CPython 3.10-3.13, and CPython 3.11 built
-# with pyfreeze's patch series from Debian's source package).
+# CLI, the embedded example built against pyenv's CPython 3.10-3.13, CPython 3.11 and 3.13 built
+# with pyfreeze's patch series from Debian's source packages), then CPython's whole test suite
+# on the patched 3.13.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/check-machine.sh
