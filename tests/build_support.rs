@@ -609,6 +609,26 @@ fn bad_input_gives_one_framed_error_naming_the_fix() {
         ]
     );
 
+    // Stdlib patterns while the stdlib is off would be dropped without a word.
+    std::fs::write(
+        fx.dir.join("build.rs"),
+        BUILD_RS.replace(
+            ".root(\"scripts\")",
+            ".root(\"scripts\").stdlib_include(\"json\")",
+        ),
+    )
+    .unwrap();
+    let body = framed_error(&fx.build(&[], false));
+    assert_eq!(
+        body,
+        [
+            "pyfreeze-build: error: `Build::stdlib_include` is given but the stdlib is not \
+             frozen, so it would do nothing",
+            "pyfreeze-build: hint: freeze the stdlib with `Build::stdlib`, or drop \
+             `Build::stdlib_include`",
+        ]
+    );
+
     // A script that does not compile names the file, line and column.
     std::fs::write(fx.dir.join("build.rs"), BUILD_RS).unwrap();
     std::fs::write(
