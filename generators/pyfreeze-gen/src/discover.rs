@@ -232,17 +232,23 @@ impl Walker<'_> {
             false => is_identifier(last),
         };
         if !(parents_ok && last_ok) {
-            let fix = match last.replace('-', "_") {
-                fixed if kind == Kind::Module && is_identifier(&fixed) => {
-                    format!("rename it to `{fixed}.py`")
-                }
-                _ => "rename it".to_string(),
+            // Only a module file whose one flaw is a `-` can be frozen as it is.
+            let dashed = kind == Kind::Module && parents_ok && is_importlib_module_stem(last);
+            let fix = match dashed {
+                true => format!("rename it to `{}.py`", last.replace('-', "_")),
+                false => "rename it".to_string(),
+            };
+            let by_include = match dashed {
+                true => format!(
+                    " (or include it by name, `--include '{name}'`, to freeze it for \
+                     `importlib.import_module`)"
+                ),
+                false => String::new(),
             };
             self.problems.push(format!(
                 "{}: `{name}` is not a valid module name (an `import` statement cannot name \
                  it: names must be Python identifiers); {fix}, or exclude it with \
-                 `--exclude '{rel}'` (or include it by name, `--include '{name}'`, to freeze \
-                 it for `importlib.import_module`)",
+                 `--exclude '{rel}'`{by_include}",
                 path.display()
             ));
             return;
