@@ -9,12 +9,19 @@
 #   PYFREEZE_OBJDIR   folder for their objects        (default: $(PYFREEZE_OUT).obj)
 #   PYFREEZE_FLAGS    more `pyfreeze freeze` flags    (default: none)
 #   PYFREEZE_CFLAGS   flags for compiling the tables  (default: -O2)
+#   PYFREEZE_PY_LINK  how to link libpython (default: auto)
+#                     static: libpythonX.Y.a (Debian's libpythonX.Y-pic.a when it is there:
+#                       Debian's libpythonX.Y.a is not position-independent);
+#                     shared: libpythonX.Y.so;
+#                     auto: static, unless the static archive cannot be linked alone: its
+#                       built-in modules need files of CPython's build tree (MODLIBS names
+#                       them; Debian's 3.12+ archives lack the HACL* objects of hashlib)
 #
 # It defines:
 #   PYFREEZE_OBJECTS         every object of the tables, modules, data and runtime
 #   PYFREEZE_LIB             all of them in one static archive, for a short link line
 #   PYFREEZE_PY_CFLAGS       -I flags for Python.h of PYFREEZE_PYTHON
-#   PYFREEZE_PY_LDFLAGS      link flags for its static libpython (libpythonX.Y.a, its
+#   PYFREEZE_PY_LDFLAGS      link flags for its libpython (libpythonX.Y.a or .so, its
 #                            libraries, and -export-dynamic for extension modules)
 #   PYFREEZE_PY_DYNLOAD      its extension-module folder (lib-dynload)
 #   PYFREEZE_STAMP           the target that (re)runs the generator
@@ -39,17 +46,46 @@ PYFREEZE_OUT ?= pyfreeze-out
 PYFREEZE_OBJDIR ?= $(PYFREEZE_OUT).obj
 PYFREEZE_FLAGS ?=
 PYFREEZE_CFLAGS ?= -O2
+PYFREEZE_PY_LINK ?= auto
 PYFREEZE_STAMP := $(PYFREEZE_OUT)/.stamp
 
-PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(s.get_config_var(k) or '' for k in '$(1)'.split()))")
-PYFREEZE__PATHS := $(call PYFREEZE__SYSCONFIG,INCLUDEPY LIBPL LIBRARY DESTSHARED)
-ifneq ($(words $(PYFREEZE__PATHS)),4)
+# sysconfig variables, one word list. Dropped: stray backslashes (Debian's MODLIBS) and
+# relative paths, which name files of CPython's build tree (Debian 3.13's MODLIBS has
+# Modules/_hacl/libHacl_Hash_SHA2.a, whose objects its libpython already holds).
+PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(w for k in '$(1)'.split() for w in str(s.get_config_var(k) or '').split() if w != chr(92) and not (w[0] not in '-/' and '/' in w)))")
+PYFREEZE__PATHS := $(call PYFREEZE__SYSCONFIG,INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY)
+ifneq ($(words $(PYFREEZE__PATHS)),6)
 $(error pyfreeze.mk: cannot query PYFREEZE_PYTHON=$(PYFREEZE_PYTHON) (got "$(PYFREEZE__PATHS)"); point it at a CPython 3.10+ interpreter)
 endif
 PYFREEZE_PY_CFLAGS := -I$(word 1,$(PYFREEZE__PATHS))
-PYFREEZE_PY_LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS))
+PYFREEZE__LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS))
+# Debian's libpythonX.Y.a is not position-independent (a PIE link fails with R_X86_64_32
+# relocations); the libpythonX.Y-pic.a it ships beside it is.
+PYFREEZE__LIBPYTHON_PIC := $(patsubst %.a,%-pic.a,$(PYFREEZE__LIBPYTHON))
+PYFREEZE_PY_LIBPYTHON := $(or $(wildcard $(PYFREEZE__LIBPYTHON_PIC)),$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
-PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS SYSLIBS LINKFORSHARED)
+# A static archive whose MODLIBS names build-tree files (relative paths, or the stray `\` left
+# of a multi-line object list) cannot be linked without them.
+PYFREEZE__LINK := $(if $(filter auto,$(PYFREEZE_PY_LINK)),$(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; m = str(s.get_config_var('MODLIBS') or '').split(); print('shared' if any(w == chr(92) or (w[0] not in '-/' and '/' in w) for w in m) else 'static')"),$(PYFREEZE_PY_LINK))
+ifeq ($(PYFREEZE__LINK),static)
+# MODLIBS: the libraries of extension modules built into libpython (Debian's zlib, pyexpat).
+PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS MODLIBS SYSLIBS LINKFORSHARED)
+else ifeq ($(PYFREEZE__LINK),shared)
+PYFREEZE__LIBDIR := $(word 5,$(PYFREEZE__PATHS))
+PYFREEZE__LDLIBRARY := $(word 6,$(PYFREEZE__PATHS))
+ifeq ($(filter %.so,$(PYFREEZE__LDLIBRARY)),)
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) needs a shared libpython$(if $(filter auto,$(PYFREEZE_PY_LINK)), (the static one needs files of CPython's build tree: MODLIBS names them)), but $(PYFREEZE_PYTHON) has none (LDLIBRARY=$(PYFREEZE__LDLIBRARY)); use a CPython built with --enable-shared, or a complete static libpython (PYFREEZE_PY_LINK=static))
+endif
+ifeq ($(wildcard $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY)),)
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) links $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY), which does not exist; install the interpreter's development files (Debian: libpythonX.Y-dev))
+endif
+PYFREEZE_PY_LIBPYTHON := $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY)
+# A libpython outside the linker's own folders is found at run time through an rpath.
+PYFREEZE__RPATH := $(if $(filter /usr/lib /usr/lib/% /lib /lib/%,$(PYFREEZE__LIBDIR)),,-Wl,-rpath,$(PYFREEZE__LIBDIR))
+PYFREEZE_PY_LDFLAGS := -L$(PYFREEZE__LIBDIR) -l$(patsubst lib%.so,%,$(PYFREEZE__LDLIBRARY)) $(PYFREEZE__RPATH) $(call PYFREEZE__SYSCONFIG,LIBS SYSLIBS LINKFORSHARED)
+else
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK): expected auto, static or shared)
+endif
 
 # The binary and the interpreter as files, so that make notices when they change.
 PYFREEZE__WHICH = $(if $(findstring /,$(1)),$(1),$(shell command -v $(1)))

@@ -533,7 +533,7 @@ fn bad_input_gives_one_framed_error_naming_the_fix() {
     assert_eq!(
         body[0],
         "pyfreeze-build: error: PYFREEZE_PYTHON asks for CPython 3.9, which pyfreeze does not \
-         support (supported: 3.10, 3.11, 3.12, 3.13)"
+         support (supported: 3.10, 3.11, 3.12, 3.13, 3.14, 3.15)"
     );
 
     // libpython not found.

@@ -549,7 +549,7 @@ fn an_unsupported_interpreter_is_named_with_its_version() {
         assert!(!out.status.success());
         assert!(
             err.contains(&format!(
-                "is CPython {name}, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13)"
+                "is CPython {name}, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13, 3.14, 3.15)"
             )),
             "{err}"
         );

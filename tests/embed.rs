@@ -1,6 +1,8 @@
 //! Builds `examples/embed-c` against each pyenv CPython (stock static libpython), runs it
 //! from an empty folder, and checks that every pure stdlib module and the app are served
-//! from the frozen table with full importlib behaviour.
+//! from the frozen table with full importlib behaviour; the same for the interpreters that
+//! `PYFREEZE_TEST_PYTHONS` lists (the system's own: Debian's, and sid's 3.13-3.15 inside
+//! `ci/in-sid.sh`; `ci/test.sh` runs those).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,11 +16,13 @@ use serde_json::Value;
 struct Example {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
+    python: PathBuf,
     minor: u32,
 }
 
 impl Example {
-    fn build(minor: u32) -> Example {
+    fn build(python: PathBuf) -> Example {
+        let minor = minor_of(&python);
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("embed-c");
         copy_tree(&repo().join("examples/embed-c"), &dir);
@@ -26,6 +30,7 @@ impl Example {
         let ex = Example {
             _tmp: tmp,
             dir,
+            python,
             minor,
         };
         ex.make();
@@ -37,7 +42,7 @@ impl Example {
             Command::new("make")
                 .arg("-j2")
                 .arg(format!("PYTHON_VERSION=3.{}", self.minor))
-                .arg(format!("PYTHON={}", python(self.minor).display()))
+                .arg(format!("PYTHON={}", self.python.display()))
                 .arg(format!("REPO={}", repo().display()))
                 .current_dir(&self.dir),
         )
@@ -56,8 +61,16 @@ impl Example {
     }
 }
 
-fn stdlib_dir(minor: u32) -> String {
-    run_ok(Command::new(python(minor)).args([
+/// `X` of the interpreter's `3.X`.
+fn minor_of(python: &Path) -> u32 {
+    run_ok(Command::new(python).args(["-I", "-c", "import sys; print(sys.version_info[1])"]))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: no version: {e}", python.display()))
+}
+
+fn stdlib_dir(python: &Path) -> String {
+    run_ok(Command::new(python).args([
         "-I",
         "-c",
         "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
@@ -84,7 +97,7 @@ fn check_embedded(ex: &Example) {
     let report: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"));
     assert_eq!(report["version"], serde_json::json!([3, minor]));
-    let dynload = run_ok(Command::new(python(minor)).args([
+    let dynload = run_ok(Command::new(&ex.python).args([
         "-I",
         "-c",
         "import sysconfig; print(sysconfig.get_config_var('DESTSHARED'))",
@@ -95,7 +108,7 @@ fn check_embedded(ex: &Example) {
         "3.{minor}: stdlib must be off sys.path"
     );
 
-    let stdlib = stdlib_dir(minor);
+    let stdlib = stdlib_dir(&ex.python);
     let label = format!("3.{minor} (stock libpython)");
     assert_frozen_report(
         &report,
@@ -104,7 +117,7 @@ fn check_embedded(ex: &Example) {
             loader: "PyfreezeImporter",
             stdlib: &stdlib,
             other_origins: &["/embed-c/app/"],
-            reference_python: &python(minor),
+            reference_python: &ex.python,
             not_in_reference: &["mygame"],
         },
     );
@@ -185,7 +198,7 @@ fn check_incremental(ex: &Example) {
 }
 
 fn embed(minor: u32) -> Example {
-    let ex = Example::build(minor);
+    let ex = Example::build(python(minor));
     check_embedded(&ex);
     ex
 }
@@ -217,33 +230,54 @@ fn layout_matches_each_version_headers() {
     // _frozen; compiling it against every version's headers is the layout check. The
     // embed tests do that on a full build; this checks it alone, quickly, for each version.
     for minor in [10, 11, 12, 13] {
-        let tmp = tempfile::tempdir().unwrap();
-        let app = tmp.path().join("app");
-        std::fs::create_dir_all(&app).unwrap();
-        std::fs::write(app.join("m.py"), "x = 1\n").unwrap();
-        let out = tmp.path().join("out");
-        run_ok(
-            Command::new(pyfreeze_tests::pyfreeze_bin())
-                .args(["freeze", "-q", "--python"])
-                .arg(python(minor))
-                .arg("--root")
-                .arg(&app)
-                .arg("--out")
-                .arg(&out),
-        );
-        let include = run_ok(Command::new(python(minor)).args([
-            "-I",
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['include'])",
-        ]));
-        run_ok(
-            Command::new("cc")
-                .args(["-std=c11", "-Wall", "-Werror", "-c", "-o"])
-                .arg(tmp.path().join("rt.o"))
-                .arg(format!("-I{}", include.trim()))
-                .arg(format!("-I{}", out.display()))
-                .arg(out.join("pyfreeze_runtime.c")),
-        );
-        assert!(Path::new(&tmp.path().join("rt.o")).exists());
+        layout_matches_the_headers(&python(minor));
+    }
+}
+
+fn layout_matches_the_headers(python: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("m.py"), "x = 1\n").unwrap();
+    let out = tmp.path().join("out");
+    run_ok(
+        Command::new(pyfreeze_tests::pyfreeze_bin())
+            .args(["freeze", "-q", "--python"])
+            .arg(python)
+            .arg("--root")
+            .arg(&app)
+            .arg("--out")
+            .arg(&out),
+    );
+    let include = run_ok(Command::new(python).args([
+        "-I",
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['include'])",
+    ]));
+    run_ok(
+        Command::new("cc")
+            .args(["-std=c11", "-Wall", "-Werror", "-c", "-o"])
+            .arg(tmp.path().join("rt.o"))
+            .arg(format!("-I{}", include.trim()))
+            .arg(format!("-I{}", out.display()))
+            .arg(out.join("pyfreeze_runtime.c")),
+    );
+    assert!(Path::new(&tmp.path().join("rt.o")).exists());
+}
+
+/// The system's own interpreters, listed (paths, `:`-separated) in `PYFREEZE_TEST_PYTHONS`:
+/// `ci/test.sh` runs this for Debian bookworm's `/usr/bin/python3.11`, and inside the sid root
+/// (`ci/in-sid.sh`) for sid's 3.13, 3.14 and 3.15. Each gets the layout check and the whole
+/// embed check; their libpython is linked as `pyfreeze.mk` picks (Debian's `-pic.a`, or the
+/// shared one where Debian's static archive lacks objects).
+#[test]
+#[ignore = "needs PYFREEZE_TEST_PYTHONS; ci/test.sh runs it"]
+fn embed_the_listed_system_interpreters() {
+    let list = std::env::var("PYFREEZE_TEST_PYTHONS")
+        .expect("set PYFREEZE_TEST_PYTHONS to interpreter paths separated by ':'");
+    for python in list.split(':').filter(|p| !p.is_empty()) {
+        let python = PathBuf::from(python);
+        layout_matches_the_headers(&python);
+        check_embedded(&Example::build(python));
     }
 }

@@ -103,7 +103,8 @@ import warnings  # noqa: E402
 checks["import_error_frames"] = failed_import_frames("asyncio.windows_utils", ImportError)
 with warnings.catch_warnings():
     warnings.simplefilter("error", DeprecationWarning)
-    deprecated = "imp" if sys.version_info < (3, 11) else "sre_compile"
+    # A module whose body warns directly (sre_compile is gone in 3.15, profile warns there).
+    deprecated = {10: "imp", 15: "profile"}.get(sys.version_info[1], "sre_compile")
     checks["import_warning_frames"] = failed_import_frames(deprecated, DeprecationWarning)
 
 

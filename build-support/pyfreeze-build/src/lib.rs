@@ -438,7 +438,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Usage);
         assert_eq!(
             e.message(),
-            "`Build::version` `3.9` is not a supported CPython version (supported: 3.10, 3.11, 3.12, 3.13)"
+            "`Build::version` `3.9` is not a supported CPython version (supported: 3.10, 3.11, 3.12, 3.13, 3.14, 3.15)"
         );
         let e = Build::new()
             .root("s")

@@ -177,6 +177,33 @@ const KEYS: &[&str] = &[
     "dynload",
 ];
 
+/// Whether a static libpython cannot be linked alone: its built-in modules need files of
+/// CPython's build tree, which `MODLIBS` names (relative paths, or the stray `\` left of a
+/// multi-line object list). Debian's 3.12+ archives lack the HACL* objects of hashlib; the
+/// shared libpython is linked instead (the rule of `build-support/pyfreeze.mk`'s `auto`).
+fn static_archive_needs_build_tree(modlibs: &str) -> bool {
+    modlibs
+        .split_whitespace()
+        .any(|w| w == "\\" || (!w.starts_with(['-', '/']) && w.contains('/')))
+}
+
+/// Debian's `libpythonX.Y.a` is not position-independent (a PIE link fails with
+/// `R_X86_64_32` relocations); it ships `libpythonX.Y-pic.a` beside it, which is.
+fn position_independent(libpython: PathBuf) -> PathBuf {
+    let pic = libpython.with_file_name(format!(
+        "{}-pic.a",
+        libpython
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    if libpython.extension().is_some_and(|e| e == "a") && pic.is_file() {
+        pic
+    } else {
+        libpython
+    }
+}
+
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
@@ -203,12 +230,25 @@ impl PythonConfig {
                  PYFREEZE_PYTHON_CONFIG_FILE (keys: version, include_dir, libpython, libs, link_args, dynload)",
             ));
         }
-        let mut libs = words(var("LIBS"));
-        libs.extend(words(var("SYSLIBS")));
+        // MODLIBS: the libraries of extension modules built into libpython (Debian builds
+        // zlib and pyexpat in). Dropped: its stray `\` words, and relative paths, which name
+        // files of CPython's build tree (Debian 3.13's `Modules/_hacl/libHacl_Hash_SHA2.a`,
+        // whose objects its libpython already holds).
+        let libs = ["LIBS", "MODLIBS", "SYSLIBS"]
+            .into_iter()
+            .flat_map(|k| words(var(k)))
+            .filter(|w| w != "\\" && (w.starts_with(['-', '/']) || !w.contains('/')))
+            .collect();
         Ok(PythonConfig {
             version: interp.version,
             include_dir: var("INCLUDEPY").into(),
-            libpython: Path::new(var("LIBPL")).join(var("LIBRARY")),
+            libpython: if static_archive_needs_build_tree(var("MODLIBS"))
+                && var("LDLIBRARY").ends_with(".so")
+            {
+                Path::new(var("LIBDIR")).join(var("LDLIBRARY"))
+            } else {
+                position_independent(Path::new(var("LIBPL")).join(var("LIBRARY")))
+            },
             libs,
             link_args: words(var("LINKFORSHARED")),
             dynload: var("DESTSHARED").into(),
@@ -388,7 +428,13 @@ impl PythonConfig {
         &self.dynload
     }
 
-    /// Checks that the headers and the static library are where the config says.
+    /// Whether libpython is a shared library (`.so`): the one linked when the static archive
+    /// cannot be linked alone (Debian's 3.12+), or what a config file names.
+    pub fn is_shared(&self) -> bool {
+        self.libpython.extension().is_some_and(|e| e == "so")
+    }
+
+    /// Checks that the headers and the library are where the config says.
     pub(crate) fn check_files(&self, origin: &str, link: bool) -> Result<()> {
         let python_h = self.include_dir.join("Python.h");
         if !python_h.is_file() {
@@ -406,15 +452,15 @@ impl PythonConfig {
                 self.version()
             )));
         }
-        let is_static = self
+        let is_library = self
             .libpython
             .extension()
-            .is_some_and(|e| e == "a" || e == "lib");
-        if link && !(is_static && self.libpython.is_file()) {
-            let what = if is_static {
+            .is_some_and(|e| e == "a" || e == "lib" || e == "so");
+        if link && !(is_library && self.libpython.is_file()) {
+            let what = if is_library {
                 "does not exist"
             } else {
-                "is not a static library (.a)"
+                "is not a library (.a or .so)"
             };
             return Err(Error::new(
                 ErrorKind::Libpython,
@@ -465,7 +511,23 @@ impl PythonConfig {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let name = file.strip_prefix("lib").unwrap_or(&file).to_string();
-        emit(cargo, "rustc-link-lib", format!("static={name}"));
+        if self.is_shared() {
+            emit(cargo, "rustc-link-lib", format!("dylib={name}"));
+            // A libpython outside the linker's own folders is found at run time through an rpath.
+            if let Some(dir) = self.libpython.parent().filter(|d| {
+                !["/usr/lib", "/lib"]
+                    .iter()
+                    .any(|system| d.starts_with(system))
+            }) {
+                emit(
+                    cargo,
+                    "rustc-link-arg",
+                    format!("-Wl,-rpath,{}", dir.display()),
+                );
+            }
+        } else {
+            emit(cargo, "rustc-link-lib", format!("static={name}"));
+        }
         let mut words = self.libs.iter();
         while let Some(w) = words.next() {
             if let Some(lib) = w.strip_prefix("-l").filter(|l| !l.is_empty()) {
@@ -522,6 +584,52 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_libpython_is_linked_as_a_dylib_with_an_rpath_outside_system_folders() {
+        let shared = |libpython: &str| {
+            let text = format!(
+                "version=3.14\ninclude_dir=/i\nlibpython={libpython}\nlibs=-ldl\nlink_args=\ndynload=/d\n"
+            );
+            let c = PythonConfig::from_reader(text.as_bytes(), "t.cfg").unwrap();
+            assert!(c.is_shared());
+            let mut out = Vec::new();
+            c.link_lines(&mut Cargo::fixed(&mut out, &[]));
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            shared("/usr/lib/x86_64-linux-gnu/libpython3.14.so"),
+            "cargo:rustc-link-search=native=/usr/lib/x86_64-linux-gnu\n\
+             cargo:rustc-link-lib=dylib=python3.14\n\
+             cargo:rustc-link-lib=dl\n"
+        );
+        assert_eq!(
+            shared("/opt/py/lib/libpython3.14.so"),
+            "cargo:rustc-link-search=native=/opt/py/lib\n\
+             cargo:rustc-link-lib=dylib=python3.14\n\
+             cargo:rustc-link-arg=-Wl,-rpath,/opt/py/lib\n\
+             cargo:rustc-link-lib=dl\n"
+        );
+    }
+
+    #[test]
+    fn static_archives_whose_modlibs_name_build_tree_files_are_not_linked_alone() {
+        // Debian bookworm's 3.11, pyenv's builds: complete archives.
+        assert!(!static_archive_needs_build_tree(
+            "-lm      -lm   -lz -lm -lm   -lexpat  -lexpat              -lz"
+        ));
+        assert!(!static_archive_needs_build_tree(""));
+        assert!(!static_archive_needs_build_tree(
+            "/opt/ssl/lib/libssl.a -lcrypto"
+        ));
+        // Debian sid's 3.13 (a relative .a) and 3.14/3.15 (object lists left as `\`).
+        assert!(static_archive_needs_build_tree(
+            "-lm -lexpat Modules/_hacl/libHacl_Hash_SHA2.a -lz"
+        ));
+        assert!(static_archive_needs_build_tree(
+            "-lm -lexpat  -lexpat \\ \\ \\ \\ \\       -lzstd  -lz"
+        ));
+    }
+
+    #[test]
     fn config_files_round_trip_and_name_bad_lines() {
         let c = cfg("-ldl", "");
         let mut text = Vec::new();
@@ -575,7 +683,7 @@ mod tests {
         assert_eq!(parse("3.11.7").unwrap(), Request::Path("3.11.7".into()));
         assert_eq!(
             parse("3.9").unwrap_err().message(),
-            "PYFREEZE_PYTHON asks for CPython 3.9, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13)"
+            "PYFREEZE_PYTHON asks for CPython 3.9, which pyfreeze does not support (supported: 3.10, 3.11, 3.12, 3.13, 3.14, 3.15)"
         );
     }
 }

@@ -74,6 +74,30 @@ pub const SUPPORTED: &[PythonVersion] = &[
         debian_sources: &["3.13.15-1", "3.13.5-2+deb13u5"],
         debian_pinned: Some("3.13.15-1"),
     },
+    // Stock-libpython mode only, tested with Debian sid's binary packages (ci/sid-root.sh):
+    // no source package is served for a patch series yet.
+    PythonVersion {
+        major: 3,
+        minor: 14,
+        magic: 3627,
+        marshal_version: 5,
+        stock_layout: StockLayout::V313,
+        c_excepthook: false,
+        patch_series: None,
+        debian_sources: &[],
+        debian_pinned: None,
+    },
+    PythonVersion {
+        major: 3,
+        minor: 15,
+        magic: 3666,
+        marshal_version: 6,
+        stock_layout: StockLayout::V313,
+        c_excepthook: false,
+        patch_series: None,
+        debian_sources: &[],
+        debian_pinned: None,
+    },
 ];
 
 impl PythonVersion {
@@ -109,7 +133,7 @@ impl PythonVersion {
     }
 }
 
-/// `"3.10, 3.11, 3.12, 3.13"`, for error messages and docs.
+/// `"3.10, 3.11, ..."`, for error messages and docs.
 pub fn supported_list() -> String {
     SUPPORTED
         .iter()

@@ -43,7 +43,7 @@ def probe():
     import json
     import marshal
 
-    keys = ("LIBPL", "LIBRARY", "LDLIBRARY", "LIBS", "SYSLIBS", "LINKFORSHARED",
+    keys = ("LIBPL", "LIBRARY", "LDLIBRARY", "LIBDIR", "LIBS", "MODLIBS", "SYSLIBS", "LINKFORSHARED",
             "INCLUDEPY", "DESTSHARED", "VERSION", "Py_ENABLE_SHARED", "EXT_SUFFIX")
     try:
         import sysconfig

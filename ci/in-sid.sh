@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs a command inside the sid root of ci/sid-root.sh (made first when missing), in a private
+# mount namespace: the checkout, ~/.cargo and ~/.rustup appear at their own paths, so binaries
+# built outside (pyfreeze, test binaries: bookworm's C library is older than sid's) run inside,
+# and cargo works there. The command starts in the current folder. Needs root.
+#
+#   ci/in-sid.sh python3.14 -c 'import sys; print(sys.version)'
+set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: $0 COMMAND [ARG...]" >&2; exit 2; }
+checkout=$(cd "$(dirname "$0")/.." && pwd -P)
+root=$("$checkout/ci/sid-root.sh")
+cwd=$(pwd -P)
+case $cwd/ in "$checkout"/*) ;; *) cwd=$checkout ;; esac
+binds=("$checkout")
+for d in "${CARGO_HOME:-$HOME/.cargo}" "${RUSTUP_HOME:-$HOME/.rustup}"; do
+  [ -d "$d" ] && binds+=("$(cd "$d" && pwd -P)")
+done
+# Mounts happen in the new namespace only; they vanish with the command.
+exec unshare --mount --propagation private --fork -- bash -euc '
+  root=$1 cwd=$2; shift 2
+  n=$1; shift; binds=("${@:1:$n}"); shift "$n"
+  mount -t proc proc "$root/proc"
+  mount --rbind /dev "$root/dev"
+  for b in "${binds[@]}"; do
+    mkdir -p "$root$b"
+    mount --bind "$b" "$root$b"
+  done
+  path=$PATH
+  exec chroot "$root" /usr/bin/env HOME="$HOME" PATH="$path:/usr/local/bin:/usr/bin:/bin" \
+    bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+' in-sid "$root" "$cwd" "${#binds[@]}" "${binds[@]}" "$@"
