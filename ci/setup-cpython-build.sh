@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs, idempotently, what building CPython from Debian's source packages needs:
 # Debian source packages enabled (ci/enable-deb-src.sh), the build dependencies, strace for
-# the tests that check which files start-up touches, and ccache for the test that a second
-# checkout's build hits the compiler cache. Needs root when something is missing.
+# the tests that check which files start-up touches, ccache for the test that a second
+# checkout's build hits the compiler cache, and python3-dev (the system's own CPython, which
+# the stock-libpython tests also link). Needs root when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(build-essential pkg-config libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
   libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev libgdbm-compat-dev
-  libdb-dev libzstd-dev strace xz-utils ccache)
+  libdb-dev libzstd-dev strace xz-utils ccache python3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

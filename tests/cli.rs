@@ -702,3 +702,33 @@ fn a_selected_submodule_brings_its_parent_packages() {
         "{stderr}"
     );
 }
+
+/// `cpython build` for a version without a patch series, or one pyfreeze does not know, is
+/// refused before anything is fetched, with what to do instead.
+#[test]
+fn cpython_build_refuses_versions_without_a_series_and_names_the_alternative() {
+    let prefix = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let build = |version: &str| {
+        let out = run(Command::new(pyfreeze_bin())
+            .args(["cpython", "build", "--version", version, "--prefix"])
+            .arg(prefix.path().join("p"))
+            .arg("--cache")
+            .arg(cache.path()));
+        assert_eq!(out.status.code(), Some(1), "{version}");
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    };
+    assert_eq!(
+        build("3.14"),
+        "error: pyfreeze has no patch series for CPython 3.14 (series exist for 3.11, 3.13), so \
+         it cannot build a patched 3.14; use the stock-libpython mode: `pyfreeze freeze` with \
+         pyfreeze.mk or pyfreeze-build, linking python3.14's own libpython (docs/versions.md)"
+    );
+    assert_eq!(
+        build("3.16"),
+        "error: --version 3.16: not a supported CPython version (supported: 3.10, 3.11, 3.12, \
+         3.13, 3.14, 3.15)"
+    );
+    assert!(!prefix.path().join("p").exists());
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}

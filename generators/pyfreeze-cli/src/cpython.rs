@@ -68,7 +68,9 @@ fn series_for(version: &PythonVersion) -> Result<&'static Series, String> {
     SERIES.iter().find(|s| Some(s.minor) == wanted).ok_or_else(|| {
         let have: Vec<_> = SERIES.iter().map(|s| s.minor).collect();
         format!(
-            "pyfreeze has no patch series for CPython {name} (series exist for {}); use the stock-libpython mode for it",
+            "pyfreeze has no patch series for CPython {name} (series exist for {}), so it cannot build a \
+             patched {name}; use the stock-libpython mode: `pyfreeze freeze` with pyfreeze.mk or \
+             pyfreeze-build, linking python{name}'s own libpython (docs/versions.md)",
             have.join(", ")
         )
     })
@@ -423,8 +425,13 @@ pub struct BuildArgs<'a> {
 
 /// fetch → extract → patch (unless plain) → configure → make → make install.
 pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
-    let version = PythonVersion::parse(args.minor)
-        .ok_or_else(|| format!("--version {}: not a supported CPython version", args.minor))?;
+    let version = PythonVersion::parse(args.minor).ok_or_else(|| {
+        format!(
+            "--version {}: not a supported CPython version (supported: {})",
+            args.minor,
+            pyfreeze_gen::versions::supported_list()
+        )
+    })?;
     series_for(version)?;
     let started = Instant::now();
     let tarball = fetch(args.minor, args.cache, args.debian_version)?;
