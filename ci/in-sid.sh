@@ -2,7 +2,10 @@
 # Runs a command inside the sid root of ci/sid-root.sh (made first when missing), in a private
 # mount namespace: the checkout, ~/.cargo and ~/.rustup appear at their own paths, so binaries
 # built outside (pyfreeze, test binaries: bookworm's C library is older than sid's) run inside,
-# and cargo works there. The command starts in the current folder. Needs root.
+# and cargo works there. The command starts in the current folder. Needs root. Build on the
+# host first (`cargo test --no-run`): what cargo links inside the root needs sid's C library,
+# so a target folder shared with the host should only be read there (give builds inside
+# their own target folder).
 #
 #   ci/in-sid.sh python3.14 -c 'import sys; print(sys.version)'
 set -euo pipefail

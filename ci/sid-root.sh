@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes (once, then reuses) a Debian sid root with the CPython versions bookworm does not have:
 # sid's python3.13, python3.14 and python3.15 with their -dev packages (headers and a static
-# libpythonX.Y.a), a C compiler and make. ci/in-sid.sh runs commands in it with the checkout and
+# libpythonX.Y.a), a C compiler, make and libclang (for pyfreeze-build's bindgen). ci/in-sid.sh runs commands in it with the checkout and
 # the Rust toolchain at their own paths. Prints the root's path. Needs root (mmdebstrap, chroot).
 #
 #   ci/sid-root.sh            make or reuse $PYFREEZE_SID_ROOT (default ~/.cache/pyfreeze/sid-root)
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root=${PYFREEZE_SID_ROOT:-$HOME/.cache/pyfreeze/sid-root}
-packages=(python3.13-dev python3.14-dev python3.15-dev gcc make libc6-dev)
+packages=(python3.13-dev python3.14-dev python3.15-dev gcc make libc6-dev libclang-dev)
 # What the root was made with; a different list (or this script's format) makes it again.
 want="pyfreeze sid root 1: ${packages[*]}"
 

@@ -26,8 +26,13 @@ fn cargo_lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `target/build-support-tests`, or `PYFREEZE_TEST_TARGET_DIR` (the sid root's runs keep
+/// their own: what its C compiler links runs on its C library only).
 fn target_dir() -> PathBuf {
-    repo().join("target/build-support-tests")
+    match std::env::var_os("PYFREEZE_TEST_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => repo().join("target/build-support-tests"),
+    }
 }
 
 /// `cargo` with a clean environment: no PYFREEZE_ variable of the caller leaks in.
@@ -156,7 +161,11 @@ fn our_cargo_lines(out_dir: &Path) -> Vec<String> {
 }
 
 fn sysconfig(minor: u32, var: &str) -> String {
-    let out = run(Command::new(python(minor)).args([
+    sysconfig_of(&python(minor), var)
+}
+
+fn sysconfig_of(python: &Path, var: &str) -> String {
+    let out = run(Command::new(python).args([
         "-I",
         "-c",
         &format!("import sysconfig; print(sysconfig.get_config_var('{var}'))"),
@@ -336,101 +345,125 @@ fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
     let _lock = cargo_lock();
     let fx = Fixture::new("fixture-layout", BUILD_RS);
     for minor in [10, 11, 12, 13] {
-        let py = python(minor);
-        let out = fx.build(&[("PYFREEZE_PYTHON", &py)], false);
-        must_succeed(&out, &format!("fixture build for 3.{minor}"));
-        let err = text(&out.stderr);
-        // No warning but the one saying that PYFREEZE_PYTHON picked another version than
-        // the build script's `interpreter("3.11")`.
-        let warnings: Vec<_> = err.lines().filter(|l| l.contains("warning")).collect();
-        let overridden = format!(
-            "warning: fixture-layout@0.1.0: PYFREEZE_PYTHON={} (CPython 3.{minor}) overrides \
-             Build::interpreter(\"3.11\"); call Build::version to refuse any other version",
-            py.display()
-        );
-        let expected: Vec<&str> = match minor {
-            11 => vec![],
-            _ => vec![&overridden],
-        };
-        assert_eq!(
-            warnings, expected,
-            "the generated code compiles cleanly:\n{err}"
-        );
-        // The binary checks Rust's layout against the C compiler's (the stock struct
-        // against this version's struct _frozen) before it prints the table; the build
-        // itself checked it against bindgen's reading of Python.h.
-        let bin = run(&mut Command::new(fx.binary()));
-        must_succeed(&bin, &format!("fixture binary for 3.{minor}"));
-        let (version, rows) = report_rows(&text(&bin.stdout));
-        assert_eq!(version, format!("python 3.{minor}"));
-        let manifest: Value = serde_json::from_slice(
-            &std::fs::read(fx.out_dir().join("pyfreeze/manifest.json")).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(rows, manifest_rows(&manifest), "3.{minor}");
-        assert!(
-            rows.iter()
-                .any(|r| r.starts_with("module plugins namespace ")),
-            "{rows:?}"
-        );
-        assert!(
-            rows.contains(&"resource app data/config.txt 10".to_string()),
-            "{rows:?}"
-        );
-        assert!(rows.iter().any(|r| r.starts_with("module app.util module ")
-            && r.ends_with(" 32 /fixture/scripts/app/util.py")));
+        the_rust_view_matches_the_table_and_struct_frozen(&fx, &python(minor), minor);
+    }
+}
 
-        // pyfreeze::Interpreter's errors, from an empty folder: settings refused before
-        // CPython is touched, CPython's own PyStatus (no stdlib is frozen, so it finds no
-        // `encodings`), then a second start.
-        let empty = tempfile::tempdir().unwrap();
-        let start = run(Command::new(fx.binary())
-            .arg("--start")
-            .current_dir(empty.path()));
-        must_succeed(&start, &format!("fixture --start for 3.{minor}"));
-        assert_eq!(
-            text(&start.stdout),
-            "relative path: Setting: sys.path entry `lib/python` is relative, so it would \
-             depend on the current folder; pass an absolute path (e.g. one made from \
-             std::env::current_exe())\n\
-             NUL in argv: Setting: argument `a\\0b` contains a NUL byte, which CPython \
-             cannot take\n\
-             sys.path: [\"/opt/extra\", \"DYNLOAD\"]\n\
-             no encodings: Python: CPython did not start: NO_ENCODINGS\n\
-             twice: AlreadyStarted: CPython was already started by this process; it starts \
-             once per process: keep the first Interpreter\n"
-                .replace("DYNLOAD", &sysconfig(minor, "DESTSHARED"))
-                .replace(
-                    "NO_ENCODINGS",
-                    if minor >= 13 {
-                        "Failed to import encodings module"
-                    } else {
-                        "init_fs_encoding: failed to get the Python codec of the filesystem encoding"
-                    }
-                ),
-            "3.{minor}"
+/// The same on the system's own interpreters listed (paths, `:`-separated) in
+/// `PYFREEZE_TEST_PYTHONS`: `ci/test.sh` runs it in the sid root (`ci/in-sid.sh`) for sid's
+/// 3.13-3.15, whose libpython is linked shared (Debian's static archives are incomplete).
+#[test]
+#[ignore = "needs PYFREEZE_TEST_PYTHONS; ci/test.sh runs it"]
+fn the_rust_view_matches_on_the_listed_system_interpreters() {
+    let list = std::env::var("PYFREEZE_TEST_PYTHONS")
+        .expect("set PYFREEZE_TEST_PYTHONS to interpreter paths separated by ':'");
+    let _lock = cargo_lock();
+    let fx = Fixture::new("fixture-layout", BUILD_RS);
+    for py in list.split(':').filter(|p| !p.is_empty()) {
+        let py = PathBuf::from(py);
+        let minor: u32 = sysconfig_of(&py, "VERSION")
+            .trim()
+            .trim_start_matches("3.")
+            .parse()
+            .unwrap();
+        the_rust_view_matches_the_table_and_struct_frozen(&fx, &py, minor);
+    }
+}
+
+fn the_rust_view_matches_the_table_and_struct_frozen(fx: &Fixture, py: &Path, minor: u32) {
+    let out = fx.build(&[("PYFREEZE_PYTHON", py)], false);
+    must_succeed(&out, &format!("fixture build for 3.{minor}"));
+    let err = text(&out.stderr);
+    // No warning but the one saying that PYFREEZE_PYTHON picked another version than
+    // the build script's `interpreter("3.11")`.
+    let warnings: Vec<_> = err.lines().filter(|l| l.contains("warning")).collect();
+    let overridden = format!(
+        "warning: fixture-layout@0.1.0: PYFREEZE_PYTHON={} (CPython 3.{minor}) overrides \
+         Build::interpreter(\"3.11\"); call Build::version to refuse any other version",
+        py.display()
+    );
+    let expected: Vec<&str> = match minor {
+        11 => vec![],
+        _ => vec![&overridden],
+    };
+    assert_eq!(
+        warnings, expected,
+        "the generated code compiles cleanly:\n{err}"
+    );
+    // The binary checks Rust's layout against the C compiler's (the stock struct
+    // against this version's struct _frozen) before it prints the table; the build
+    // itself checked it against bindgen's reading of Python.h.
+    let bin = run(&mut Command::new(fx.binary()));
+    must_succeed(&bin, &format!("fixture binary for 3.{minor}"));
+    let (version, rows) = report_rows(&text(&bin.stdout));
+    assert_eq!(version, format!("python 3.{minor}"));
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(fx.out_dir().join("pyfreeze/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rows, manifest_rows(&manifest), "3.{minor}");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("module plugins namespace ")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&"resource app data/config.txt 10".to_string()),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| r.starts_with("module app.util module ")
+        && r.ends_with(" 32 /fixture/scripts/app/util.py")));
+
+    // pyfreeze::Interpreter's errors, from an empty folder: settings refused before
+    // CPython is touched, CPython's own PyStatus (no stdlib is frozen, so it finds no
+    // `encodings`), then a second start.
+    let empty = tempfile::tempdir().unwrap();
+    let start = run(Command::new(fx.binary())
+        .arg("--start")
+        .current_dir(empty.path()));
+    must_succeed(&start, &format!("fixture --start for 3.{minor}"));
+    assert_eq!(
+        text(&start.stdout),
+        "relative path: Setting: sys.path entry `lib/python` is relative, so it would \
+         depend on the current folder; pass an absolute path (e.g. one made from \
+         std::env::current_exe())\n\
+         NUL in argv: Setting: argument `a\\0b` contains a NUL byte, which CPython \
+         cannot take\n\
+         sys.path: [\"/opt/extra\", \"DYNLOAD\"]\n\
+         no encodings: Python: CPython did not start: NO_ENCODINGS\n\
+         twice: AlreadyStarted: CPython was already started by this process; it starts \
+         once per process: keep the first Interpreter\n"
+            .replace("DYNLOAD", &sysconfig_of(py, "DESTSHARED"))
+            .replace(
+                "NO_ENCODINGS",
+                if minor >= 13 {
+                    "Failed to import encodings module"
+                } else {
+                    "init_fs_encoding: failed to get the Python codec of the filesystem encoding"
+                }
+            ),
+        "3.{minor}"
+    );
+    // 3.10-3.12's own report of the failed start shows the isolated configuration
+    // (3.13 prints nothing).
+    let err = text(&start.stderr);
+    let dump: &[&str] = if minor >= 13 {
+        &[]
+    } else {
+        &[
+            "Python path configuration:",
+            "  isolated = 1",
+            "  environment = 0",
+            "  user site = 0",
+            "  import site = 0",
+            "  sys.path = [",
+        ]
+    };
+    for line in dump {
+        assert!(
+            err.lines().any(|l| l == *line),
+            "3.{minor}: no {line:?} in:\n{err}"
         );
-        // 3.10-3.12's own report of the failed start shows the isolated configuration
-        // (3.13 prints nothing).
-        let err = text(&start.stderr);
-        let dump: &[&str] = if minor >= 13 {
-            &[]
-        } else {
-            &[
-                "Python path configuration:",
-                "  isolated = 1",
-                "  environment = 0",
-                "  user site = 0",
-                "  import site = 0",
-                "  sys.path = [",
-            ]
-        };
-        for line in dump {
-            assert!(
-                err.lines().any(|l| l == *line),
-                "3.{minor}: no {line:?} in:\n{err}"
-            );
-        }
     }
 }
 

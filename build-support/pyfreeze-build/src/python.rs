@@ -230,21 +230,26 @@ impl PythonConfig {
                  PYFREEZE_PYTHON_CONFIG_FILE (keys: version, include_dir, libpython, libs, link_args, dynload)",
             ));
         }
-        // MODLIBS: the libraries of extension modules built into libpython (Debian builds
-        // zlib and pyexpat in). Dropped: its stray `\` words, and relative paths, which name
-        // files of CPython's build tree (Debian 3.13's `Modules/_hacl/libHacl_Hash_SHA2.a`,
-        // whose objects its libpython already holds).
-        let libs = ["LIBS", "MODLIBS", "SYSLIBS"]
-            .into_iter()
+        let shared =
+            static_archive_needs_build_tree(var("MODLIBS")) && var("LDLIBRARY").ends_with(".so");
+        // MODLIBS: the libraries of extension modules built into a static libpython (Debian
+        // builds zlib and pyexpat in; a shared libpython brings its own). Dropped: its stray
+        // `\` words, and relative paths, which name files of CPython's build tree (Debian
+        // 3.13's `Modules/_hacl/libHacl_Hash_SHA2.a`, whose objects its libpython holds).
+        let keys: &[&str] = if shared {
+            &["LIBS", "SYSLIBS"]
+        } else {
+            &["LIBS", "MODLIBS", "SYSLIBS"]
+        };
+        let libs = keys
+            .iter()
             .flat_map(|k| words(var(k)))
             .filter(|w| w != "\\" && (w.starts_with(['-', '/']) || !w.contains('/')))
             .collect();
         Ok(PythonConfig {
             version: interp.version,
             include_dir: var("INCLUDEPY").into(),
-            libpython: if static_archive_needs_build_tree(var("MODLIBS"))
-                && var("LDLIBRARY").ends_with(".so")
-            {
+            libpython: if shared {
                 Path::new(var("LIBDIR")).join(var("LDLIBRARY"))
             } else {
                 position_independent(Path::new(var("LIBPL")).join(var("LIBRARY")))
