@@ -2,10 +2,10 @@
 # Runs a command inside the sid root of ci/sid-root.sh (made first when missing), in a private
 # mount namespace: the checkout, ~/.cargo and ~/.rustup appear at their own paths, so binaries
 # built outside (pyfreeze, test binaries: bookworm's C library is older than sid's) run inside,
-# and cargo works there. The command starts in the current folder. Needs root. Build on the
-# host first (`cargo test --no-run`): what cargo links inside the root needs sid's C library,
-# so a target folder shared with the host should only be read there (give builds inside
-# their own target folder).
+# and cargo works there. The command starts in the current folder. Needs root. What cargo
+# links inside needs sid's C library, newer than the host's, so cargo builds inside go to their
+# own target folder, $PYFREEZE_SID_CACHE/target (default ~/.cache/pyfreeze/sid-cache, kept
+# between runs, bind-mounted too): the checkout's target/ stays the host's.
 #
 #   ci/in-sid.sh python3.14 -c 'import sys; print(sys.version)'
 set -euo pipefail
@@ -14,11 +14,16 @@ checkout=$(cd "$(dirname "$0")/.." && pwd -P)
 root=$("$checkout/ci/sid-root.sh")
 cwd=$(pwd -P)
 case $cwd/ in "$checkout"/*) ;; *) cwd=$checkout ;; esac
-binds=("$checkout")
+# A folder for what is built inside (a cargo target folder), kept between runs.
+cache=${PYFREEZE_SID_CACHE:-$HOME/.cache/pyfreeze/sid-cache}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd -P)
+binds=("$checkout" "$cache")
 for d in "${CARGO_HOME:-$HOME/.cargo}" "${RUSTUP_HOME:-$HOME/.rustup}"; do
   [ -d "$d" ] && binds+=("$(cd "$d" && pwd -P)")
 done
 # Mounts happen in the new namespace only; they vanish with the command.
+export cache
 exec unshare --mount --propagation private --fork -- bash -euc '
   root=$1 cwd=$2; shift 2
   n=$1; shift; binds=("${@:1:$n}"); shift "$n"
@@ -30,5 +35,6 @@ exec unshare --mount --propagation private --fork -- bash -euc '
   done
   path=$PATH
   exec chroot "$root" /usr/bin/env HOME="$HOME" PATH="$path:/usr/local/bin:/usr/bin:/bin" \
+    CARGO_TARGET_DIR="$cache/target" \
     bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
 ' in-sid "$root" "$cwd" "${#binds[@]}" "${binds[@]}" "$@"
