@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use pyfreeze_gen::PythonVersion;
 
+use crate::static_ext;
+
 /// One patch series, embedded so the binary works outside a checkout.
 pub struct Series {
     pub minor: &'static str,
@@ -44,6 +46,10 @@ const TOOLS: &[(&str, &str)] = &[
 ];
 
 const MARKER: &str = "Tools/pyfreeze/PATCHED";
+
+/// The C macro a `--static-extensions` build defines for the whole interpreter
+/// (`CFLAGS_NODIST`): the series' getpath then needs no folder next to the executable.
+const STATIC_DEFINE: &str = "PYFREEZE_STATIC_EXTENSIONS";
 
 /// What `Tools/pyfreeze/PATCHED` holds: the version, the series' patches and a fingerprint of
 /// their text, so that a build tree patched with another series is not reused.
@@ -421,6 +427,12 @@ pub struct BuildArgs<'a> {
     pub configure_args: &'a [String],
     /// Build the source as it is, without the series (a baseline to compare with).
     pub plain: bool,
+    /// Build the stdlib's extension modules into libpython (`Modules/Setup.local`), their C
+    /// libraries linked statically; in a build tree of its own.
+    pub static_extensions: bool,
+    /// With `static_extensions`: a module that cannot be built in stays shared (or unbuilt)
+    /// with a warning instead of failing the build.
+    pub allow_shared_extensions: bool,
 }
 
 /// fetch → extract → patch (unless plain) → configure → make → make install.
@@ -446,7 +458,18 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         .and_then(|s| s.split(".orig").next())
         .unwrap_or("unknown")
         .to_string();
-    let flavour = if args.plain { "-plain" } else { "" };
+    if args.allow_shared_extensions && !args.static_extensions {
+        return Err("--allow-shared-extensions only applies with --static-extensions".into());
+    }
+    let flavour = format!(
+        "{}{}",
+        if args.plain { "-plain" } else { "" },
+        if args.static_extensions {
+            "-static"
+        } else {
+            ""
+        }
+    );
     let work = args
         .cache
         .join("build")
@@ -470,11 +493,14 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     let prefix = pyfreeze_gen::normalize_path(args.prefix).map_err(|e| e.to_string())?;
     let self_exe =
         std::env::current_exe().map_err(|e| format!("cannot locate the pyfreeze binary: {e}"))?;
-    let what = if args.plain {
+    let mut what = if args.plain {
         "unpatched".to_string()
     } else {
         format!("with the {} series", args.minor)
     };
+    if args.static_extensions {
+        what.push_str(", extension modules built in");
+    }
     eprintln!(
         "pyfreeze: building CPython {upstream} {what} into {}",
         prefix.display()
@@ -519,8 +545,23 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
             install_tools(&tree)?;
         }
     }
+    // A static build tells the series' getpath (STATIC_EXTENSIONS) that it needs no folder.
+    let mut configure_args: Vec<String> = args.configure_args.to_vec();
+    if args.static_extensions {
+        let define = format!("-D{STATIC_DEFINE}=1");
+        match configure_args
+            .iter_mut()
+            .find(|a| a.starts_with("CFLAGS_NODIST="))
+        {
+            Some(arg) => *arg = format!("{arg} {define}"),
+            None => configure_args.push(format!("CFLAGS_NODIST={define}")),
+        }
+    }
     let configured = std::fs::read_to_string(tree.join("config.status"))
-        .map(|s| s.contains(&format!("--prefix={}", prefix.display())))
+        .map(|s| {
+            s.contains(&format!("--prefix={}", prefix.display()))
+                && (!args.static_extensions || s.contains(STATIC_DEFINE))
+        })
         .unwrap_or(false);
     if !configured {
         step(
@@ -529,10 +570,15 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
             Command::new("./configure")
                 .arg(format!("--prefix={}", prefix.display()))
                 .arg("--with-ensurepip=no")
-                .args(args.configure_args)
+                .args(&configure_args)
                 .current_dir(&tree),
         )?;
     }
+    let plan = if args.static_extensions {
+        Some(static_extensions(&tree, args)?)
+    } else {
+        None
+    };
     let make_vars = [format!("PYFREEZE={}", self_exe.display())];
     step(
         &format!("make -j{}", args.jobs),
@@ -550,12 +596,19 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
             .args(&make_vars)
             .current_dir(&tree),
     )?;
+    if let Some(plan) = &plan {
+        check_built_in(&prefix, args.minor, plan)?;
+    }
     let record = prefix.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
     let text = format!(
         "CPython {upstream} built by pyfreeze {} {what}\nsource: {}\n",
         env!("CARGO_PKG_VERSION"),
         tarball.file_name().unwrap_or_default().to_string_lossy()
     );
+    let text = match &plan {
+        Some(plan) => format!("{text}built in: {}\n", plan.built_in.join(" ")),
+        None => text,
+    };
     std::fs::write(&record, text).map_err(|e| format!("{}: {e}", record.display()))?;
     eprintln!(
         "pyfreeze: CPython {upstream} installed in {} ({:.0}s); recorded in {}",
@@ -563,6 +616,79 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         started.elapsed().as_secs_f64(),
         record.display()
     );
+    Ok(())
+}
+
+/// Plans and writes (when its bytes change) `Modules/Setup.local` of a configured tree, and
+/// says what is built in and what is not.
+fn static_extensions(tree: &Path, args: &BuildArgs<'_>) -> Result<static_ext::Plan, String> {
+    let pre = tree.join("Makefile.pre");
+    let vars = static_ext::make_vars(
+        &std::fs::read_to_string(&pre).map_err(|e| format!("{}: {e}", pre.display()))?,
+    );
+    let cc = vars
+        .get("CC")
+        .and_then(|cc| cc.split_whitespace().next())
+        .unwrap_or("cc");
+    let plan = static_ext::plan(
+        tree,
+        args.minor,
+        args.allow_shared_extensions,
+        &static_ext::Archives::new(cc),
+    )?;
+    let setup_local = tree.join("Modules/Setup.local");
+    pyfreeze_gen::write_if_changed(&setup_local, plan.setup_local.as_bytes())
+        .map_err(|e| format!("{}: {e}", setup_local.display()))?;
+    eprintln!(
+        "pyfreeze: {} extension modules built into libpython ({}); left out: {}",
+        plan.built_in.len(),
+        setup_local.display(),
+        plan.excluded
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for (_, why) in &plan.not_built_in {
+        eprintln!("pyfreeze: warning: not built in (--allow-shared-extensions): {why}");
+    }
+    Ok(plan)
+}
+
+/// The installed interpreter must list every planned module in `sys.builtin_module_names`.
+fn check_built_in(prefix: &Path, minor: &str, plan: &static_ext::Plan) -> Result<(), String> {
+    let python = prefix.join(format!("bin/python{minor}"));
+    let out = Command::new(&python)
+        .args([
+            "-I",
+            "-S",
+            "-c",
+            "import sys; print(' '.join(sys.builtin_module_names))",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} does not start:\n{}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let built: Vec<&str> = text.split_whitespace().collect();
+    let absent: Vec<&str> = plan
+        .built_in
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !built.contains(m))
+        .collect();
+    if !absent.is_empty() {
+        return Err(format!(
+            "{}: planned as built-in but not in sys.builtin_module_names: {}; see the tree's Modules/Setup.local and the make log",
+            python.display(),
+            absent.join(" ")
+        ));
+    }
     Ok(())
 }
 

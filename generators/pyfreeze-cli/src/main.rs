@@ -3,6 +3,7 @@
 mod bench;
 mod cpython;
 mod spec_flags;
+mod static_ext;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -92,6 +93,15 @@ enum CpythonCommand {
         /// Build the source without the patch series (a baseline for tests and benchmarks).
         #[arg(long)]
         plain: bool,
+        /// Build every stdlib extension module the platform can build into libpython
+        /// (sys.builtin_module_names), its C libraries linked from static archives; a build
+        /// tree of its own (`cpython-X.Y.Z[-plain]-static`). docs/appliance.md says what stays out.
+        #[arg(long = "static-extensions")]
+        static_extensions: bool,
+        /// With --static-extensions: a module that cannot be built in (no header or no static
+        /// archive) stays a shared object, or unbuilt, with a warning instead of an error.
+        #[arg(long = "allow-shared-extensions", requires = "static_extensions")]
+        allow_shared_extensions: bool,
     },
 }
 
@@ -473,6 +483,8 @@ fn main() -> ExitCode {
             jobs,
             configure_args,
             plain,
+            static_extensions,
+            allow_shared_extensions,
         }) => cpython::build(&cpython::BuildArgs {
             minor: version,
             prefix,
@@ -481,6 +493,8 @@ fn main() -> ExitCode {
             jobs: *jobs,
             configure_args,
             plain: *plain,
+            static_extensions: *static_extensions,
+            allow_shared_extensions: *allow_shared_extensions,
         }),
         Command::Bench(args) => bench::run(args),
         Command::DocTables => {

@@ -27,6 +27,7 @@ pub mod python;
 pub mod schema;
 pub mod select;
 pub mod spec;
+pub mod static_modules;
 pub mod stdlib;
 pub mod trace;
 pub mod versions;
