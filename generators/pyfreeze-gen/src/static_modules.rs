@@ -87,6 +87,7 @@ pub struct DeclaredModule {
     pub name: &'static str,
     /// Source files, relative to `Modules/`.
     pub sources: &'static [&'static str],
+    /// No `=` in a word: makesetup takes a line with one for a variable definition.
     pub cflags: &'static [&'static str],
     /// `-lNAME` words (linked from `libNAME.a` unless in [`C_RUNTIME`]).
     pub libs: &'static [&'static str],
@@ -107,9 +108,9 @@ pub const SETUP_PY_MODULES: &[DeclaredModule] = &[
         ],
         // What setup.py defines after finding these functions in libffi 3.4's ffi.h.
         cflags: &[
-            "-DHAVE_FFI_PREP_CIF_VAR=1",
-            "-DHAVE_FFI_PREP_CLOSURE_LOC=1",
-            "-DHAVE_FFI_CLOSURE_ALLOC=1",
+            "-DHAVE_FFI_PREP_CIF_VAR",
+            "-DHAVE_FFI_PREP_CLOSURE_LOC",
+            "-DHAVE_FFI_CLOSURE_ALLOC",
         ],
         libs: &["-lffi", "-ldl"],
         header: "ffi.h",
@@ -118,7 +119,7 @@ pub const SETUP_PY_MODULES: &[DeclaredModule] = &[
         minor: "3.11",
         name: "_curses",
         sources: &["_cursesmodule.c"],
-        cflags: &["-DHAVE_NCURSESW=1", "-I/usr/include/ncursesw"],
+        cflags: &["-DHAVE_NCURSESW", "-I/usr/include/ncursesw"],
         libs: &["-lncursesw", "-ltinfo"],
         header: "ncursesw/curses.h",
     },
@@ -126,7 +127,7 @@ pub const SETUP_PY_MODULES: &[DeclaredModule] = &[
         minor: "3.11",
         name: "_curses_panel",
         sources: &["_curses_panel.c"],
-        cflags: &["-DHAVE_NCURSESW=1", "-I/usr/include/ncursesw"],
+        cflags: &["-DHAVE_NCURSESW", "-I/usr/include/ncursesw"],
         libs: &["-lpanelw", "-lncursesw", "-ltinfo"],
         header: "ncursesw/panel.h",
     },
@@ -256,6 +257,9 @@ mod tests {
                 );
             }
             assert!(module_package(m.name).is_some(), "{}", m.name);
+            for word in m.sources.iter().chain(m.cflags).chain(m.libs) {
+                assert!(!word.contains('='), "{}: {word}", m.name);
+            }
         }
         for (lib, companions) in STATIC_COMPANIONS {
             for name in std::iter::once(lib).chain(companions.iter()) {
