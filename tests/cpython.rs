@@ -104,12 +104,22 @@ fn cache() -> PathBuf {
 /// Builds (or brings up to date) and installs CPython, once per test process and version.
 /// Builds run one at a time: the machine has two cores and make uses both.
 fn install(t: &Target, plain: bool) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<(&str, bool), PathBuf>> = Mutex::new(BTreeMap::new());
+    install_flavour(t, plain, false)
+}
+
+/// `install`, or with `static_extensions` the `--static-extensions` build (the prefix
+/// `X.Y-patched-static` that tests/appliance.rs builds too).
+fn install_flavour(t: &Target, plain: bool, static_extensions: bool) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<(&str, bool, bool), PathBuf>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(prefix) = built.get(&(t.minor, plain)) {
+    if let Some(prefix) = built.get(&(t.minor, plain, static_extensions)) {
         return prefix.clone();
     }
-    let flavour = if plain { "plain" } else { "patched" };
+    let flavour = format!(
+        "{}{}",
+        if plain { "plain" } else { "patched" },
+        if static_extensions { "-static" } else { "" }
+    );
     let prefix = cache()
         .join("test-install")
         .join(format!("{}-{flavour}", t.minor));
@@ -124,6 +134,9 @@ fn install(t: &Target, plain: bool) -> PathBuf {
     if plain {
         cmd.arg("--plain");
     }
+    if static_extensions {
+        cmd.arg("--static-extensions");
+    }
     let out = run(&mut cmd);
     assert!(
         out.status.success(),
@@ -131,7 +144,7 @@ fn install(t: &Target, plain: bool) -> PathBuf {
         t.minor,
         String::from_utf8_lossy(&out.stderr)
     );
-    built.insert((t.minor, plain), prefix.clone());
+    built.insert((t.minor, plain, static_extensions), prefix.clone());
     prefix
 }
 
@@ -463,7 +476,18 @@ fn suite_failures(t: &Target, python: &Path) -> (BTreeSet<String>, usize) {
 }
 
 fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks(t: &Target) {
-    let (patched, plain) = (install(t, false), install(t, true));
+    suite_has_no_failure_the_unpatched_build_lacks(t, false);
+}
+
+/// The same selection on the `--static-extensions` builds (patched against unpatched), so that
+/// building the extension modules in breaks nothing the shared objects did.
+fn cpython_test_suite_with_static_extensions_has_no_new_failure(t: &Target) {
+    suite_has_no_failure_the_unpatched_build_lacks(t, true);
+}
+
+fn suite_has_no_failure_the_unpatched_build_lacks(t: &Target, static_extensions: bool) {
+    let patched = install_flavour(t, false, static_extensions);
+    let plain = install_flavour(t, true, static_extensions);
     let (plain_failures, plain_ran) = suite_failures(t, &python(t, &plain));
     let (patched_failures, patched_ran) = suite_failures(t, &python(t, &patched));
     assert!(
@@ -477,8 +501,13 @@ fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks(t: &Target) {
         .collect();
     assert!(
         new.is_empty(),
-        "{}: failures only in the patched build: {new:#?}",
-        t.minor
+        "{}{}: failures only in the patched build: {new:#?}",
+        t.minor,
+        if static_extensions {
+            " --static-extensions"
+        } else {
+            ""
+        }
     );
 }
 
@@ -547,6 +576,10 @@ macro_rules! per_version {
             #[test]
             fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks() {
                 super::cpython_test_suite_has_no_failure_the_unpatched_build_lacks(&super::$target);
+            }
+            #[test]
+            fn cpython_test_suite_with_static_extensions_has_no_new_failure() {
+                super::cpython_test_suite_with_static_extensions_has_no_new_failure(&super::$target);
             }
         }
     )*};

@@ -343,6 +343,11 @@ fn docs_match_the_code() {
     );
     check_doc_block("docs/spec.md", "options", &spec::markdown());
     check_doc_block("docs/spec.md", "stdlib exclusions", &stdlib::markdown());
+    check_doc_block(
+        "docs/appliance.md",
+        "static extension modules",
+        &pyfreeze_gen::static_modules::markdown(),
+    );
     let mut versions = String::from("| version | magic | `struct _frozen` | default excepthook reads files only | patch series |\n|---|---|---|---|---|\n");
     for v in pyfreeze_gen::versions::SUPPORTED {
         versions.push_str(&format!(

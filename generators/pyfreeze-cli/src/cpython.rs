@@ -637,8 +637,19 @@ fn static_extensions(tree: &Path, args: &BuildArgs<'_>) -> Result<static_ext::Pl
         &static_ext::Archives::new(cc),
     )?;
     let setup_local = tree.join("Modules/Setup.local");
-    pyfreeze_gen::write_if_changed(&setup_local, plan.setup_local.as_bytes())
+    let changed = pyfreeze_gen::write_if_changed(&setup_local, plan.setup_local.as_bytes())
         .map_err(|e| format!("{}: {e}", setup_local.display()))?;
+    if changed {
+        // The Makefile from the Setup files, by Makefile.pre's own rule: make would read the
+        // old Makefile first, and one made from a bad Setup.local cannot be read at all.
+        step(
+            "makesetup (Modules/Setup.local changed)",
+            &tree.join("../logs/makesetup.log"),
+            Command::new("make")
+                .args(["-f", "Makefile.pre", "Makefile"])
+                .current_dir(tree),
+        )?;
+    }
     eprintln!(
         "pyfreeze: {} extension modules built into libpython ({}); left out: {}",
         plan.built_in.len(),
