@@ -67,6 +67,22 @@ pub fn configured_line(setup_stdlib: &str, name: &str) -> Option<Vec<String>> {
     })
 }
 
+/// The words of a configured link flag value, a `$(NAME)` of the Makefile replaced by its
+/// value (`$(LIBMPDEC_A)` by the bundled archive's path): makesetup would pass an unknown
+/// `$(...)` to the compiler as well as to the linker.
+fn expand(value: &str, vars: &BTreeMap<String, String>) -> Vec<String> {
+    value
+        .split_whitespace()
+        .flat_map(|word| {
+            let name = word.strip_prefix("$(").and_then(|w| w.strip_suffix(')'));
+            match name.and_then(|n| vars.get(n)) {
+                Some(value) => value.split_whitespace().map(String::from).collect(),
+                None => vec![word.to_string()],
+            }
+        })
+        .collect()
+}
+
 /// Whether makesetup takes `word` as a compiler or linker flag (not a source file): a line
 /// with any of those gets no `$(MODULE_<NAME>_CFLAGS/LDFLAGS)` of its own.
 fn is_flag(word: &str) -> bool {
@@ -231,7 +247,7 @@ pub fn plan(
         } else {
             let ldflags = vars
                 .get(&format!("MODULE_{}_LDFLAGS", m.upper))
-                .map(|v| v.split_whitespace().map(String::from).collect())
+                .map(|v| expand(v, &vars))
                 .unwrap_or_default();
             let mut flags = vec![format!("$(MODULE_{}_CFLAGS)", m.upper)];
             flags.extend::<Vec<String>>(ldflags);
@@ -330,6 +346,15 @@ mod tests {
         assert_eq!(
             configured_line(configured, "array"),
             Some(vec!["arraymodule.c".to_string()])
+        );
+    }
+
+    #[test]
+    fn link_flags_name_the_bundled_archives() {
+        let vars = make_vars("LIBMPDEC_A= Modules/_decimal/libmpdec/libmpdec.a\n");
+        assert_eq!(
+            expand("-lm $(LIBMPDEC_A) $(UNKNOWN)", &vars),
+            ["-lm", "Modules/_decimal/libmpdec/libmpdec.a", "$(UNKNOWN)"]
         );
     }
 
