@@ -445,6 +445,9 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         )
     })?;
     series_for(version)?;
+    if args.allow_shared_extensions && !args.static_extensions {
+        return Err("--allow-shared-extensions only applies with --static-extensions".into());
+    }
     let started = Instant::now();
     let tarball = fetch(args.minor, args.cache, args.debian_version)?;
     let stem = tarball
@@ -458,9 +461,6 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         .and_then(|s| s.split(".orig").next())
         .unwrap_or("unknown")
         .to_string();
-    if args.allow_shared_extensions && !args.static_extensions {
-        return Err("--allow-shared-extensions only applies with --static-extensions".into());
-    }
     let flavour = format!(
         "{}{}",
         if args.plain { "-plain" } else { "" },
@@ -575,7 +575,7 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         )?;
     }
     let plan = if args.static_extensions {
-        Some(static_extensions(&tree, args)?)
+        Some(static_extensions(&tree, &logs, args)?)
     } else {
         None
     };
@@ -621,7 +621,11 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
 
 /// Plans and writes (when its bytes change) `Modules/Setup.local` of a configured tree, and
 /// says what is built in and what is not.
-fn static_extensions(tree: &Path, args: &BuildArgs<'_>) -> Result<static_ext::Plan, String> {
+fn static_extensions(
+    tree: &Path,
+    logs: &Path,
+    args: &BuildArgs<'_>,
+) -> Result<static_ext::Plan, String> {
     let pre = tree.join("Makefile.pre");
     let vars = static_ext::make_vars(
         &std::fs::read_to_string(&pre).map_err(|e| format!("{}: {e}", pre.display()))?,
@@ -644,7 +648,7 @@ fn static_extensions(tree: &Path, args: &BuildArgs<'_>) -> Result<static_ext::Pl
         // old Makefile first, and one made from a bad Setup.local cannot be read at all.
         step(
             "makesetup (Modules/Setup.local changed)",
-            &tree.join("../logs/makesetup.log"),
+            &logs.join("makesetup.log"),
             Command::new("make")
                 .args(["-f", "Makefile.pre", "Makefile"])
                 .current_dir(tree),
