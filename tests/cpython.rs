@@ -313,13 +313,25 @@ fn frozen_ext_off_lets_files_on_disk_win(t: &Target) {
     let code = "import json; print(type(json.__loader__).__name__)";
     let off = run_ok(Command::new(&py).args(["-I", "-X", "frozen_ext=off", "-c", code]));
     assert_eq!(off.trim(), "SourceFileLoader");
-    let frozen_modules_off =
-        run_ok(Command::new(&py).args(["-I", "-X", "frozen_modules=off", "-c", code]));
+    // The table follows -X frozen_modules as CPython's own frozen modules do, unless
+    // -X frozen_ext says otherwise; the last -X frozen_ext wins.
+    let loader = |args: &[&str]| {
+        run_ok(Command::new(&py).arg("-I").args(args).args(["-c", code]))
+            .trim()
+            .to_string()
+    };
+    let table = loader(&[]);
+    assert_ne!(table, "SourceFileLoader");
+    assert_eq!(loader(&["-X", "frozen_modules=off"]), "SourceFileLoader");
     assert_eq!(
-        frozen_modules_off.trim(),
-        "type",
-        "-X frozen_modules=off must not turn the table off"
+        loader(&["-X", "frozen_modules=off", "-X", "frozen_ext=on"]),
+        table
     );
+    assert_eq!(
+        loader(&["-X", "frozen_ext=on", "-X", "frozen_ext=off"]),
+        "SourceFileLoader"
+    );
+    assert_eq!(loader(&["-X", "frozen_modules=on"]), table);
 }
 
 /// Where the series supports it, a table module's code is a static (deep-frozen) object: the
