@@ -589,7 +589,10 @@ macro_rules! per_version {
             fn cpython_test_suite_has_no_failure_the_unpatched_build_lacks() {
                 super::cpython_test_suite_has_no_failure_the_unpatched_build_lacks(&super::$target);
             }
+            // Needs the unpatched --static-extensions builds too: two more CPython builds,
+            // which a cold CI cannot afford in its hour (docs/ci.md); run with --ignored.
             #[test]
+            #[ignore = "builds the unpatched --static-extensions CPythons; docs/ci.md"]
             fn cpython_test_suite_with_static_extensions_has_no_new_failure() {
                 super::cpython_test_suite_with_static_extensions_has_no_new_failure(&super::$target);
             }
