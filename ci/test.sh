@@ -18,7 +18,6 @@ cargo test --workspace 2>&1 | tee target/test.log
 PYFREEZE_TEST_PYTHONS=$(readlink -f /usr/bin/python3) \
   cargo test -p pyfreeze-tests --test embed --test build_support -- --ignored 2>&1 | tee -a target/test.log
 ci/in-sid.sh env PYFREEZE_TEST_PYTHONS=/usr/bin/python3.13:/usr/bin/python3.14:/usr/bin/python3.15 \
-  PYFREEZE_TEST_TARGET_DIR="${PYFREEZE_SID_CACHE:-$HOME/.cache/pyfreeze/sid-cache}/cargo-target" \
   cargo test -p pyfreeze-tests --test embed --test build_support -- --ignored 2>&1 | tee -a target/test.log
 # CPython's whole test suite on the patched 3.13 (built by tests/cpython.rs), compared per test
 # case with the unpatched build's failures recorded for this machine kind; ci/regrtest.sh 3.11

@@ -59,7 +59,14 @@ import _frozen_importlib_external  # noqa: E402
 # lines, which costs differently per importer. Ignore them all, through the C filter list so
 # that the `warnings` module is not imported.
 _warnings.filters.insert(0, ("ignore", None, Warning, None, 0))
-_warnings._filters_mutated()
+if hasattr(_warnings, "_filters_mutated_lock_held"):  # 3.14+: under the filters' lock
+    _warnings._acquire_lock()
+    try:
+        _warnings._filters_mutated_lock_held()
+    finally:
+        _warnings._release_lock()
+else:
+    _warnings._filters_mutated()
 
 ns = time.perf_counter_ns
 
