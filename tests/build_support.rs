@@ -355,17 +355,9 @@ fn the_rust_view_matches_the_table_and_struct_frozen_on_every_version() {
 #[test]
 #[ignore = "needs PYFREEZE_TEST_PYTHONS; ci/test.sh runs it"]
 fn the_rust_view_matches_on_the_listed_system_interpreters() {
-    let list = std::env::var("PYFREEZE_TEST_PYTHONS")
-        .expect("set PYFREEZE_TEST_PYTHONS to interpreter paths separated by ':'");
     let _lock = cargo_lock();
     let fx = Fixture::new("fixture-layout", BUILD_RS);
-    for py in list.split(':').filter(|p| !p.is_empty()) {
-        let py = PathBuf::from(py);
-        let minor: u32 = sysconfig_of(&py, "VERSION")
-            .trim()
-            .trim_start_matches("3.")
-            .parse()
-            .unwrap();
+    for (py, minor) in pyfreeze_tests::listed_pythons() {
         the_rust_view_matches_the_table_and_struct_frozen(&fx, &py, minor);
     }
 }

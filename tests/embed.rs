@@ -21,8 +21,7 @@ struct Example {
 }
 
 impl Example {
-    fn build(python: PathBuf) -> Example {
-        let minor = minor_of(&python);
+    fn build(python: PathBuf, minor: u32) -> Example {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("embed-c");
         copy_tree(&repo().join("examples/embed-c"), &dir);
@@ -59,14 +58,6 @@ impl Example {
             .args(args)
             .current_dir(empty.path()))
     }
-}
-
-/// `X` of the interpreter's `3.X`.
-fn minor_of(python: &Path) -> u32 {
-    run_ok(Command::new(python).args(["-I", "-c", "import sys; print(sys.version_info[1])"]))
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("{}: no version: {e}", python.display()))
 }
 
 fn stdlib_dir(python: &Path) -> String {
@@ -198,7 +189,7 @@ fn check_incremental(ex: &Example) {
 }
 
 fn embed(minor: u32) -> Example {
-    let ex = Example::build(python(minor));
+    let ex = Example::build(python(minor), minor);
     check_embedded(&ex);
     ex
 }
@@ -273,11 +264,8 @@ fn layout_matches_the_headers(python: &Path) {
 #[test]
 #[ignore = "needs PYFREEZE_TEST_PYTHONS; ci/test.sh runs it"]
 fn embed_the_listed_system_interpreters() {
-    let list = std::env::var("PYFREEZE_TEST_PYTHONS")
-        .expect("set PYFREEZE_TEST_PYTHONS to interpreter paths separated by ':'");
-    for python in list.split(':').filter(|p| !p.is_empty()) {
-        let python = PathBuf::from(python);
+    for (python, minor) in pyfreeze_tests::listed_pythons() {
         layout_matches_the_headers(&python);
-        check_embedded(&Example::build(python));
+        check_embedded(&Example::build(python, minor));
     }
 }

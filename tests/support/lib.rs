@@ -67,6 +67,29 @@ pub fn python(minor: u32) -> PathBuf {
     })
 }
 
+/// The interpreters listed (paths, `:`-separated) in `PYFREEZE_TEST_PYTHONS`, each with its
+/// minor version (`X` of `3.X`, asked of the interpreter): the system's own CPythons that
+/// `ci/test.sh` passes to the `--ignored` tests.
+pub fn listed_pythons() -> Vec<(PathBuf, u32)> {
+    let list = std::env::var("PYFREEZE_TEST_PYTHONS")
+        .expect("set PYFREEZE_TEST_PYTHONS to interpreter paths separated by ':'");
+    list.split(':')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let python = PathBuf::from(p);
+            let minor = run_ok(Command::new(&python).args([
+                "-I",
+                "-c",
+                "import sys; print(sys.version_info[1])",
+            ]))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{p}: no version: {e}"));
+            (python, minor)
+        })
+        .collect()
+}
+
 /// Runs a command, returning its output; panics (with the command) if it cannot start.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()
