@@ -49,12 +49,16 @@ PYFREEZE_CFLAGS ?= -O2
 PYFREEZE_PY_LINK ?= auto
 PYFREEZE_STAMP := $(PYFREEZE_OUT)/.stamp
 
-# sysconfig variables, one word list. Dropped: stray backslashes (Debian's MODLIBS) and
-# relative paths, which name files of CPython's build tree (Debian 3.13's MODLIBS has
-# Modules/_hacl/libHacl_Hash_SHA2.a, whose objects its libpython already holds).
-PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(w for k in '$(1)'.split() for w in str(s.get_config_var(k) or '').split() if w != chr(92) and not (w[0] not in '-/' and '/' in w)))")
-PYFREEZE__PATHS := $(call PYFREEZE__SYSCONFIG,INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY)
-ifneq ($(words $(PYFREEZE__PATHS)),6)
+# A word of a sysconfig link variable that names a file of CPython's build tree, which is not
+# installed: a relative path (Debian 3.13's MODLIBS has Modules/_hacl/libHacl_Hash_SHA2.a), or
+# the stray backslash left of a multi-line object list (Debian 3.14's and 3.15's MODLIBS).
+PYFREEZE__BUILD_TREE_WORD = (w == chr(92) or (w[0] not in '-/' and '/' in w))
+# sysconfig variables, one word list, without build-tree words.
+PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(w for k in '$(1)'.split() for w in str(s.get_config_var(k) or '').split() if not $(PYFREEZE__BUILD_TREE_WORD)))")
+# The paths, then how `auto` links: a static archive whose MODLIBS names build-tree files
+# cannot be linked without them (Debian's 3.12+ lack hashlib's HACL* objects): shared.
+PYFREEZE__PATHS := $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; v = s.get_config_var; print(*(v(k) or '' for k in 'INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY'.split()), 'shared' if any($(PYFREEZE__BUILD_TREE_WORD) for w in str(v('MODLIBS') or '').split()) else 'static')")
+ifneq ($(words $(PYFREEZE__PATHS)),7)
 $(error pyfreeze.mk: cannot query PYFREEZE_PYTHON=$(PYFREEZE_PYTHON) (got "$(PYFREEZE__PATHS)"); point it at a CPython 3.10+ interpreter)
 endif
 PYFREEZE_PY_CFLAGS := -I$(word 1,$(PYFREEZE__PATHS))
@@ -64,9 +68,7 @@ PYFREEZE__LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS))
 PYFREEZE__LIBPYTHON_PIC := $(patsubst %.a,%-pic.a,$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_LIBPYTHON := $(or $(wildcard $(PYFREEZE__LIBPYTHON_PIC)),$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
-# A static archive whose MODLIBS names build-tree files (relative paths, or the stray `\` left
-# of a multi-line object list) cannot be linked without them.
-PYFREEZE__LINK := $(if $(filter auto,$(PYFREEZE_PY_LINK)),$(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; m = str(s.get_config_var('MODLIBS') or '').split(); print('shared' if any(w == chr(92) or (w[0] not in '-/' and '/' in w) for w in m) else 'static')"),$(PYFREEZE_PY_LINK))
+PYFREEZE__LINK := $(if $(filter auto,$(PYFREEZE_PY_LINK)),$(word 7,$(PYFREEZE__PATHS)),$(PYFREEZE_PY_LINK))
 ifeq ($(PYFREEZE__LINK),static)
 # MODLIBS: the libraries of extension modules built into libpython (Debian's zlib, pyexpat).
 PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS MODLIBS SYSLIBS LINKFORSHARED)
