@@ -182,9 +182,13 @@ const KEYS: &[&str] = &[
 /// multi-line object list). Debian's 3.12+ archives lack the HACL* objects of hashlib; the
 /// shared libpython is linked instead (the rule of `build-support/pyfreeze.mk`'s `auto`).
 fn static_archive_needs_build_tree(modlibs: &str) -> bool {
-    modlibs
-        .split_whitespace()
-        .any(|w| w == "\\" || (!w.starts_with(['-', '/']) && w.contains('/')))
+    modlibs.split_whitespace().any(names_build_tree_file)
+}
+
+/// A word of a sysconfig link variable that names a file of CPython's build tree, which is not
+/// installed: a relative path, or the stray `\` left of a multi-line object list.
+fn names_build_tree_file(word: &str) -> bool {
+    word == "\\" || (!word.starts_with(['-', '/']) && word.contains('/'))
 }
 
 /// Debian's `libpythonX.Y.a` is not position-independent (a PIE link fails with
@@ -244,7 +248,7 @@ impl PythonConfig {
         let libs = keys
             .iter()
             .flat_map(|k| words(var(k)))
-            .filter(|w| w != "\\" && (w.starts_with(['-', '/']) || !w.contains('/')))
+            .filter(|w| !names_build_tree_file(w))
             .collect();
         Ok(PythonConfig {
             version: interp.version,
