@@ -709,7 +709,7 @@ fn check_game(minor: u32, selection: Option<&str>) {
         serde_json::json!([sysconfig(minor, "DESTSHARED")])
     );
     assert_eq!(info["game_file"], "/game-embed/scripts/game/__init__.py");
-    assert_eq!(info["loader"], "PyfreezeImporter");
+    assert_eq!(info["loader"], "PyfreezeLoader");
     assert_eq!(
         info["levels"],
         serde_json::json!(["meadow.json", "trap.json"])
@@ -775,7 +775,7 @@ fn check_pyo3(minor: u32) {
              calc.mean([1.0, 2.5, 4.0]) = 2.5\n\
              python: '3.{minor}'\n\
              file: '/pyo3-embed/python/calc/__init__.py'\n\
-             loader: 'PyfreezeImporter'\n\
+             loader: 'PyfreezeLoader'\n\
              sys_path: ['{}']\n\
              isolated: 1\n\
              utf8_mode: 1\n",

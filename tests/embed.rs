@@ -105,7 +105,7 @@ fn check_embedded(ex: &Example) {
         &report,
         &FrozenExpectations {
             label: &label,
-            loader: "PyfreezeImporter",
+            loader: "PyfreezeLoader",
             stdlib: &stdlib,
             other_origins: &["/embed-c/app/"],
             reference_python: &ex.python,

@@ -28,6 +28,7 @@ else:  # a stock libpython with pyfreeze_install()
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
 names = [n for n, flags, origin in table_modules()]
+loaders = {}
 
 
 def get_filename(loader, name):
@@ -48,11 +49,19 @@ for name in names:
         __import__(name)
         module = sys.modules[name]
         loader = getattr(module, "__loader__", None)
+        spec_name = getattr(module.__spec__, "name", name)
+        loaders[name] = loader
         report["imports"][name] = {
-            "loader": getattr(loader, "__name__", repr(loader)),
+            # A class (CPython's own frozen modules keep FrozenImporter) or an instance's class.
+            "loader": loader.__name__ + " class" if isinstance(loader, type) else type(loader).__name__,
+            "callable": callable(loader),
+            "spec_loader": loader is getattr(module.__spec__, "loader", None),
+            # As a SourceFileLoader's: the module's name and file (a namespace package's folder).
+            "loader_name": getattr(loader, "name", None) == spec_name,
+            "loader_path": getattr(loader, "path", None),
             "file": getattr(module, "__file__", None),
             # (3.13's collections puts _collections_abc in sys.modules as collections.abc)
-            "filename": get_filename(loader, getattr(module.__spec__, "name", name)),
+            "filename": get_filename(loader, spec_name),
         }
     except BaseException as e:  # noqa: BLE001 - some modules are platform-specific
         report["imports"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
@@ -76,6 +85,40 @@ import pkgutil  # noqa: E402
 import traceback  # noqa: E402
 
 checks = report["checks"] = {}
+import importlib.abc  # noqa: E402
+
+if sys.version_info >= (3, 11):
+    import importlib.resources.abc  # noqa: E402
+
+# Every loader is an importlib.abc.Loader and has InspectLoader's and ExecutionLoader's methods.
+LOADER_METHODS = ("create_module", "exec_module", "get_code", "get_source", "is_package", "get_filename", "get_resource_reader")
+checks["not_abc_loaders"] = sorted(n for n, loader in loaders.items() if not isinstance(loader, importlib.abc.Loader))
+checks["loaders_lacking"] = sorted(n for n, loader in loaders.items() if not all(hasattr(loader, m) for m in LOADER_METHODS))
+checks["email_reader"] = [
+    type(json.__loader__.get_resource_reader("email")).__name__,
+    isinstance(
+        json.__loader__.get_resource_reader("email"),
+        (importlib.resources.abc if sys.version_info >= (3, 11) else importlib.abc).TraversableResources,
+    ),
+]
+
+
+def reload_check(name):
+    """importlib.reload(): the same module object, run again, with a new loader like the old
+    one; and with its __loader__ deleted first (CPython's test_reload_missing_loader)."""
+    module = __import__(name, fromlist=["_"])
+    old = module.__loader__
+    module.reload_marker = 1
+    again = importlib.reload(module)
+    result = [again is module, again.__loader__ == old, again.__loader__ is again.__spec__.loader]
+    del module.__loader__
+    again = importlib.reload(module)
+    result.append(getattr(again.__loader__, "path", None) == old.path)
+    result.append(hasattr(again, "reload_marker"))  # reload keeps the module's namespace
+    return result
+
+
+checks["reload"] = reload_check("json.decoder")
 checks["json_file"] = json.__file__
 checks["json_path"] = json.__path__
 checks["json_spec_origin"] = importlib.util.find_spec("json").origin

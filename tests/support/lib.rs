@@ -177,7 +177,8 @@ pub fn first_difference(
 pub struct FrozenExpectations<'a> {
     /// For messages: `3.11 (stock)`, `3.13 (patched)`.
     pub label: &'a str,
-    /// Loader class of table modules: `PyfreezeImporter` or `FrozenImporter`.
+    /// Class of table modules' loaders (one instance per module): `PyfreezeLoader` or
+    /// `FrozenExtLoader`.
     pub loader: &'a str,
     /// Where stdlib origins point.
     pub stdlib: &'a str,
@@ -240,6 +241,23 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
         }
         if result["loader"] != e.loader {
             problems.push(format!("{name}: loader {}", result["loader"]));
+        }
+        // A loader instance of its own, like a SourceFileLoader's (a callable one trips code
+        // that walks a namespace taking callables for functions).
+        if result["callable"] != false || result["spec_loader"] != true {
+            problems.push(format!(
+                "{name}: callable loader {}, __loader__ is __spec__.loader {}",
+                result["callable"], result["spec_loader"]
+            ));
+        }
+        if result["loader_name"] != true {
+            problems.push(format!("{name}: loader.name is not the module's name"));
+        }
+        if !result["file"].is_null() && result["loader_path"] != result["file"] {
+            problems.push(format!(
+                "{name}: loader.path {} but __file__ {}",
+                result["loader_path"], result["file"]
+            ));
         }
         let file = result["file"].as_str().unwrap_or("");
         let ok_file = result["file"].is_null()
@@ -376,5 +394,28 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
             .unwrap()
             .contains(&"email.mime.text".into()),
         "{label}"
+    );
+    // Loaders are importlib.abc.Loaders with InspectLoader's and ExecutionLoader's methods
+    // (CPython's own bootstrap modules keep FrozenImporter, which lacks get_filename).
+    for check in ["not_abc_loaders", "loaders_lacking"] {
+        let names: Vec<&serde_json::Value> = c[check]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| !BOOTSTRAP.contains(&n.as_str().unwrap_or("")))
+            .collect();
+        assert!(names.is_empty(), "{label}: {check}: {names:?}");
+    }
+    assert_eq!(
+        c["email_reader"],
+        serde_json::json!(["_ResourceReader", true]),
+        "{label}: a TraversableResources"
+    );
+    // [same module, equal loader, __loader__ is __spec__.loader, reloaded without __loader__
+    // gets a loader with the same path, namespace kept]
+    assert_eq!(
+        c["reload"],
+        serde_json::json!([true, true, true, true, true]),
+        "{label}: importlib.reload()"
     );
 }

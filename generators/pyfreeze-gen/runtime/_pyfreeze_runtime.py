@@ -3,11 +3,12 @@
 It serves two kinds of interpreter:
 
 - a stock libpython: `install(table)` is called by pyfreeze_runtime.c with the `_pyfreeze`
-  module. It puts `PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter`, adds a
-  path hook for the folders of frozen packages, repairs modules that `FrozenImporter` loaded
+  module. It puts `PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter` (each
+  module it finds gets a `PyfreezeLoader` instance as its loader), adds a path hook for the folders of frozen packages, repairs modules that `FrozenImporter` loaded
   before it, and on 3.10-3.12 installs an excepthook that prints source lines;
-- a CPython patched by pyfreeze, whose own `FrozenImporter` serves the table: it calls
-  `attach_cpython()` and uses `resource_reader`, `get_data` and `path_entry_finder` from here,
+- a CPython patched by pyfreeze, whose own `FrozenImporter` finds the table's modules and
+  gives each a `FrozenExtLoader` (a `_bootstrap` class) instance: it calls `attach_cpython()`
+  and uses `resource_reader`, `get_data` and `path_entry_finder` from here,
   over the `_imp._frozen_ext_*` accessors.
 
 This module may run while the interpreter is still initialising: at module level it only uses
@@ -22,7 +23,9 @@ import _frozen_importlib as _bootstrap
 _PACKAGE = None
 _NAMESPACE = None
 _table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython
-_loader = None  # the loader of table modules: PyfreezeImporter, or FrozenImporter
+# The class of table modules' loaders, one instance per module, made as `_Loader(name, origin)`:
+# PyfreezeLoader, or the patched CPython's FrozenExtLoader.
+_Loader = None
 _children = None  # package name -> ((child, is_package), ...), built on first use
 
 
@@ -35,12 +38,12 @@ def _make_spec(name, flags, origin):
     CPython's FrozenImporter._frozen_ext_spec() makes (tests/cpython.rs compares them)."""
     if flags & _NAMESPACE:
         # A namespace package: the origin is its folder.
-        spec = _bootstrap.ModuleSpec(name, _loader, origin=None, is_package=True)
+        spec = _bootstrap.ModuleSpec(name, _Loader(name, origin), origin=None, is_package=True)
         spec.submodule_search_locations = [origin]
         filename = None
     else:
         is_package = bool(flags & _PACKAGE)
-        spec = _bootstrap.ModuleSpec(name, _loader, origin=origin, is_package=is_package)
+        spec = _bootstrap.ModuleSpec(name, _Loader(name, origin), origin=origin, is_package=is_package)
         spec.has_location = True
         filename = origin
         if is_package:
@@ -66,11 +69,12 @@ def _register_lines(name, origin):
     # registers everything loaded so far once linecache is complete.
     cache = getattr(sys.modules.get("linecache"), "cache", None)
     if cache is not None and origin not in cache:
-        cache[origin] = (lambda: _loader.get_source(name),)
+        cache[origin] = (lambda: _source_text(name),)
 
 
 class PyfreezeImporter:
-    """Finder and loader for the modules of pyfreeze's extended table (stock libpython)."""
+    """Finder for the modules of pyfreeze's extended table (stock libpython). Each module it
+    finds gets a loader of its own, a `PyfreezeLoader`."""
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
@@ -84,12 +88,59 @@ class PyfreezeImporter:
             return None
         return _make_spec(fullname, *info)
 
-    @staticmethod
-    def create_module(spec):
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _source_text(name):
+    data = _table.get_source(name)
+    if data is None:
+        return None
+    return _bootstrap._bootstrap_external.decode_source(data)
+
+
+class PyfreezeLoader(_bootstrap.FrozenImporter):
+    """The loader of one table module, as a SourceFileLoader is of one file: `name` is the
+    module's name, `path` its origin (a namespace package's folder). It implements the
+    loader, InspectLoader, ExecutionLoader and resource-reader protocols over the table.
+
+    It derives from FrozenImporter only because importlib.abc registers that class as a
+    Loader and InspectLoader (this module cannot import importlib.abc while the interpreter
+    initialises); every method a loader has is its own, and it finds nothing."""
+
+    def __init__(self, name, path):
+        self.name = name
+        self.path = path
+
+    def __eq__(self, other):
+        return self.__class__ == other.__class__ and self.__dict__ == other.__dict__
+
+    def __hash__(self):
+        return hash(self.name) ^ hash(self.path)
+
+    def __repr__(self):
+        return "<%s %r from %r>" % (type(self).__name__, self.name, self.path)
+
+    def _own(self, fullname):
+        """The table name that `fullname` stands for: itself, or this loader's module when
+        `fullname` is the name runpy ran it under (`__main__`); else None."""
+        if _table.find(fullname) is not None:
+            return fullname
+        spec = getattr(sys.modules.get(fullname), "__spec__", None)
+        if spec is not None and spec.loader == self:
+            return self.name
         return None
 
-    @staticmethod
-    def exec_module(module):
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        """A loader, not a finder: PyfreezeImporter finds table modules."""
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
         name = module.__spec__.name
         origin = module.__spec__.origin
         if origin is not None:
@@ -100,56 +151,45 @@ class PyfreezeImporter:
                 if other in sys.modules and not flags & _NAMESPACE:
                     _register_lines(other, other_origin)
 
-    @classmethod
-    def load_module(cls, fullname):
-        return _bootstrap._load_module_shim(cls, fullname)
-
     # The traceback of a failed import loses importlib's frames: CPython's import.c drops each
     # run of frames whose file is importlib's that ends in `_call_with_frames_removed`.
     # exec_module sits inside that run, so it bears importlib's file name; with its own, every
     # failed import would show this frame between the importer's and the module's.
-    exec_module.__func__.__code__ = exec_module.__func__.__code__.replace(
+    exec_module.__code__ = exec_module.__code__.replace(
         co_filename=_bootstrap._call_with_frames_removed.__code__.co_filename
     )
 
-    @classmethod
-    def get_code(cls, fullname):
-        return _table.get_code(fullname)
+    def load_module(self, fullname):
+        return _bootstrap._load_module_shim(self, fullname)
 
-    @classmethod
-    def get_source(cls, fullname):
-        if _table.find(fullname) is None:
-            # Run as __main__ (runpy, `-m`): linecache asks for the run name on 3.10-3.12.
-            spec = getattr(sys.modules.get(fullname), "__spec__", None)
-            if spec is None or spec.loader is not cls:
-                return None
-            fullname = spec.name
-        data = _table.get_source(fullname)
-        if data is None:
-            return None
-        return _bootstrap._bootstrap_external.decode_source(data)
+    def module_repr(self, module):
+        # 3.10 asks the loader first; FrozenImporter's would say "(frozen)".
+        return _bootstrap._module_repr_from_spec(module.__spec__)
 
-    @classmethod
-    def is_package(cls, fullname):
-        info = _table.find(fullname)
+    def get_code(self, fullname):
+        return _table.get_code(self._own(fullname) or fullname)
+
+    def get_source(self, fullname):
+        name = self._own(fullname)
+        return None if name is None else _source_text(name)
+
+    def is_package(self, fullname):
+        info = _table.find(self._own(fullname) or fullname)
         if info is None:
             raise ImportError("no frozen module named %r" % (fullname,), name=fullname)
         return bool(info[0] & _PACKAGE)
 
-    @classmethod
-    def get_filename(cls, fullname):
-        info = _table.find(fullname)
+    def get_filename(self, fullname):
+        info = _table.find(self._own(fullname) or fullname)
         if info is None or info[0] & _NAMESPACE:
             raise ImportError("no frozen module file for %r" % (fullname,), name=fullname)
         return info[1]
 
-    @classmethod
-    def get_data(cls, path):
+    def get_data(self, path):
         return get_data(path)
 
-    @classmethod
-    def get_resource_reader(cls, fullname):
-        return resource_reader(fullname)
+    def get_resource_reader(self, fullname):
+        return resource_reader(self._own(fullname) or fullname)
 
 
 def get_data(path):
@@ -185,10 +225,11 @@ def resource_reader(fullname):
 
 def _register_traversable():
     try:
-        from importlib.resources.abc import Traversable  # 3.11+
+        from importlib.resources.abc import Traversable, TraversableResources  # 3.11+
     except ImportError:
-        from importlib.abc import Traversable  # 3.10
+        from importlib.abc import Traversable, TraversableResources  # 3.10
     Traversable.register(_Traversable)
+    TraversableResources.register(_ResourceReader)
 
 
 class _Traversable:
@@ -262,7 +303,8 @@ class _Traversable:
 
 
 class _ResourceReader:
-    """TraversableResources-style reader, with the ResourceReader methods 3.10 still calls."""
+    """A TraversableResources (registered as one), with the ResourceReader methods 3.10 still
+    calls."""
 
     def __init__(self, package):
         self._package = package
@@ -361,7 +403,7 @@ def _excepthook(exc_type, value, tb):
 def _fix_up(name, module, flags, origin):
     spec = _make_spec(name, flags, origin)
     module.__spec__ = spec
-    module.__loader__ = _loader
+    module.__loader__ = spec.loader
     if spec.has_location:
         module.__file__ = origin
     if spec.submodule_search_locations is not None:
@@ -370,9 +412,9 @@ def _fix_up(name, module, flags, origin):
 
 def install(table):
     """Stock libpython: serve `table` (the `_pyfreeze` module) with PyfreezeImporter."""
-    global _table, _loader, _PACKAGE, _NAMESPACE
+    global _table, _Loader, _PACKAGE, _NAMESPACE
     _table = table
-    _loader = PyfreezeImporter
+    _Loader = PyfreezeLoader
     _PACKAGE, _NAMESPACE = table.PACKAGE, table.NAMESPACE
     meta_path = sys.meta_path
     if PyfreezeImporter in meta_path:
@@ -387,7 +429,7 @@ def install(table):
     sys.path_importer_cache.clear()
     for name, module in list(sys.modules.items()):
         info = table.find(name)
-        if info is not None and getattr(module, "__loader__", None) is not PyfreezeImporter:
+        if info is not None and not isinstance(getattr(module, "__loader__", None), PyfreezeLoader):
             _fix_up(name, module, *info)
     if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
@@ -431,9 +473,9 @@ class _ImpTable:
 def attach_cpython():
     """Patched CPython: FrozenImporter serves the table; this module adds resources,
     get_data and the path-entry finder. Returns this module."""
-    global _table, _loader, _PACKAGE, _NAMESPACE
+    global _table, _Loader, _PACKAGE, _NAMESPACE
     if _table is None:
         _table = _ImpTable
-        _loader = _bootstrap.FrozenImporter
+        _Loader = _bootstrap.FrozenExtLoader
         _PACKAGE, _NAMESPACE = _bootstrap._imp.PYFREEZE_PACKAGE, _bootstrap._imp.PYFREEZE_NAMESPACE
     return sys.modules[__name__]

@@ -76,7 +76,9 @@ KINDS = {
     "SourcelessFileLoader": "sourceless",
     "ExtensionFileLoader": "extension",
     "zipimporter": "zip",
-    "PyfreezeImporter": "pyfreeze",
+    "PyfreezeLoader": "pyfreeze",
+    # pyfreeze's patched CPython: the loader of the extended table's modules.
+    "FrozenExtLoader": "frozen-ext",
     "MemoryLoader": "memory",
     "_NamespaceLoader": "namespace",
     "NamespaceLoader": "namespace",
@@ -100,9 +102,6 @@ def kind_of(name, module):
         return "none"
     cls = loader if isinstance(loader, type) else type(loader)
     if cls.__name__ == "FrozenImporter":
-        # pyfreeze's patched CPython records the origin of extended-table modules here.
-        if getattr(getattr(spec, "loader_state", None), "origin", None):
-            return "frozen-ext"
         return "frozen"
     return KINDS.get(cls.__name__, "other:%s.%s" % (cls.__module__, cls.__name__))
 
