@@ -321,7 +321,7 @@ fn frozen_ext_off_lets_files_on_disk_win(t: &Target) {
             .to_string()
     };
     let table = loader(&[]);
-    assert_ne!(table, "SourceFileLoader");
+    assert_eq!(table, "FrozenExtLoader");
     assert_eq!(loader(&["-X", "frozen_modules=off"]), "SourceFileLoader");
     assert_eq!(
         loader(&["-X", "frozen_modules=off", "-X", "frozen_ext=on"]),
