@@ -50,6 +50,51 @@ pub fn pyfreeze_bin() -> PathBuf {
         .clone()
 }
 
+/// The test cache: `PYFREEZE_TEST_CACHE`, else `~/.cache/pyfreeze`.
+pub fn test_cache() -> PathBuf {
+    match std::env::var_os("PYFREEZE_TEST_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME or PYFREEZE_TEST_CACHE"))
+            .join(".cache/pyfreeze"),
+    }
+}
+
+/// Wheels of real PyPI distributions, each `name==version` (a pure-Python wheel), from the
+/// test cache's `wheels/`; a missing one is downloaded into it with `python -m pip download`
+/// (so a warm machine needs no network).
+pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
+    let dir = test_cache().join("wheels");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cached = |name: &str, version: &str| {
+        let prefix = format!("{}-{version}-", name.replace('-', "_"));
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let file = p.file_name().unwrap().to_string_lossy();
+                file.starts_with(&prefix) && file.ends_with(".whl")
+            })
+    };
+    requirements
+        .iter()
+        .map(|req| {
+            let (name, version) = req.split_once("==").expect("name==version");
+            if let Some(wheel) = cached(name, version) {
+                return wheel;
+            }
+            run_ok(
+                Command::new(python)
+                    .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+                    .arg("--dest")
+                    .arg(&dir)
+                    .arg(req),
+            );
+            cached(name, version).unwrap_or_else(|| panic!("pip download {req} saved no wheel"))
+        })
+        .collect()
+}
+
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {

@@ -414,6 +414,18 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
                 r.path.display()
             );
         }
+        for d in &generated.distributions {
+            let _ = writeln!(stdout, "{}\tdistribution\t{}", d.name, d.origin);
+            for f in &d.files {
+                let _ = writeln!(
+                    stdout,
+                    "{}/{}\tmetadata\t{}",
+                    d.name,
+                    f.rel,
+                    f.path.display()
+                );
+            }
+        }
         return Ok(());
     }
     let out = out.expect("checked above");
@@ -441,11 +453,12 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
             .map(Vec::len)
             .sum();
         eprintln!(
-            "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source), {} data files -> {}: {} written, {} unchanged, {} removed in {:.1}s",
+            "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source), {} data files, {} distributions -> {}: {} written, {} unchanged, {} removed in {:.1}s",
             generated.modules.len(),
             code as f64 / 1e6,
             source as f64 / 1e6,
             generated.resources.len(),
+            generated.distributions.len(),
             out.display(),
             report.written.len(),
             report.unchanged,

@@ -92,6 +92,11 @@ class PyfreezeImporter:
     def invalidate_caches(cls):
         pass
 
+    @classmethod
+    def find_distributions(cls, context=None):
+        """importlib.metadata: the distributions whose metadata is frozen in the table."""
+        return find_distributions(context)
+
 
 def _source_text(name):
     data = _table.get_source(name)
@@ -192,19 +197,26 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         return resource_reader(self._own(fullname) or fullname)
 
 
-def get_data(path):
-    """Data files of frozen packages come from the table; other paths from disk."""
+def _package_data(path):
+    """The bytes of the frozen package data file at `path`, or None."""
     head = path
     while True:
         head, sep, _ = head.rpartition("/")
         if not sep:
-            break
+            return None
         package = _table.package_at(head)
         if package is not None:
             try:
                 return _table.read_resource(package, path[len(head) + 1:])
             except FileNotFoundError:
-                break
+                return None
+
+
+def get_data(path):
+    """Data files of frozen packages come from the table; other paths from disk."""
+    data = _package_data(path)
+    if data is not None:
+        return data
     import _io
 
     with _io.open_code(path) as f:
@@ -325,6 +337,164 @@ class _ResourceReader:
 
     def contents(self):
         return iter(sorted({p.partition("/")[0] for p in _table.resources(self._package)}))
+
+
+# -- importlib.metadata ----------------------------------------------------------------------
+
+_Distribution = None  # the class, made on first use (importlib.metadata is imported by then)
+
+
+def _distribution_class():
+    global _Distribution
+    if _Distribution is None:
+        import importlib.metadata
+
+        class PyfreezeDistribution(importlib.metadata.Distribution):
+            """A distribution whose metadata folder (`*.dist-info`, `*.egg-info`) is frozen in
+            the table. `files` locate to their frozen origins, the paths of `__file__`."""
+
+            def __init__(self, folder, origin):
+                self._folder = folder
+                self._origin = origin
+                self._path = _FrozenPath(origin)  # as PathDistribution's
+
+            def __repr__(self):
+                return "<frozen distribution %s at %r>" % (self._folder, self._origin)
+
+            def read_text(self, filename):
+                try:
+                    data = _table.read_dist_file(self._folder, str(filename))
+                except FileNotFoundError:
+                    return None
+                # As a file read in text mode (pip writes RECORD with "\r\n").
+                return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+            read_text.__doc__ = importlib.metadata.Distribution.read_text.__doc__
+
+            def locate_file(self, path):
+                return _FrozenPath(_dirname(self._origin) + "/" + str(path))
+
+        _Distribution = PyfreezeDistribution
+    return _Distribution
+
+
+_by_origin = None  # origin -> name of every table module with a file
+
+
+def _frozen_file(path):
+    """The bytes of what the table holds at `path` (a module's source, package data, a
+    metadata file); b"" for a module whose source is not embedded; None when it holds
+    nothing there."""
+    global _by_origin
+    if _by_origin is None:
+        _by_origin = {o: n for n, flags, o in _table.modules() if not flags & _NAMESPACE}
+    name = _by_origin.get(path)
+    if name is not None:
+        return _table.get_source(name) or b""
+    data = _package_data(path)
+    if data is not None:
+        return data
+    for folder, origin in _table.distributions():
+        if path.startswith(origin + "/"):
+            try:
+                return _table.read_dist_file(folder, path[len(origin) + 1:])
+            except FileNotFoundError:
+                return None
+    return None
+
+
+class _FrozenPath:
+    """Where the `files()` entries of a frozen distribution locate: the path of the file as
+    frozen (a module's origin is its `__file__`). `exists()`, `open()` and `read_*()` serve
+    what the table holds there, and any other path from disk."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def __str__(self):
+        return self._path
+
+    def __fspath__(self):
+        return self._path
+
+    def __repr__(self):
+        return "<frozen path %r>" % (self._path,)
+
+    def __eq__(self, other):
+        return isinstance(other, _FrozenPath) and other._path == self._path
+
+    def __hash__(self):
+        return hash(self._path)
+
+    @property
+    def name(self):
+        return self._path.rpartition("/")[2]
+
+    @property
+    def parent(self):
+        return _FrozenPath(_dirname(self._path) or "/")
+
+    def joinpath(self, *other):
+        return _FrozenPath("/".join((self._path,) + tuple(str(o) for o in other)))
+
+    __truediv__ = joinpath
+
+    def exists(self):
+        import os
+
+        return _frozen_file(self._path) is not None or os.path.exists(self._path)
+
+    def is_file(self):
+        import os
+
+        return _frozen_file(self._path) is not None or os.path.isfile(self._path)
+
+    def read_bytes(self):
+        data = _frozen_file(self._path)
+        if data is not None:
+            return data
+        with open(self._path, "rb") as f:
+            return f.read()
+
+    def open(self, mode="r", *args, **kwargs):
+        import io
+
+        data = io.BytesIO(self.read_bytes())
+        if "b" in mode:
+            return data
+        return io.TextIOWrapper(data, *args, **kwargs)
+
+    def read_text(self, encoding=None):
+        with self.open(encoding=encoding) as f:
+            return f.read()
+
+
+def _dist_name(folder):
+    """The project name a metadata folder's name starts with (`attrs-23.2.0.dist-info`)."""
+    return folder.rpartition(".")[0].partition("-")[0]
+
+
+def find_distributions(context=None):
+    """The table's distributions that `context` (importlib.metadata's
+    DistributionFinder.Context) asks for: by name, or all; when it names folders to search
+    (`path`), those frozen from one of them."""
+    rows = _table.distributions()
+    if not rows:
+        return iter(())
+    cls = _distribution_class()
+    from importlib.metadata import Prepared
+
+    name = getattr(context, "name", None)
+    wanted = None if name is None else Prepared.normalize(name)
+    folders = vars(context).get("path") if context is not None else None
+    return iter(
+        [
+            cls(folder, origin)
+            for folder, origin in rows
+            if (wanted is None or Prepared.normalize(_dist_name(folder)) == wanted)
+            and (folders is None or _dirname(origin) in folders)
+        ]
+    )
 
 
 # -- pkgutil.iter_modules --------------------------------------------------------------------

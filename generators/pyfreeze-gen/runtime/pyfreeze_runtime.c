@@ -189,6 +189,89 @@ static PyObject *pf_package_at(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* ((name, origin), ...) for every distribution metadata folder, in table order. */
+static PyObject *pf_distributions(PyObject *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_distributions_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < pyfreeze_distributions_count; i++) {
+        const struct pyfreeze_distribution *d = &pyfreeze_distributions[i];
+        PyObject *row = Py_BuildValue("(ss)", d->name, d->origin);
+        if (row == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, row);
+    }
+    return out;
+}
+
+static int compare_distribution(const void *key, const void *row)
+{
+    return strcmp((const char *)key, ((const struct pyfreeze_distribution *)row)->name);
+}
+
+/* The distribution row named by a str argument; NULL with FileNotFoundError when absent. */
+static const struct pyfreeze_distribution *find_distribution(PyObject *arg)
+{
+    Py_ssize_t size;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &size);
+    if (name == NULL)
+        return NULL;
+    const struct pyfreeze_distribution *d = NULL;
+    if (strlen(name) == (size_t)size)
+        d = bsearch(name, pyfreeze_distributions, pyfreeze_distributions_count,
+                    sizeof(struct pyfreeze_distribution), compare_distribution);
+    if (d == NULL)
+        PyErr_Format(PyExc_FileNotFoundError, "no frozen distribution metadata %R", arg);
+    return d;
+}
+
+/* The relative paths of a distribution metadata folder's files. */
+static PyObject *pf_dist_files(PyObject *self, PyObject *arg)
+{
+    const struct pyfreeze_distribution *d = find_distribution(arg);
+    if (d == NULL)
+        return NULL;
+    PyObject *out = PyTuple_New((Py_ssize_t)d->files_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < d->files_count; i++) {
+        PyObject *path = PyUnicode_FromString(pyfreeze_dist_files[d->files_start + i].path);
+        if (path == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, path);
+    }
+    return out;
+}
+
+static int compare_dist_file(const void *key, const void *row)
+{
+    return strcmp((const char *)key, ((const struct pyfreeze_dist_file *)row)->path);
+}
+
+static PyObject *pf_read_dist_file(PyObject *self, PyObject *args)
+{
+    PyObject *name;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "Us:read_dist_file", &name, &path))
+        return NULL;
+    const struct pyfreeze_distribution *d = find_distribution(name);
+    if (d == NULL)
+        return NULL;
+    const struct pyfreeze_dist_file *f =
+        bsearch(path, pyfreeze_dist_files + d->files_start, d->files_count,
+                sizeof(struct pyfreeze_dist_file), compare_dist_file);
+    if (f == NULL) {
+        PyErr_Format(PyExc_FileNotFoundError, "distribution metadata %U has no file %s", name, path);
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)f->data, (Py_ssize_t)f->size);
+}
+
 static PyMethodDef pf_methods[] = {
     {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
     {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
@@ -197,6 +280,9 @@ static PyMethodDef pf_methods[] = {
     {"resources", pf_resources, METH_O, "resources(package) -> (path, ...)"},
     {"read_resource", pf_read_resource, METH_VARARGS, "read_resource(package, path) -> bytes"},
     {"package_at", pf_package_at, METH_O, "package_at(folder) -> name of the package there, or None"},
+    {"distributions", pf_distributions, METH_NOARGS, "distributions() -> ((folder name, origin), ...)"},
+    {"dist_files", pf_dist_files, METH_O, "dist_files(folder name) -> (path, ...)"},
+    {"read_dist_file", pf_read_dist_file, METH_VARARGS, "read_dist_file(folder name, path) -> bytes"},
     {NULL, NULL, 0, NULL},
 };
 

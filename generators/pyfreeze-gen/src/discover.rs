@@ -8,7 +8,9 @@
 //! - inside a package the same holds for submodules, and every other file (and every file
 //!   below a folder without `.py` files) is package data of the nearest package;
 //! - `__pycache__`, hidden entries (`.name`) and compiled files (`.pyc`, `.so`, ...) are
-//!   skipped. Extension modules are counted so the caller can say they stay on disk.
+//!   skipped. Extension modules are counted so the caller can say they stay on disk;
+//! - at a root (not the stdlib's), a `*.dist-info` or `*.egg-info` folder is a distribution's
+//!   metadata, kept when it belongs to a module frozen from that root ([`belongs`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +56,16 @@ pub struct Resource {
     pub path: PathBuf,
 }
 
+/// A distribution's metadata folder (`*.dist-info`, `*.egg-info`) at the top of a root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distribution {
+    /// The folder's name.
+    pub name: String,
+    pub path: PathBuf,
+    /// Every file below it: path relative to the folder (`/`-separated), file. Sorted.
+    pub files: Vec<(String, PathBuf)>,
+}
+
 /// What discovery found under all roots.
 #[derive(Debug, Default)]
 pub struct Found {
@@ -66,6 +78,8 @@ pub struct Found {
     /// Packages that no include pattern selects but that a selected submodule needs (Python
     /// imports `a` before `a.b`): added with their `__init__` only, not their data.
     pub added_parents: Vec<String>,
+    /// Distribution metadata found beside the frozen modules, sorted by folder name.
+    pub distributions: Vec<Distribution>,
 }
 
 const COMPILED_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"];
@@ -85,6 +99,8 @@ pub struct RootWalk<'a> {
     /// The stdlib: its exclude patterns may name modules of other versions, and module files
     /// may be named as CPython's own `_sysconfigdata_*-linux-gnu`.
     pub stdlib: bool,
+    /// Keep the distribution metadata folders at the top of the root (not for the stdlib).
+    pub metadata: bool,
 }
 
 struct Walker<'a> {
@@ -96,6 +112,8 @@ struct Walker<'a> {
     names_here: BTreeMap<String, PathBuf>,
     /// Packages walked into that the include patterns did not select.
     unselected_packages: BTreeMap<String, Module>,
+    /// Metadata folders at the top of the root: (name, path).
+    dist_dirs: Vec<(String, PathBuf)>,
 }
 
 /// Whether `s` is a Python identifier (approximately `str.isidentifier()`).
@@ -286,6 +304,12 @@ impl Walker<'_> {
                 continue;
             }
             let child_rel = join_rel(rel, &name);
+            if is_dir && matches!(ctx, Ctx::Root) && is_dist_dir(&name) {
+                if self.root.metadata && !self.root.stdlib {
+                    self.dist_dirs.push((name, path));
+                }
+                continue;
+            }
             if is_dir {
                 match &ctx {
                     Ctx::Root | Ctx::Package(_) => {
@@ -369,6 +393,92 @@ impl Walker<'_> {
     }
 }
 
+/// `NAME-VERSION.dist-info` (a wheel's) or `NAME[-VERSION...].egg-info` (setuptools').
+fn is_dist_dir(name: &str) -> bool {
+    name.len() > ".dist-info".len() && name.ends_with(".dist-info")
+        || name.len() > ".egg-info".len() && name.ends_with(".egg-info")
+}
+
+/// Every file below `dir` (hidden ones and `__pycache__` left out), relative and sorted.
+fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+    for (name, path, is_dir) in sorted_entries(dir)? {
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let child = join_rel(rel, &name);
+        if is_dir {
+            files_below(&path, &child, out)?;
+        } else {
+            out.push((child, path));
+        }
+    }
+    Ok(())
+}
+
+/// The first field of a line of a wheel's `RECORD` (CSV: a path with a `,` is quoted).
+fn record_path(line: &str) -> String {
+    match line.strip_prefix('"') {
+        Some(rest) => {
+            let mut out = String::new();
+            let mut chars = rest.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(c);
+            }
+            out
+        }
+        None => line.split(',').next().unwrap_or("").to_string(),
+    }
+}
+
+/// Whether the metadata folder `dir` belongs to a module frozen from its root: its `RECORD`
+/// (a wheel's) lists one of their files, or its `top_level.txt` names one of their top-level
+/// names, or `installed-files.txt` (pip's for an egg-info) lists one of their files. A folder
+/// with none of these lists belongs to the root when the root is frozen whole (no include
+/// patterns).
+pub fn belongs(dir: &Path, modules: &BTreeMap<String, Module>, whole_root: bool) -> bool {
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
+    let files: std::collections::BTreeSet<&str> =
+        modules.values().map(|m| m.rel.as_str()).collect();
+    let mut listed = false;
+    if let Some(record) = read("RECORD") {
+        listed = true;
+        if record
+            .lines()
+            .any(|l| files.contains(record_path(l).as_str()))
+        {
+            return true;
+        }
+    }
+    if let Some(installed) = read("installed-files.txt") {
+        listed = true;
+        if installed
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("../"))
+            .any(|p| files.contains(p))
+        {
+            return true;
+        }
+    }
+    if let Some(top_level) = read("top_level.txt") {
+        listed = true;
+        if top_level
+            .lines()
+            .map(str::trim)
+            .any(|name| !name.is_empty() && modules.contains_key(name))
+        {
+            return true;
+        }
+    }
+    !listed && whole_root
+}
+
 /// Walks the roots in order. Problems (clashes, invalid names, includes that match nothing)
 /// are collected across all roots and returned together.
 pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
@@ -394,9 +504,30 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
             exclude_hits: vec![false; root.selector.exclude.raw().len()],
             names_here: BTreeMap::new(),
             unselected_packages: BTreeMap::new(),
+            dist_dirs: Vec::new(),
         };
         walker.walk(root.path, "", Ctx::Root)?;
         walker.add_parents();
+        for (name, path) in std::mem::take(&mut walker.dist_dirs) {
+            if walker.excluded(None, &name)
+                || !belongs(
+                    &path,
+                    &walker.found.modules,
+                    root.selector.include.is_empty(),
+                )
+            {
+                continue;
+            }
+            let mut files = Vec::new();
+            files_below(&path, "", &mut files)?;
+            // The table's order (its lookup is a binary search): `a-b` before `a/x`.
+            files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            walker.found.dirs.push(path.clone());
+            walker
+                .found
+                .distributions
+                .push(Distribution { name, path, files });
+        }
         let (include_hits, root_exclude_hits) = (walker.include_hits, walker.exclude_hits);
         for (i, hit) in include_hits.iter().enumerate() {
             if !hit {
@@ -432,6 +563,19 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.dirs.extend(root_found.dirs);
         found.extensions.extend(root_found.extensions);
         found.added_parents.extend(root_found.added_parents);
+        for d in root_found.distributions {
+            match found.distributions.iter().find(|o| o.name == d.name) {
+                Some(first) => problems.push(format!(
+                    "distribution metadata `{}` is found in two roots: {} and {}; exclude it \
+                     from one (`--exclude '{}'`)",
+                    d.name,
+                    first.path.display(),
+                    d.path.display(),
+                    d.name
+                )),
+                None => found.distributions.push(d),
+            }
+        }
     }
     for (pattern, _) in exclude_hits.iter().filter(|(_, hit)| !**hit) {
         problems.push(format!(
@@ -447,6 +591,9 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
     }
     found.added_parents.sort();
     found.added_parents.dedup();
+    found
+        .distributions
+        .sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     // Drop data whose package lost a clash to another root.
     found.resources.retain(|r| {
         found

@@ -79,12 +79,26 @@ pub struct FrozenResource {
     pub data: Vec<u8>,
 }
 
+/// A distribution's metadata folder as it goes into the table.
+#[derive(Debug, Clone)]
+pub struct FrozenDistribution {
+    /// The folder's name (`attrs-23.2.0.dist-info`).
+    pub name: String,
+    /// The folder's path after the origin map.
+    pub origin: String,
+    pub path: PathBuf,
+    /// Its files, sorted by `rel`; `package` is the folder's name.
+    pub files: Vec<FrozenResource>,
+}
+
 /// The result of [`generate`].
 #[derive(Debug)]
 pub struct Generated {
     pub interpreter: Interpreter,
     pub modules: Vec<FrozenModule>,
     pub resources: Vec<FrozenResource>,
+    /// Distribution metadata frozen beside the modules (`importlib.metadata`).
+    pub distributions: Vec<FrozenDistribution>,
     pub files: Vec<OutputFile>,
     /// Every file and folder read: for `rerun-if-changed` and Make depfiles.
     pub inputs: Vec<PathBuf>,
@@ -153,6 +167,14 @@ fn origin_of(path: &Path, maps: &[(PathBuf, String)]) -> Result<String> {
     Ok(mapped)
 }
 
+/// The spec's origin map, its `FROM`s made absolute.
+fn origin_maps(spec: &Spec) -> Result<Vec<(PathBuf, String)>> {
+    spec.origin_map()
+        .iter()
+        .map(|m| Ok((normalize_path(&m.from)?, m.to.clone())))
+        .collect()
+}
+
 fn size_check(len: usize, what: &str, path: &Path) -> Result<()> {
     if len > i32::MAX as usize {
         return Err(Error::Output {
@@ -197,6 +219,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     };
     let resources = read_resources(found.resources, &mut inputs)?;
     attach_resources(&mut modules, &resources);
+    let distributions = read_distributions(spec, found.distributions, &mut inputs)?;
     inputs.extend(found.dirs);
     inputs.sort();
     inputs.dedup();
@@ -204,6 +227,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     let files = emit::try_emit(
         &modules,
         &resources,
+        &distributions,
         &emit::EmitOptions {
             version: interp.version,
             python_version: &interp.full_version(),
@@ -216,6 +240,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         interpreter: interp,
         modules,
         resources,
+        distributions,
         files,
         inputs,
         extensions: found.extensions,
@@ -348,6 +373,7 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Foun
             package_data: spec.package_data(),
             // The stdlib's walk comes after the spec's roots.
             stdlib: i >= spec.roots().len(),
+            metadata: spec.metadata(),
         })
         .collect();
     let found = discover::discover(&walks)?;
@@ -379,11 +405,7 @@ fn read_sources(
     scan_outside: Option<&Path>,
     inputs: &mut Vec<PathBuf>,
 ) -> Result<Vec<Pending>> {
-    let maps: Vec<(PathBuf, String)> = spec
-        .origin_map()
-        .iter()
-        .map(|m| Ok((normalize_path(&m.from)?, m.to.clone())))
-        .collect::<Result<_>>()?;
+    let maps = origin_maps(spec)?;
     let mut pending = Vec::with_capacity(found.len() + 1);
     for m in found.into_values() {
         let source = if m.kind == Kind::Namespace {
@@ -510,6 +532,36 @@ fn read_resources(
         });
     }
     Ok(resources)
+}
+
+/// Reads every file of the distribution metadata folders, with the folders' mapped origins.
+fn read_distributions(
+    spec: &Spec,
+    found: Vec<discover::Distribution>,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Vec<FrozenDistribution>> {
+    let maps = origin_maps(spec)?;
+    let mut out = Vec::with_capacity(found.len());
+    for d in found {
+        let files = read_resources(
+            d.files
+                .into_iter()
+                .map(|(rel, path)| discover::Resource {
+                    package: d.name.clone(),
+                    rel,
+                    path,
+                })
+                .collect(),
+            inputs,
+        )?;
+        out.push(FrozenDistribution {
+            origin: origin_of(&d.path, &maps)?,
+            name: d.name,
+            path: d.path,
+            files,
+        });
+    }
+    Ok(out)
 }
 
 /// Gives each package its rows of the resource table. Resources are sorted by (package,

@@ -128,6 +128,64 @@ pub const RESOURCE: Struct = Struct {
     ],
 };
 
+/// Distribution metadata: one row per `*.dist-info` / `*.egg-info` folder frozen beside the
+/// packages of a root, sorted by `name`.
+pub const DISTRIBUTION: Struct = Struct {
+    tag: "pyfreeze_distribution",
+    doc: "One distribution's metadata folder, for `importlib.metadata`. Rows are sorted by `name`.",
+    fields: &[
+        Field {
+            name: "name",
+            c_type: "const char *{}",
+            doc: "the folder's name, as `attrs-23.2.0.dist-info` or `six.egg-info`",
+        },
+        Field {
+            name: "origin",
+            c_type: "const char *{}",
+            doc: "the folder's path after prefix mapping (beside the origins of its packages)",
+        },
+        Field {
+            name: "files_start",
+            c_type: "uint32_t {}",
+            doc: "index of the folder's first row in `pyfreeze_dist_files`",
+        },
+        Field {
+            name: "files_count",
+            c_type: "uint32_t {}",
+            doc: "number of consecutive rows of the folder in `pyfreeze_dist_files`",
+        },
+    ],
+};
+
+/// The files of the distribution metadata folders, sorted by (`distribution`, `path`).
+pub const DIST_FILE: Struct = Struct {
+    tag: "pyfreeze_dist_file",
+    doc:
+        "One file of a distribution's metadata folder. Rows are sorted by (`distribution`, `path`).",
+    fields: &[
+        Field {
+            name: "distribution",
+            c_type: "const char *{}",
+            doc: "the `name` of the folder's `pyfreeze_distribution` row",
+        },
+        Field {
+            name: "path",
+            c_type: "const char *{}",
+            doc: "path relative to the folder, `/`-separated (`METADATA`, `entry_points.txt`, ...)",
+        },
+        Field {
+            name: "data",
+            c_type: "const unsigned char *{}",
+            doc: "the file's bytes",
+        },
+        Field {
+            name: "size",
+            c_type: "uint32_t {}",
+            doc: "length of `data` in bytes",
+        },
+    ],
+};
+
 /// Layouts of CPython's public `struct _frozen` (`Include/cpython/import.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockLayout {
@@ -247,6 +305,10 @@ pub fn markdown_reference() -> String {
     }
     out.push_str("\n### Package data\n\n");
     out.push_str(&RESOURCE.markdown());
+    out.push_str("\n### Distribution metadata (stock runtime)\n\n");
+    out.push_str(&DISTRIBUTION.markdown());
+    out.push('\n');
+    out.push_str(&DIST_FILE.markdown());
     out.push_str("\n### Stock table (`PyImport_FrozenModules`)\n");
     for layout in [StockLayout::V310, StockLayout::V311, StockLayout::V313] {
         out.push_str(&format!("\nCPython {}:\n\n", layout.versions()));

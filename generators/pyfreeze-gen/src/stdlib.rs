@@ -75,6 +75,7 @@ pub fn selectable(
         selector: &selector,
         package_data: false,
         stdlib: true,
+        metadata: false,
     }])?;
     Ok((path, found.modules))
 }

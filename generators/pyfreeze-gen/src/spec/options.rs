@@ -79,6 +79,11 @@ macro_rules! for_each_spec_option {
                 /// Embed the non-Python files inside packages, for `importlib.resources`.
                 package_data: one Switch = "true", key "package_data", flag "no-data" value "",
                     build package_data, example "false";
+                /// Freeze the distribution metadata (`*.dist-info`, `*.egg-info` folders) found
+                /// at the top of a root beside the modules it freezes, for `importlib.metadata`
+                /// (stock runtime).
+                metadata: one Switch = "true", key "metadata", flag "no-metadata" value "",
+                    build metadata, example "false";
                 /// Rewrite origins (`__file__`, tracebacks) under `FROM` to start with `TO`,
                 /// like gcc's `-fdebug-prefix-map`; the longest `FROM` wins.
                 origin_map: many Mapping = -, key "origin_map", flag "origin-map"

@@ -39,6 +39,22 @@ struct pyfreeze_resource {
     uint32_t size; /* length of `data` in bytes */
 };
 
+/* One distribution's metadata folder, for `importlib.metadata`. Rows are sorted by `name`. */
+struct pyfreeze_distribution {
+    const char *name; /* the folder's name, as `attrs-23.2.0.dist-info` or `six.egg-info` */
+    const char *origin; /* the folder's path after prefix mapping (beside the origins of its packages) */
+    uint32_t files_start; /* index of the folder's first row in `pyfreeze_dist_files` */
+    uint32_t files_count; /* number of consecutive rows of the folder in `pyfreeze_dist_files` */
+};
+
+/* One file of a distribution's metadata folder. Rows are sorted by (`distribution`, `path`). */
+struct pyfreeze_dist_file {
+    const char *distribution; /* the `name` of the folder's `pyfreeze_distribution` row */
+    const char *path; /* path relative to the folder, `/`-separated (`METADATA`, `entry_points.txt`, ...) */
+    const unsigned char *data; /* the file's bytes */
+    uint32_t size; /* length of `data` in bytes */
+};
+
 /* Mirror of CPython's `struct _frozen` for the target version, for `PyImport_FrozenModules`. */
 struct pyfreeze_frozen {
     const char *name; /* dotted module name */
@@ -53,6 +69,10 @@ extern const struct pyfreeze_module pyfreeze_modules[];
 extern const uint32_t pyfreeze_modules_count;
 extern const struct pyfreeze_resource pyfreeze_resources[];
 extern const uint32_t pyfreeze_resources_count;
+extern const struct pyfreeze_distribution pyfreeze_distributions[];
+extern const uint32_t pyfreeze_distributions_count;
+extern const struct pyfreeze_dist_file pyfreeze_dist_files[];
+extern const uint32_t pyfreeze_dist_files_count;
 
 /* For `PyImport_FrozenModules`; ends with a NULL-name row. */
 extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];

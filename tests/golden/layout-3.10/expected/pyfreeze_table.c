@@ -17,3 +17,13 @@ const struct pyfreeze_resource pyfreeze_resources[] = {
     {0}
 };
 const uint32_t pyfreeze_resources_count = 0;
+
+const struct pyfreeze_distribution pyfreeze_distributions[] = {
+    {0}
+};
+const uint32_t pyfreeze_distributions_count = 0;
+
+const struct pyfreeze_dist_file pyfreeze_dist_files[] = {
+    {0}
+};
+const uint32_t pyfreeze_dist_files_count = 0;
