@@ -489,6 +489,7 @@ mod tests {
             .check_imports(on("check_imports"))
             .embed_source(on("embed_source"))
             .package_data(on("package_data"))
+            .metadata(on("metadata"))
             .origin_map(from, to)
             .optimize(ex("optimize").parse().unwrap())
             .runtime(on("runtime"))
