@@ -626,6 +626,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn record_paths_are_csv_fields() {
+        assert_eq!(
+            record_path("attr/__init__.py,sha256=fOYI,2057"),
+            "attr/__init__.py"
+        );
+        // csv quotes a field holding a comma and doubles its quotes.
+        assert_eq!(record_path(r#""a,b/""x"".py",sha256=1,2"#), r#"a,b/"x".py"#);
+        assert_eq!(record_path("bin/tool,,"), "bin/tool");
+        assert!(is_dist_dir("attrs-25.3.0.dist-info") && is_dist_dir("six.egg-info"));
+        assert!(!is_dist_dir(".dist-info") && !is_dist_dir("dist-info"));
+    }
+
+    #[test]
     fn a_dashed_module_name_needs_the_stdlib_or_an_include_naming_it() {
         let sysconfigdata = "_sysconfigdata__linux_x86_64-linux-gnu";
         assert!(is_importlib_module_stem(sysconfigdata) && !is_identifier(sysconfigdata));
