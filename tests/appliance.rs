@@ -2,7 +2,8 @@
 //! extension modules are built into the interpreter and their C libraries linked statically,
 //! so that `bin/python3.X` alone, with the C library files `ldd` names, runs in an empty root
 //! (`chroot`, as root) and imports and uses ssl, hashlib, sqlite3, ctypes, decimal, asyncio, ...
-//! (`tests/support/appliance.py`).
+//! (`tests/support/appliance.py`); and PyPI packages frozen next to the stdlib (`--spec`) keep
+//! their `importlib.metadata`.
 //!
 //! Builds are cached under `$PYFREEZE_TEST_CACHE` (default `~/.cache/pyfreeze`), in build trees
 //! of their own (`build/cpython-X.Y.Z-static`), installed in `test-install/X.Y-patched-static`.
@@ -13,7 +14,10 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use pyfreeze_gen::PythonVersion;
-use pyfreeze_tests::{pyfreeze_bin, run, run_ok};
+use pyfreeze_tests::{
+    assert_metadata_agrees, metadata_report, metadata_site_spec, pyfreeze_bin, run, run_ok,
+    MetadataExpectations,
+};
 
 /// The shared objects a program may need from the C library itself (glibc): nothing else.
 const C_LIBRARY: &[&str] = &[
@@ -60,7 +64,9 @@ fn install(minor: &'static str) -> PathBuf {
     .arg("--prefix")
     .arg(&prefix)
     .arg("--cache")
-    .arg(cache());
+    .arg(cache())
+    .arg("--spec")
+    .arg(metadata_site_spec(minor_number(minor), &prefix));
     if let Some(v) = PythonVersion::parse(minor).and_then(|v| v.debian_pinned) {
         cmd.args(["--debian-version", v]);
     }
@@ -76,6 +82,38 @@ fn install(minor: &'static str) -> PathBuf {
 
 fn python(minor: &str, prefix: &Path) -> PathBuf {
     prefix.join(format!("bin/python{minor}"))
+}
+
+/// `X` of `3.X`.
+fn minor_number(minor: &str) -> u32 {
+    minor.strip_prefix("3.").and_then(|m| m.parse().ok()).expect("3.X")
+}
+
+/// The distribution's use case: packages frozen next to the stdlib (`cpython build --spec`,
+/// here attrs and pyflakes from PyPI) keep `importlib.metadata`, their files nowhere on disk:
+/// the interpreter sees what pyenv's sees with the installed folder on `sys.path`.
+fn frozen_distributions_keep_their_metadata(minor: &'static str) {
+    let prefix = install(minor);
+    let n = minor_number(minor);
+    let site = metadata_site_spec(n, &prefix).parent().unwrap().join("site");
+    let mut plain = Command::new(pyfreeze_tests::python(n));
+    plain.args(["-I", "-S"]);
+    let from_files = metadata_report(plain, &[&site]);
+    let mut frozen = Command::new(python(minor, &prefix));
+    frozen.arg("-I");
+    let frozen = metadata_report(frozen, &[]);
+    let attr_file = format!(
+        "{}/lib/python{minor}/site-packages/attr/__init__.py",
+        prefix.display()
+    );
+    assert!(!Path::new(&attr_file).exists(), "{attr_file} is on disk");
+    let expect = MetadataExpectations {
+        minor: n,
+        dist_class: "PyfreezeDistribution",
+        loader: "FrozenExtLoader",
+        attr_file: &attr_file,
+    };
+    assert_metadata_agrees(&frozen, &from_files, &expect);
 }
 
 /// `ldd`'s lines: the name and, when it names one, the file.
@@ -294,6 +332,10 @@ macro_rules! per_version {
             #[test]
             fn runs_alone_in_an_empty_root() {
                 super::runs_alone_in_an_empty_root($minor);
+            }
+            #[test]
+            fn frozen_distributions_keep_their_metadata() {
+                super::frozen_distributions_keep_their_metadata($minor);
             }
         }
     )*};

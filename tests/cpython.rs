@@ -136,6 +136,12 @@ fn install_flavour(t: &Target, plain: bool, static_extensions: bool) -> PathBuf 
     }
     if static_extensions {
         cmd.arg("--static-extensions");
+        if !plain {
+            // As tests/appliance.rs builds it (the same build tree and prefix).
+            let minor = t.minor.strip_prefix("3.").unwrap().parse().unwrap();
+            cmd.arg("--spec")
+                .arg(pyfreeze_tests::metadata_site_spec(minor, &prefix));
+        }
     }
     let out = run(&mut cmd);
     assert!(
@@ -794,6 +800,8 @@ fn the_patch_header_is_the_generators_schema() {
             pyfreeze_gen::schema::c_flag_defines(),
             pyfreeze_gen::schema::MODULE.c_declaration(),
             pyfreeze_gen::schema::RESOURCE.c_declaration(),
+            pyfreeze_gen::schema::DISTRIBUTION.c_declaration(),
+            pyfreeze_gen::schema::DIST_FILE.c_declaration(),
         ] {
             assert!(
                 added.contains(&decl),

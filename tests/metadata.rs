@@ -7,45 +7,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_tests::{copy_tree, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok};
-use serde_json::Value;
-
-const WHEELS: &[&str] = &["attrs==25.3.0", "pyflakes==3.2.0"];
-
-/// `pip install --target` of the cached wheels into `site` (offline).
-fn install_site(minor: u32, site: &Path) {
-    let wheels = pypi_wheels(&python(minor), WHEELS);
-    run_ok(
-        Command::new(python(minor))
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
-            .arg("--target")
-            .arg(site)
-            .args(&wheels),
-    );
-}
-
-/// Runs `tests/support/check_metadata.py` with `cmd` (the script path and its arguments are
-/// added) in an empty folder and returns its report.
-fn report(mut cmd: Command, args: &[&Path]) -> Value {
-    let empty = tempfile::tempdir().unwrap();
-    let script = empty.path().join("check_metadata.py");
-    std::fs::copy(repo().join("tests/support/check_metadata.py"), &script).unwrap();
-    let out = run(cmd.arg(&script).args(args).current_dir(empty.path()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "check_metadata.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
-}
+use pyfreeze_tests::{
+    assert_metadata_agrees, copy_tree, install_metadata_site, metadata_report, pyfreeze_bin, python,
+    repo, run_ok, MetadataExpectations,
+};
 
 /// The embed-c example with `site` frozen as a second root (selected by include patterns, so
 /// each metadata folder is kept because its RECORD lists frozen files).
 fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
     copy_tree(&repo().join("examples/embed-c"), dir);
     let _ = std::fs::remove_dir_all(dir.join("build"));
-    install_site(minor, &dir.join("site"));
+    install_metadata_site(&python(minor), &dir.join("site"));
     let spec = dir.join("pyfreeze.toml");
     let text = std::fs::read_to_string(&spec).unwrap().replace(
         "origin_map = [\"app=/embed-c/app\"]",
@@ -75,56 +47,20 @@ fn check(minor: u32) {
     let site = dir.join("site");
     let mut plain = Command::new(python(minor));
     plain.args(["-I", "-S"]);
-    let from_files = report(plain, &[&site]);
+    let from_files = metadata_report(plain, &[&site]);
     // Frozen, with the installed folder out of reach.
     std::fs::rename(&site, dir.join("site.moved")).unwrap();
     let mut embedded = Command::new(&binary);
     embedded.arg("--run");
-    let frozen = report(embedded, &[]);
+    let frozen = metadata_report(embedded, &[]);
 
-    let label = format!("3.{minor}");
-    let (f, p) = (frozen.as_object().unwrap(), from_files.as_object().unwrap());
-    for (key, value) in p {
-        if ["dist_class", "init_located", "attr_file", "loader"].contains(&key.as_str()) {
-            continue;
-        }
-        assert_eq!(
-            f.get(key),
-            Some(value),
-            "{label}: {key} frozen and from files"
-        );
-    }
-    assert_eq!(f.len(), p.len(), "{label}: {frozen} / {from_files}");
-    // What the files say, so that agreeing on nothing cannot pass.
-    assert_eq!(p["attr_version"], "25.3.0");
-    assert_eq!(
-        p["version"],
-        serde_json::json!({"attrs": "25.3.0", "pyflakes": "3.2.0"})
-    );
-    assert_eq!(p["distributions"], serde_json::json!(["attrs", "pyflakes"]));
-    // 3.10 reads only `top_level.txt`, which attrs' wheel lacks; 3.11+ infer from `files`.
-    let packages = match minor {
-        10 => serde_json::json!({"pyflakes": ["pyflakes"]}),
-        _ => serde_json::json!({"attr": ["attrs"], "attrs": ["attrs"], "pyflakes": ["pyflakes"]}),
+    let expect = MetadataExpectations {
+        minor,
+        dist_class: "PyfreezeDistribution",
+        loader: "PyfreezeLoader",
+        attr_file: "/embed-c/site/attr/__init__.py",
     };
-    assert_eq!(p["packages_distributions"], packages, "{label}");
-    assert_eq!(p["entry_point_target"], "pyflakes.api.main");
-    assert_eq!(p["pyflakes_exit"], true);
-    assert_eq!(p["pyflakes_said"], "SAMPLE:1:1: 'os' imported but unused\n");
-    assert!(p["requires"]["attrs"].as_array().unwrap().len() > 5);
-    assert!(p["files"]["pyflakes"]
-        .as_array()
-        .unwrap()
-        .contains(&"pyflakes/api.py".into()));
-    assert_eq!(p["dist_class"], "PathDistribution", "{label}");
-    // Frozen: the table's distributions, whose files locate to the frozen origins.
-    assert_eq!(f["dist_class"], "PyfreezeDistribution", "{label}");
-    assert_eq!(f["attr_file"], "/embed-c/site/attr/__init__.py", "{label}");
-    assert_eq!(f["init_located"], f["attr_file"], "{label}");
-    assert_eq!(f["loader"], "PyfreezeLoader", "{label}");
-    assert_eq!(p["init_exists"], true, "{label}");
-    assert_eq!(p["init_head"], "# SPDX-License-Identifier: MIT", "{label}");
-    assert_eq!(p["metadata_file_head"], "Metadata-Version: 2.1", "{label}");
+    assert_metadata_agrees(&frozen, &from_files, &expect);
 }
 
 #[test]
@@ -153,7 +89,7 @@ fn metadata_of_pypi_distributions_frozen_3_13() {
 fn list_shows_the_distributions_of_the_frozen_modules() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    install_site(11, &site);
+    install_metadata_site(&python(11), &site);
     let list = |args: &[&str]| {
         run_ok(
             Command::new(pyfreeze_bin())

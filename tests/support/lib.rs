@@ -464,3 +464,120 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
         "{label}: importlib.reload()"
     );
 }
+
+/// The real PyPI distributions of the `importlib.metadata` checks: attrs reads its own version
+/// through `importlib.metadata`, pyflakes' console script is an entry point.
+pub const METADATA_WHEELS: &[&str] = &["attrs==25.3.0", "pyflakes==3.2.0"];
+
+/// `pip install --target site` of the cached [`METADATA_WHEELS`] (offline), with `python`'s pip.
+pub fn install_metadata_site(python: &Path, site: &Path) {
+    let wheels = pypi_wheels(python, METADATA_WHEELS);
+    run_ok(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
+            .arg("--target")
+            .arg(site)
+            .args(&wheels),
+    );
+}
+
+/// Runs `tests/support/check_metadata.py` with `cmd` (the script path and `args` are added)
+/// in an empty folder and returns its report.
+pub fn metadata_report(mut cmd: Command, args: &[&Path]) -> serde_json::Value {
+    let empty = tempfile::tempdir().unwrap();
+    let script = empty.path().join("check_metadata.py");
+    std::fs::copy(repo().join("tests/support/check_metadata.py"), &script).unwrap();
+    let out = run(cmd.arg(&script).args(args).current_dir(empty.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "check_metadata.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+}
+
+/// What a frozen run of `check_metadata.py` must show besides agreeing with the run from files.
+pub struct MetadataExpectations<'a> {
+    pub minor: u32,
+    /// The class of `importlib.metadata.distribution("attrs")`.
+    pub dist_class: &'a str,
+    /// The class of the table modules' loader.
+    pub loader: &'a str,
+    /// `attr.__file__`: the frozen origin.
+    pub attr_file: &'a str,
+}
+
+/// `frozen` (the packages' files out of reach) gives what `from_files` gives, except where the
+/// distributions are; and `from_files` gives what the files say, so that agreeing on nothing
+/// cannot pass.
+pub fn assert_metadata_agrees(
+    frozen: &serde_json::Value,
+    from_files: &serde_json::Value,
+    e: &MetadataExpectations<'_>,
+) {
+    let label = format!("3.{}", e.minor);
+    let (f, p) = (frozen.as_object().unwrap(), from_files.as_object().unwrap());
+    for (key, value) in p {
+        if ["dist_class", "init_located", "attr_file", "loader"].contains(&key.as_str()) {
+            continue;
+        }
+        assert_eq!(f.get(key), Some(value), "{label}: {key} frozen and from files");
+    }
+    assert_eq!(f.len(), p.len(), "{label}: {frozen} / {from_files}");
+    assert_eq!(p["attr_version"], "25.3.0");
+    assert_eq!(
+        p["version"],
+        serde_json::json!({"attrs": "25.3.0", "pyflakes": "3.2.0"})
+    );
+    assert_eq!(p["distributions"], serde_json::json!(["attrs", "pyflakes"]));
+    // 3.10 reads only `top_level.txt`, which attrs' wheel lacks; 3.11+ infer from `files`.
+    let packages = match e.minor {
+        10 => serde_json::json!({"pyflakes": ["pyflakes"]}),
+        _ => serde_json::json!({"attr": ["attrs"], "attrs": ["attrs"], "pyflakes": ["pyflakes"]}),
+    };
+    assert_eq!(p["packages_distributions"], packages, "{label}");
+    assert_eq!(p["entry_point_target"], "pyflakes.api.main");
+    assert_eq!(p["pyflakes_exit"], true);
+    assert_eq!(p["pyflakes_said"], "SAMPLE:1:1: 'os' imported but unused\n");
+    assert!(p["requires"]["attrs"].as_array().unwrap().len() > 5);
+    assert!(p["files"]["pyflakes"]
+        .as_array()
+        .unwrap()
+        .contains(&"pyflakes/api.py".into()));
+    assert_eq!(p["dist_class"], "PathDistribution", "{label}");
+    // Frozen: the table's distributions, whose files locate to the frozen origins.
+    assert_eq!(f["dist_class"], e.dist_class, "{label}");
+    assert_eq!(f["attr_file"], e.attr_file, "{label}");
+    assert_eq!(f["init_located"], f["attr_file"], "{label}");
+    assert_eq!(f["loader"], e.loader, "{label}");
+    assert_eq!(p["init_exists"], true, "{label}");
+    assert_eq!(p["init_head"], "# SPDX-License-Identifier: MIT", "{label}");
+    assert_eq!(p["metadata_file_head"], "Metadata-Version: 2.1", "{label}");
+}
+
+/// A spec for `pyfreeze cpython build --spec` that adds [`METADATA_WHEELS`] (installed once
+/// into `<test cache>/site-3.X`) to the extended table, with origins under `prefix`'s
+/// site-packages, where `pip install` would have put them. Its file is written only when its
+/// bytes change and the folder filled only once, so that make does not refreeze for nothing.
+pub fn metadata_site_spec(minor: u32, prefix: &Path) -> PathBuf {
+    let dir = test_cache().join(format!("site-3.{minor}"));
+    let site = dir.join("site");
+    let stamp = dir.join("installed.txt");
+    let wanted = METADATA_WHEELS.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let _ = std::fs::remove_dir_all(&site);
+        install_metadata_site(&python(minor), &site);
+        std::fs::write(&stamp, &wanted).unwrap();
+    }
+    let spec = dir.join("pyfreeze.toml");
+    let text = format!(
+        "# The packages of tests/support/check_metadata.py, frozen next to the stdlib.\n\
+         origin_map = [\"{}={}/lib/python3.{minor}/site-packages\"]\n\n\
+         [[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
+        site.display(),
+        prefix.display()
+    );
+    pyfreeze_gen::write_if_changed(&spec, text.as_bytes()).unwrap();
+    spec
+}

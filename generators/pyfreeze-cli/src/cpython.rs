@@ -433,6 +433,48 @@ pub struct BuildArgs<'a> {
     /// With `static_extensions`: a module that cannot be built in stays shared (or unbuilt)
     /// with a warning instead of failing the build.
     pub allow_shared_extensions: bool,
+    /// A spec whose roots join the stdlib in the extended table.
+    pub spec: Option<&'a Path>,
+    /// `make install DESTDIR=...`.
+    pub destdir: Option<&'a Path>,
+}
+
+/// Where the build's spec is written in a patched tree: make's `PYFREEZE_SPEC`.
+const BUILD_SPEC: &str = "Tools/pyfreeze/build.toml";
+
+/// The spec the build freezes: the stdlib (`Tools/pyfreeze/stdlib.toml`) with, from `user`,
+/// more roots (its lists add up, its single values override). Checked here, so a bad spec
+/// fails before make runs, naming its file.
+fn build_spec(user: Option<&Path>) -> Result<String, String> {
+    let stdlib_text = TOOLS
+        .iter()
+        .find(|(name, _)| *name == "stdlib.toml")
+        .map(|(_, text)| *text)
+        .expect("stdlib.toml is one of the tools");
+    let Some(user) = user else {
+        return Ok(stdlib_text.to_string());
+    };
+    let stdlib = pyfreeze_gen::SpecBuilder::from_toml(
+        stdlib_text,
+        Path::new(""),
+        pyfreeze_gen::Source::File(PathBuf::from("Tools/pyfreeze/stdlib.toml")),
+    )
+    .map_err(|e| e.to_string())?;
+    let layer = pyfreeze_gen::SpecBuilder::from_file(user).map_err(|e| e.to_string())?;
+    let spec = pyfreeze_gen::Spec::from_layers(&[&stdlib, &layer]).map_err(|e| e.to_string())?;
+    if !spec.stdlib() || !spec.runtime() {
+        return Err(format!(
+            "{}: a CPython build freezes the stdlib with pyfreeze's runtime; remove `stdlib = false` \
+             and `runtime = false` (the spec only adds roots)",
+            user.display()
+        ));
+    }
+    let table = toml::to_string(&spec.to_toml()).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# Written by `pyfreeze cpython build`: the stdlib (Tools/pyfreeze/stdlib.toml) and\n\
+         # the spec {}.\n{table}",
+        user.display()
+    ))
 }
 
 /// fetch → extract → patch (unless plain) → configure → make → make install.
@@ -448,6 +490,15 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     if args.allow_shared_extensions && !args.static_extensions {
         return Err("--allow-shared-extensions only applies with --static-extensions".into());
     }
+    if args.plain && args.spec.is_some() {
+        return Err("--spec needs the patch series: an unpatched build has no extended table".into());
+    }
+    // Checked before anything is fetched or built.
+    let spec_text = if args.plain {
+        None
+    } else {
+        Some(build_spec(args.spec)?)
+    };
     let started = Instant::now();
     let tarball = fetch(args.minor, args.cache, args.debian_version)?;
     let stem = tarball
@@ -579,7 +630,24 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     } else {
         None
     };
-    let make_vars = [format!("PYFREEZE={}", self_exe.display())];
+    let mut make_vars = vec![format!("PYFREEZE={}", self_exe.display())];
+    if let Some(text) = &spec_text {
+        // Always written (only when its bytes change): a build without --spec after one with
+        // it refreezes the stdlib alone.
+        let path = tree.join(BUILD_SPEC);
+        pyfreeze_gen::write_if_changed(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        make_vars.push(format!("PYFREEZE_SPEC={}", path.display()));
+    }
+    let destdir = args
+        .destdir
+        .map(pyfreeze_gen::normalize_path)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let installed = match &destdir {
+        Some(dir) => dir.join(prefix.strip_prefix("/").unwrap_or(&prefix)),
+        None => prefix.clone(),
+    };
     step(
         &format!("make -j{}", args.jobs),
         &logs.join("make.log"),
@@ -588,23 +656,24 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
             .args(&make_vars)
             .current_dir(&tree),
     )?;
-    step(
-        "make install",
-        &logs.join("install.log"),
-        Command::new("make")
-            .arg("install")
-            .args(&make_vars)
-            .current_dir(&tree),
-    )?;
-    if let Some(plan) = &plan {
-        check_built_in(&prefix, args.minor, plan)?;
+    let mut install = Command::new("make");
+    install.arg("install").args(&make_vars).current_dir(&tree);
+    if let Some(dir) = &destdir {
+        install.arg(format!("DESTDIR={}", dir.display()));
     }
-    let record = prefix.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
-    let text = format!(
+    step("make install", &logs.join("install.log"), &mut install)?;
+    if let Some(plan) = &plan {
+        check_built_in(&installed, args.minor, plan)?;
+    }
+    let record = installed.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
+    let mut text = format!(
         "CPython {upstream} built by pyfreeze {} {what}\nsource: {}\n",
         env!("CARGO_PKG_VERSION"),
         tarball.file_name().unwrap_or_default().to_string_lossy()
     );
+    if let Some(spec) = args.spec {
+        text.push_str(&format!("spec: {}\n", spec.display()));
+    }
     let text = match &plan {
         Some(plan) => format!("{text}built in: {}\n", plan.built_in.join(" ")),
         None => text,
@@ -612,7 +681,7 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     std::fs::write(&record, text).map_err(|e| format!("{}: {e}", record.display()))?;
     eprintln!(
         "pyfreeze: CPython {upstream} installed in {} ({:.0}s); recorded in {}",
-        prefix.display(),
+        installed.display(),
         started.elapsed().as_secs_f64(),
         record.display()
     );
@@ -710,6 +779,46 @@ fn check_built_in(prefix: &Path, minor: &str, plan: &static_ext::Plan) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_spec_adds_the_roots_of_a_spec_to_the_stdlib() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("site/pkg")).unwrap();
+        std::fs::write(tmp.path().join("site/pkg/__init__.py"), "").unwrap();
+        let spec = tmp.path().join("extra.toml");
+        std::fs::write(
+            &spec,
+            "origin_map = [\"site=/opt/py/lib/python3.13/site-packages\"]\n\
+             [[root]]\npath = \"site\"\n",
+        )
+        .unwrap();
+        let text = build_spec(Some(&spec)).unwrap();
+        let merged: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(merged["stdlib"].as_bool(), Some(true));
+        assert_eq!(merged["runtime"].as_bool(), Some(true));
+        let root = &merged["root"].as_array().unwrap()[0]["path"];
+        assert_eq!(root.as_str(), Some(&*tmp.path().join("site").to_string_lossy()));
+        assert!(text.contains("/opt/py/lib/python3.13/site-packages"), "{text}");
+        // Without a spec: the stdlib's own file, byte for byte.
+        assert_eq!(
+            build_spec(None).unwrap(),
+            include_str!("../../../build-support/cpython-stdlib.toml")
+        );
+    }
+
+    #[test]
+    fn build_spec_refuses_a_spec_that_drops_the_stdlib_or_is_wrong() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = tmp.path().join("extra.toml");
+        std::fs::write(&spec, "stdlib = false\n[[root]]\npath = \".\"\n").unwrap();
+        let err = build_spec(Some(&spec)).unwrap_err();
+        assert!(err.contains("extra.toml") && err.contains("stdlib = false"), "{err}");
+        std::fs::write(&spec, "no_such_key = 1\n").unwrap();
+        let err = build_spec(Some(&spec)).unwrap_err();
+        assert!(err.contains("extra.toml") && err.contains("no_such_key"), "{err}");
+        let err = build_spec(Some(&tmp.path().join("missing.toml"))).unwrap_err();
+        assert!(err.contains("missing.toml"), "{err}");
+    }
 
     #[test]
     fn every_patch_has_its_header() {

@@ -102,6 +102,17 @@ enum CpythonCommand {
         /// archive) stays a shared object, or unbuilt, with a warning instead of an error.
         #[arg(long = "allow-shared-extensions", requires = "static_extensions")]
         allow_shared_extensions: bool,
+        /// A pyfreeze.toml whose roots are frozen into the extended table next to the stdlib
+        /// (the packages of a site-packages folder, an application), with their package data
+        /// and distribution metadata; its single values (embed_source, optimize...) apply to
+        /// the whole table. Map its roots' origins (origin_map) to where the files would be
+        /// installed.
+        #[arg(long, conflicts_with = "plain")]
+        spec: Option<PathBuf>,
+        /// Stage `make install` under DIR (make's DESTDIR), as packagers do: the files go to
+        /// DIR/PREFIX, for an interpreter that runs from PREFIX.
+        #[arg(long)]
+        destdir: Option<PathBuf>,
     },
 }
 
@@ -498,6 +509,8 @@ fn main() -> ExitCode {
             plain,
             static_extensions,
             allow_shared_extensions,
+            spec,
+            destdir,
         }) => cpython::build(&cpython::BuildArgs {
             minor: version,
             prefix,
@@ -508,6 +521,8 @@ fn main() -> ExitCode {
             plain: *plain,
             static_extensions: *static_extensions,
             allow_shared_extensions: *allow_shared_extensions,
+            spec: spec.as_deref(),
+            destdir: destdir.as_deref(),
         }),
         Command::Bench(args) => bench::run(args),
         Command::DocTables => {

@@ -4,12 +4,13 @@ It serves two kinds of interpreter:
 
 - a stock libpython: `install(table)` is called by pyfreeze_runtime.c with the `_pyfreeze`
   module. It puts `PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter` (each
-  module it finds gets a `PyfreezeLoader` instance as its loader), adds a path hook for the folders of frozen packages, repairs modules that `FrozenImporter` loaded
-  before it, and on 3.10-3.12 installs an excepthook that prints source lines;
+  module it finds gets a `PyfreezeLoader` instance as its loader), adds a path hook for the
+  folders of frozen packages, repairs modules that `FrozenImporter` loaded before it, and on
+  3.10-3.12 installs an excepthook that prints source lines;
 - a CPython patched by pyfreeze, whose own `FrozenImporter` finds the table's modules and
   gives each a `FrozenExtLoader` (a `_bootstrap` class) instance: it calls `attach_cpython()`
-  and uses `resource_reader`, `get_data` and `path_entry_finder` from here,
-  over the `_imp._frozen_ext_*` accessors.
+  and uses `resource_reader`, `get_data`, `path_entry_finder` and `find_distributions` from
+  here, over the `_imp._frozen_ext_*` accessors.
 
 This module may run while the interpreter is still initialising: at module level it only uses
 builtin modules and `_frozen_importlib`; everything else is imported lazily.
@@ -638,6 +639,14 @@ class _ImpTable:
     @staticmethod
     def package_at(path):
         return _bootstrap._imp._frozen_ext_package_at(path)
+
+    @staticmethod
+    def distributions():
+        return _bootstrap._imp._frozen_ext_distributions()
+
+    @staticmethod
+    def read_dist_file(name, path):
+        return _bootstrap._imp._frozen_ext_read_dist_file(name, path)
 
 
 def attach_cpython():

@@ -305,7 +305,7 @@ pub fn markdown_reference() -> String {
     }
     out.push_str("\n### Package data\n\n");
     out.push_str(&RESOURCE.markdown());
-    out.push_str("\n### Distribution metadata (stock runtime)\n\n");
+    out.push_str("\n### Distribution metadata\n\n");
     out.push_str(&DISTRIBUTION.markdown());
     out.push('\n');
     out.push_str(&DIST_FILE.markdown());
