@@ -86,7 +86,10 @@ fn python(minor: &str, prefix: &Path) -> PathBuf {
 
 /// `X` of `3.X`.
 fn minor_number(minor: &str) -> u32 {
-    minor.strip_prefix("3.").and_then(|m| m.parse().ok()).expect("3.X")
+    minor
+        .strip_prefix("3.")
+        .and_then(|m| m.parse().ok())
+        .expect("3.X")
 }
 
 /// The distribution's use case: packages frozen next to the stdlib (`cpython build --spec`,
@@ -95,7 +98,10 @@ fn minor_number(minor: &str) -> u32 {
 fn frozen_distributions_keep_their_metadata(minor: &'static str) {
     let prefix = install(minor);
     let n = minor_number(minor);
-    let site = metadata_site_spec(n, &prefix).parent().unwrap().join("site");
+    let site = metadata_site_spec(n, &prefix)
+        .parent()
+        .unwrap()
+        .join("site");
     let mut plain = Command::new(pyfreeze_tests::python(n));
     plain.args(["-I", "-S"]);
     let from_files = metadata_report(plain, &[&site]);

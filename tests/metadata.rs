@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    assert_metadata_agrees, copy_tree, install_metadata_site, metadata_report, pyfreeze_bin, python,
-    repo, run_ok, MetadataExpectations,
+    assert_metadata_agrees, copy_tree, install_metadata_site, metadata_report, pyfreeze_bin,
+    python, repo, run_ok, MetadataExpectations,
 };
 
 /// The embed-c example with `site` frozen as a second root (selected by include patterns, so

@@ -522,7 +522,11 @@ pub fn assert_metadata_agrees(
         if ["dist_class", "init_located", "attr_file", "loader"].contains(&key.as_str()) {
             continue;
         }
-        assert_eq!(f.get(key), Some(value), "{label}: {key} frozen and from files");
+        assert_eq!(
+            f.get(key),
+            Some(value),
+            "{label}: {key} frozen and from files"
+        );
     }
     assert_eq!(f.len(), p.len(), "{label}: {frozen} / {from_files}");
     assert_eq!(p["attr_version"], "25.3.0");

@@ -491,7 +491,9 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         return Err("--allow-shared-extensions only applies with --static-extensions".into());
     }
     if args.plain && args.spec.is_some() {
-        return Err("--spec needs the patch series: an unpatched build has no extended table".into());
+        return Err(
+            "--spec needs the patch series: an unpatched build has no extended table".into(),
+        );
     }
     // Checked before anything is fetched or built.
     let spec_text = if args.plain {
@@ -797,8 +799,14 @@ mod tests {
         assert_eq!(merged["stdlib"].as_bool(), Some(true));
         assert_eq!(merged["runtime"].as_bool(), Some(true));
         let root = &merged["root"].as_array().unwrap()[0]["path"];
-        assert_eq!(root.as_str(), Some(&*tmp.path().join("site").to_string_lossy()));
-        assert!(text.contains("/opt/py/lib/python3.13/site-packages"), "{text}");
+        assert_eq!(
+            root.as_str(),
+            Some(&*tmp.path().join("site").to_string_lossy())
+        );
+        assert!(
+            text.contains("/opt/py/lib/python3.13/site-packages"),
+            "{text}"
+        );
         // Without a spec: the stdlib's own file, byte for byte.
         assert_eq!(
             build_spec(None).unwrap(),
@@ -812,10 +820,16 @@ mod tests {
         let spec = tmp.path().join("extra.toml");
         std::fs::write(&spec, "stdlib = false\n[[root]]\npath = \".\"\n").unwrap();
         let err = build_spec(Some(&spec)).unwrap_err();
-        assert!(err.contains("extra.toml") && err.contains("stdlib = false"), "{err}");
+        assert!(
+            err.contains("extra.toml") && err.contains("stdlib = false"),
+            "{err}"
+        );
         std::fs::write(&spec, "no_such_key = 1\n").unwrap();
         let err = build_spec(Some(&spec)).unwrap_err();
-        assert!(err.contains("extra.toml") && err.contains("no_such_key"), "{err}");
+        assert!(
+            err.contains("extra.toml") && err.contains("no_such_key"),
+            "{err}"
+        );
         let err = build_spec(Some(&tmp.path().join("missing.toml"))).unwrap_err();
         assert!(err.contains("missing.toml"), "{err}");
     }

@@ -80,8 +80,7 @@ macro_rules! for_each_spec_option {
                 package_data: one Switch = "true", key "package_data", flag "no-data" value "",
                     build package_data, example "false";
                 /// Freeze the distribution metadata (`*.dist-info`, `*.egg-info` folders) found
-                /// at the top of a root beside the modules it freezes, for `importlib.metadata`
-                /// (stock runtime).
+                /// at the top of a root beside the modules it freezes, for `importlib.metadata`.
                 metadata: one Switch = "true", key "metadata", flag "no-metadata" value "",
                     build metadata, example "false";
                 /// Rewrite origins (`__file__`, tracebacks) under `FROM` to start with `TO`,
