@@ -732,3 +732,60 @@ fn cpython_build_refuses_versions_without_a_series_and_names_the_alternative() {
     assert!(!prefix.path().join("p").exists());
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
 }
+
+/// `cpython build --source` takes a pristine tarball by path: one that is not a CPython
+/// source tarball, or holds another version, is refused before anything is extracted or
+/// built, with the fix.
+#[test]
+fn cpython_build_source_refuses_what_is_not_the_versions_tarball() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let build = |tarball: &Path| {
+        let out = run(Command::new(pyfreeze_bin())
+            .args(["cpython", "build", "--version", "3.11", "--prefix"])
+            .arg(dir.path().join("p"))
+            .arg("--cache")
+            .arg(&cache)
+            .arg("--source")
+            .arg(tarball));
+        assert_eq!(out.status.code(), Some(1), "{}", tarball.display());
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    };
+    let missing = dir.path().join("Python-3.11.9.tar.xz");
+    assert_eq!(
+        build(&missing),
+        format!("error: --source {}: no such file", missing.display())
+    );
+    let not_tar = dir.path().join("notes.txt");
+    std::fs::write(&not_tar, "hello\n").unwrap();
+    let err = build(&not_tar);
+    assert!(
+        err.starts_with(&format!(
+            "error: --source {}: not a CPython source tarball",
+            not_tar.display()
+        )) && err.contains("hint: pass the pristine tarball from python.org"),
+        "{err}"
+    );
+    // A tarball of 3.13 asked to build 3.11.
+    write_tree(
+        &dir.path().join("src"),
+        &[("Python-3.13.1/Include/patchlevel.h", b"\n")],
+    );
+    let other = dir.path().join("Python-3.13.1.tar.gz");
+    run_ok(
+        Command::new("tar")
+            .arg("-czf")
+            .arg(&other)
+            .arg("-C")
+            .arg(dir.path().join("src"))
+            .arg("Python-3.13.1"),
+    );
+    assert_eq!(
+        build(&other),
+        format!(
+            "error: --source {} holds CPython 3.13.1, not 3.11\n  hint: pass --version 3.13",
+            other.display()
+        )
+    );
+    assert!(!cache.exists() && !dir.path().join("p").exists());
+}

@@ -340,6 +340,42 @@ fn frozen_ext_off_lets_files_on_disk_win(t: &Target) {
     assert_eq!(loader(&["-X", "frozen_modules=on"]), table);
 }
 
+/// `--source TARBALL` builds from a pristine tarball given by path (here the Debian `.orig`
+/// tarball of the build, as python.org's): the tree prepared from it is reused, and the install
+/// is staged with `--destdir`, so the shared prefix stays as it is.
+fn builds_from_a_tarball_given_by_path(t: &Target) {
+    let prefix = install(t, false);
+    let record_of = |root: &Path| {
+        std::fs::read_to_string(root.join(format!("lib/python{}/pyfreeze-build.txt", t.minor)))
+            .unwrap()
+    };
+    let record = record_of(&prefix);
+    let name = record
+        .lines()
+        .find_map(|l| l.strip_prefix("source: "))
+        .unwrap_or_else(|| panic!("no source in {record}"));
+    let tarball = cache().join("sources").join(name);
+    let staged = tempfile::tempdir().unwrap();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["cpython", "build", "--version", t.minor, "--prefix"])
+        .arg(&prefix)
+        .arg("--cache")
+        .arg(cache())
+        .arg("--source")
+        .arg(&tarball)
+        .arg("--destdir")
+        .arg(staged.path()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("reusing the prepared tree"), "{err}");
+    let root = staged.path().join(prefix.strip_prefix("/").unwrap());
+    assert!(record_of(&root).contains(&format!("source: {name}\n")));
+    let code = "import json, sys; print(type(json.__loader__).__name__, sys.prefix)";
+    let said = run_ok(Command::new(python(t, &root)).args(["-I", "-c", code]));
+    assert_eq!(said.trim(), format!("FrozenExtLoader {}", root.display()));
+    assert_eq!(record_of(&prefix), record);
+}
+
 /// Where the series supports it, a table module's code is a static (deep-frozen) object: the
 /// same object at every call, with the origin as co_filename, and the interpreter is linked
 /// without PIE (the objects' pointers would otherwise be relocated at every start). Elsewhere
@@ -578,6 +614,10 @@ macro_rules! per_version {
             #[test]
             fn frozen_ext_off_lets_files_on_disk_win() {
                 super::frozen_ext_off_lets_files_on_disk_win(&super::$target);
+            }
+            #[test]
+            fn builds_from_a_tarball_given_by_path() {
+                super::builds_from_a_tarball_given_by_path(&super::$target);
             }
             #[test]
             fn table_code_is_deep_frozen_where_supported() {

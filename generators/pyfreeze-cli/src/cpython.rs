@@ -437,6 +437,49 @@ pub struct BuildArgs<'a> {
     pub spec: Option<&'a Path>,
     /// `make install DESTDIR=...`.
     pub destdir: Option<&'a Path>,
+    /// A pristine upstream tarball to build instead of Debian's source package.
+    pub source: Option<&'a Path>,
+}
+
+/// The CPython version a source tarball holds, from its top folder (`Python-3.11.2/`), checked
+/// against the version asked for.
+fn tarball_version(tarball: &Path, minor: &str) -> Result<String, String> {
+    let shown = tarball.display();
+    if !tarball.is_file() {
+        return Err(format!("--source {shown}: no such file"));
+    }
+    let out = Command::new("tar")
+        .arg("-tf")
+        .arg(tarball)
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let top = listing.lines().next().unwrap_or("").split('/').next().unwrap_or("");
+    let version = match top.strip_prefix("Python-") {
+        Some(v) if out.status.success() && !v.is_empty() => v.to_string(),
+        _ => {
+            return Err(format!(
+                "--source {shown}: not a CPython source tarball (its top folder should be \
+                 Python-X.Y.Z/){}\n  hint: pass the pristine tarball from python.org \
+                 (Python-X.Y.Z.tar.xz) or a Debian .orig tarball",
+                if out.status.success() {
+                    String::new()
+                } else {
+                    format!(": {}", String::from_utf8_lossy(&out.stderr).trim_end())
+                }
+            ))
+        }
+    };
+    let holds_minor = version
+        .strip_prefix(minor)
+        .is_some_and(|rest| rest.starts_with('.'));
+    if !holds_minor {
+        return Err(format!(
+            "--source {shown} holds CPython {version}, not {minor}\n  hint: pass --version {}",
+            version.split('.').take(2).collect::<Vec<_>>().join(".")
+        ));
+    }
+    Ok(version)
 }
 
 /// Where the build's spec is written in a patched tree: make's `PYFREEZE_SPEC`.
@@ -502,18 +545,28 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         Some(build_spec(args.spec)?)
     };
     let started = Instant::now();
-    let tarball = fetch(args.minor, args.cache, args.debian_version)?;
-    let stem = tarball
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let upstream = stem
-        .split('_')
-        .nth(1)
-        .and_then(|s| s.split(".orig").next())
-        .unwrap_or("unknown")
-        .to_string();
+    let (tarball, upstream) = match args.source {
+        Some(path) => {
+            let version = tarball_version(path, args.minor)?;
+            let path = pyfreeze_gen::normalize_path(path).map_err(|e| e.to_string())?;
+            (path, version)
+        }
+        None => {
+            let tarball = fetch(args.minor, args.cache, args.debian_version)?;
+            let stem = tarball
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let upstream = stem
+                .split('_')
+                .nth(1)
+                .and_then(|s| s.split(".orig").next())
+                .unwrap_or("unknown")
+                .to_string();
+            (tarball, upstream)
+        }
+    };
     let flavour = format!(
         "{}{}",
         if args.plain { "-plain" } else { "" },

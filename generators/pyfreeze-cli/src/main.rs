@@ -82,6 +82,10 @@ enum CpythonCommand {
         /// Exact Debian version of the source package.
         #[arg(long = "debian-version")]
         debian_version: Option<String>,
+        /// Build from this pristine upstream tarball (python.org's `Python-X.Y.Z.tar.xz`, or a
+        /// Debian `.orig` tarball) instead of fetching Debian's source package.
+        #[arg(long, conflicts_with = "debian_version")]
+        source: Option<PathBuf>,
         /// Downloads, build trees and logs.
         #[arg(long, default_value = ".pyfreeze-cache")]
         cache: PathBuf,
@@ -511,6 +515,7 @@ fn main() -> ExitCode {
             allow_shared_extensions,
             spec,
             destdir,
+            source,
         }) => cpython::build(&cpython::BuildArgs {
             minor: version,
             prefix,
@@ -523,6 +528,7 @@ fn main() -> ExitCode {
             allow_shared_extensions: *allow_shared_extensions,
             spec: spec.as_deref(),
             destdir: destdir.as_deref(),
+            source: source.as_deref(),
         }),
         Command::Bench(args) => bench::run(args),
         Command::DocTables => {
