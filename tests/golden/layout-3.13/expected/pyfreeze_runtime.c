@@ -272,6 +272,25 @@ static PyObject *pf_read_dist_file(PyObject *self, PyObject *args)
     return PyBytes_FromStringAndSize((const char *)f->data, (Py_ssize_t)f->size);
 }
 
+/* ((module, distribution), ...): the top-level modules and distributions of roots whose
+ * installed copies win (`precedence = "path"`), "" for none. */
+static PyObject *pf_path_first(PyObject *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_path_first_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < pyfreeze_path_first_count; i++) {
+        const struct pyfreeze_path_first *p = &pyfreeze_path_first[i];
+        PyObject *row = Py_BuildValue("(ss)", p->module, p->distribution);
+        if (row == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, row);
+    }
+    return out;
+}
+
 static PyMethodDef pf_methods[] = {
     {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
     {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
@@ -283,6 +302,7 @@ static PyMethodDef pf_methods[] = {
     {"distributions", pf_distributions, METH_NOARGS, "distributions() -> ((folder name, origin), ...)"},
     {"dist_files", pf_dist_files, METH_O, "dist_files(folder name) -> (path, ...)"},
     {"read_dist_file", pf_read_dist_file, METH_VARARGS, "read_dist_file(folder name, path) -> bytes"},
+    {"path_first", pf_path_first, METH_NOARGS, "path_first() -> ((top-level module, distribution folder), ...)"},
     {NULL, NULL, 0, NULL},
 };
 
