@@ -59,22 +59,47 @@ pub fn test_cache() -> PathBuf {
     }
 }
 
-/// Wheels of real PyPI distributions, each `name==version` (a pure-Python wheel), from the
-/// test cache's `wheels/`; a missing one is downloaded into it with `python -m pip download`
-/// (so a warm machine needs no network).
+/// Wheels of real PyPI distributions, each `name==version`, from the test cache's `wheels/`;
+/// a missing one is downloaded into it with `python -m pip download` (so a warm machine needs
+/// no network), which picks the wheel for `python`'s own platform and ABI. A wheel with
+/// extension modules is taken from the cache only when it is built for `python`'s minor
+/// (`cp311`); names compare as pip normalises them (`MarkupSafe` is `markupsafe`).
 pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
     let dir = test_cache().join("wheels");
     std::fs::create_dir_all(&dir).unwrap();
+    let minor = std::sync::OnceLock::new();
+    let fits = |file: &str| {
+        // NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl
+        let tags: Vec<&str> = file.trim_end_matches(".whl").rsplitn(4, '-').collect();
+        match tags.as_slice() {
+            [_platform, "none", _python, _] => true,
+            [_platform, _abi, python_tag, _] => {
+                let minor = minor.get_or_init(|| {
+                    run_ok(Command::new(python).args([
+                        "-I",
+                        "-c",
+                        "import sys; print(sys.version_info[1])",
+                    ]))
+                    .trim()
+                    .to_string()
+                });
+                python_tag.split('.').any(|t| t == format!("cp3{minor}"))
+            }
+            _ => false,
+        }
+    };
     let cached = |name: &str, version: &str| {
-        let prefix = format!("{}-{version}-", name.replace('-', "_"));
-        std::fs::read_dir(&dir)
+        let prefix = format!("{}-{version}-", name.replace(['-', '.'], "_")).to_lowercase();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .find(|p| {
-                let file = p.file_name().unwrap().to_string_lossy();
-                file.starts_with(&prefix) && file.ends_with(".whl")
-            })
+            .collect();
+        files.sort();
+        files.into_iter().find(|p| {
+            let file = p.file_name().unwrap().to_string_lossy().to_lowercase();
+            file.starts_with(&prefix) && file.ends_with(".whl") && fits(&file)
+        })
     };
     requirements
         .iter()

@@ -1,0 +1,291 @@
+//! `site_packages`: real PyPI distributions installed with `pip install --target` into two
+//! site-packages folders, frozen into `examples/embed-c` (stock libpython) on 3.11 and 3.13,
+//! and run with those folders gone.
+//!
+//! - `site` (`precedence = "table"`, the default): attrs and pyflakes (pure), pytest-cov (pure,
+//!   with a `.pth` file) and MarkupSafe (an extension module: reported, left out whole);
+//! - `site-path` (`precedence = "path"`): packaging 24.2;
+//! - `newer`, never frozen, put on `sys.path` at run time: attrs 25.4.0 and packaging 26.4.
+//!
+//! With `newer` on `sys.path` the table's attrs still imports (and `importlib.metadata` says
+//! 25.3.0), while the installed packaging wins, its submodules and its metadata with it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pyfreeze_tests::{copy_tree, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok};
+use serde_json::{json, Value};
+
+const SITE: &[&str] = &[
+    "attrs==25.3.0",
+    "pyflakes==3.2.0",
+    "pytest-cov==5.0.0",
+    "markupsafe==3.0.2",
+];
+const SITE_PATH: &[&str] = &["packaging==24.2"];
+const NEWER: &[&str] = &["attrs==25.4.0", "packaging==26.4"];
+
+/// `pip install --target` of the cached wheels into `dir` (offline).
+fn install(minor: u32, dir: &Path, requirements: &[&str]) {
+    let wheels = pypi_wheels(&python(minor), requirements);
+    run_ok(
+        Command::new(python(minor))
+            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
+            .arg("--target")
+            .arg(dir)
+            .args(&wheels),
+    );
+}
+
+/// The embed-c example with both folders frozen, and the spec it was built from.
+fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
+    copy_tree(&repo().join("examples/embed-c"), dir);
+    let _ = std::fs::remove_dir_all(dir.join("build"));
+    install(minor, &dir.join("site"), SITE);
+    install(minor, &dir.join("site-path"), SITE_PATH);
+    let spec = dir.join("pyfreeze.toml");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "origin_map = [\"app=/embed-c/app\"]",
+        "origin_map = [\"app=/embed-c/app\", \"site=/embed-c/site\", \
+         \"site-path=/embed-c/site-path\"]",
+    );
+    std::fs::write(
+        &spec,
+        text + "\n[[site_packages]]\npath = \"site\"\n\n\
+                [[site_packages]]\npath = \"site-path\"\nprecedence = \"path\"\n",
+    )
+    .unwrap();
+    run_ok(
+        Command::new("make")
+            .arg("-j2")
+            .arg(format!("PYTHON_VERSION=3.{minor}"))
+            .arg(format!("PYTHON={}", python(minor).display()))
+            .arg(format!("REPO={}", repo().display()))
+            .current_dir(dir),
+    );
+    dir.join(format!("build/3.{minor}/embed-c"))
+}
+
+/// Runs `tests/support/check_site.py` with `cmd` in an empty folder, `folders` first on
+/// `sys.path`, and returns its report.
+fn report(mut cmd: Command, folders: &[&Path]) -> Value {
+    let empty = tempfile::tempdir().unwrap();
+    let script = empty.path().join("check_site.py");
+    std::fs::copy(repo().join("tests/support/check_site.py"), &script).unwrap();
+    let out = run(cmd.arg(&script).args(folders).current_dir(empty.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "check_site.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+}
+
+/// What `pyfreeze list` says of the two folders: distributions frozen, and what is skipped.
+fn check_list(minor: u32, dir: &Path) {
+    let list = run_ok(
+        Command::new(pyfreeze_bin())
+            .arg("list")
+            .arg("--spec")
+            .arg(dir.join("pyfreeze.toml"))
+            .arg("--python")
+            .arg(python(minor)),
+    );
+    let of_kind = |kind: &str| -> Vec<&str> {
+        list.lines()
+            .filter(|l| l.split('\t').nth(1) == Some(kind))
+            .map(|l| l.split('\t').next().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        of_kind("distribution"),
+        [
+            "attrs-25.3.0.dist-info",
+            "packaging-24.2.dist-info",
+            "pyflakes-3.2.0.dist-info",
+            "pytest_cov-5.0.0.dist-info"
+        ],
+        "{list}"
+    );
+    let site = dir.join("site");
+    let skipped: Vec<(&str, &str, &str)> = list
+        .lines()
+        .filter(|l| l.split('\t').nth(1) == Some("skipped"))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0], f[2], f[3])
+        })
+        .collect();
+    let names: Vec<&str> = skipped.iter().map(|s| s.0).collect();
+    assert_eq!(
+        names,
+        ["MarkupSafe-3.0.2.dist-info", "bin", "pytest-cov.pth"],
+        "{list}"
+    );
+    let (_, path, why) = skipped[0];
+    assert_eq!(
+        path,
+        site.join("MarkupSafe-3.0.2.dist-info")
+            .display()
+            .to_string()
+    );
+    assert!(
+        why.starts_with(&format!(
+            "has extension modules (`markupsafe/_speedups.cpython-3{minor}-x86_64-linux-gnu.so`): \
+             not frozen, neither its pure modules nor its data or metadata, so the distribution \
+             stays whole on disk"
+        )),
+        "{why}"
+    );
+    assert!(
+        skipped[2]
+            .2
+            .starts_with("a `.pth` file (installed by pytest_cov-5.0.0.dist-info): not run"),
+        "{list}"
+    );
+    let modules = of_kind("package");
+    for name in ["attr", "attrs", "pyflakes", "pytest_cov", "packaging"] {
+        assert!(modules.contains(&name), "{name} not frozen:\n{list}");
+    }
+    assert!(
+        !list.lines().any(|l| l.starts_with("markupsafe")),
+        "no part of MarkupSafe is frozen:\n{list}"
+    );
+    // The data and metadata of a pure distribution come along.
+    assert!(of_kind("data").contains(&"attr/py.typed"), "{list}");
+    assert!(
+        of_kind("metadata").contains(&"pytest_cov-5.0.0.dist-info/entry_points.txt"),
+        "{list}"
+    );
+}
+
+fn module<'a>(report: &'a Value, name: &str) -> &'a Value {
+    &report["modules"][name]
+}
+
+fn check(minor: u32) {
+    let label = format!("3.{minor}");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("embed-c");
+    let binary = build_embed_c(minor, &dir);
+    check_list(minor, &dir);
+    let newer = tmp.path().join("newer");
+    install(minor, &newer, NEWER);
+
+    // The reference: the same script with the installed folders on sys.path.
+    let (site, site_path) = (dir.join("site"), dir.join("site-path"));
+    let mut plain = Command::new(python(minor));
+    plain.args(["-I", "-S"]);
+    let from_files = report(plain, &[&site, &site_path]);
+    let versions = json!({
+        "attrs": "25.3.0", "pyflakes": "3.2.0", "pytest-cov": "5.0.0",
+        "MarkupSafe": "3.0.2", "packaging": "24.2",
+    });
+    assert_eq!(from_files["versions"], versions, "{label}");
+
+    // Frozen, with both folders out of reach.
+    let moved = dir.join("site.moved");
+    std::fs::rename(&site, &moved).unwrap();
+    std::fs::remove_dir_all(&site_path).unwrap();
+    let embedded = || {
+        let mut cmd = Command::new(&binary);
+        cmd.arg("--run");
+        cmd
+    };
+    let frozen = report(embedded(), &[]);
+    let mut without_markupsafe = versions.clone();
+    without_markupsafe["MarkupSafe"] = Value::Null;
+    assert_eq!(frozen["versions"], without_markupsafe, "{label}: {frozen}");
+    for name in [
+        "attr",
+        "attr.validators",
+        "pyflakes",
+        "pytest_cov",
+        "packaging",
+        "packaging.version",
+    ] {
+        assert_eq!(
+            module(&frozen, name)["loader"],
+            "PyfreezeLoader",
+            "{label}: {name}"
+        );
+        assert_eq!(
+            module(&frozen, name)["version"],
+            module(&from_files, name)["version"],
+            "{label}: {name}"
+        );
+    }
+    assert_eq!(
+        module(&frozen, "packaging")["file"],
+        "/embed-c/site-path/packaging/__init__.py"
+    );
+    // MarkupSafe stayed on disk, whole: gone with its folder.
+    assert_eq!(
+        module(&frozen, "markupsafe")["error"],
+        "ModuleNotFoundError"
+    );
+    assert_eq!(
+        frozen["distributions"],
+        json!(["attrs", "packaging", "pyflakes", "pytest-cov"])
+    );
+    assert_eq!(frozen["pth_ran"], false);
+    assert_eq!(frozen["packaging_parse"], "1.0.post1");
+
+    // Newer copies on sys.path: the table's attrs still wins; the installed packaging wins,
+    // its submodule and its metadata too.
+    let both = report(embedded(), &[&newer]);
+    assert_eq!(
+        module(&both, "attr")["version"],
+        "25.3.0",
+        "{label}: {both}"
+    );
+    assert_eq!(module(&both, "attr")["loader"], "PyfreezeLoader");
+    assert_eq!(module(&both, "attr.validators")["loader"], "PyfreezeLoader");
+    assert_eq!(both["versions"]["attrs"], "25.3.0", "{label}");
+    assert_eq!(
+        both["distribution_class"]["attrs"], "PyfreezeDistribution",
+        "{label}"
+    );
+    let newer_text = newer.display().to_string();
+    for name in ["packaging", "packaging.version"] {
+        let m = module(&both, name);
+        assert_eq!(m["loader"], "SourceFileLoader", "{label}: {name}: {both}");
+        assert!(
+            m["file"].as_str().unwrap().starts_with(&newer_text),
+            "{label}: {name}: {m}"
+        );
+    }
+    assert_eq!(module(&both, "packaging")["version"], "26.4", "{label}");
+    assert_eq!(both["versions"]["packaging"], "26.4", "{label}");
+    assert_eq!(
+        both["distribution_class"]["packaging"], "PathDistribution",
+        "{label}"
+    );
+    assert_eq!(both["packaging_parse"], "1.0.post1");
+
+    // The folder with MarkupSafe back on sys.path: it imports from there, with its extension
+    // module, and its metadata; the pure distributions still come from the table.
+    let with_site = report(embedded(), &[&moved]);
+    let markupsafe = module(&with_site, "markupsafe");
+    assert_eq!(
+        markupsafe["loader"], "SourceFileLoader",
+        "{label}: {with_site}"
+    );
+    assert!(markupsafe["file"]
+        .as_str()
+        .unwrap()
+        .starts_with(&moved.display().to_string()));
+    assert_eq!(with_site["versions"]["MarkupSafe"], "3.0.2", "{label}");
+    assert_eq!(module(&with_site, "attr")["loader"], "PyfreezeLoader");
+}
+
+#[test]
+fn site_packages_frozen_with_both_precedences_3_11() {
+    check(11);
+}
+
+#[test]
+fn site_packages_frozen_with_both_precedences_3_13() {
+    check(13);
+}
