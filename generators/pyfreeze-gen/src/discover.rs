@@ -357,12 +357,7 @@ impl Walker<'_> {
                             continue;
                         }
                         if init.is_file() {
-                            self.add_module(
-                                full.clone(),
-                                Kind::Package,
-                                init,
-                                init_rel,
-                            );
+                            self.add_module(full.clone(), Kind::Package, init, init_rel);
                             self.walk(&path, &child_rel, Ctx::Package(full))?;
                         } else if self.has_modules(&path, &child_rel) {
                             self.add_module(
@@ -758,8 +753,14 @@ mod tests {
             ("ns/b/__init__.py", String::new()),
             ("ns/b/_c.so", String::new()),
             ("ns_a-1.dist-info/RECORD", record(&["ns/a/__init__.py"])),
-            ("ns_b-1.dist-info/RECORD", record(&["ns/b/__init__.py", "ns/b/_c.so"])),
-            ("meta-1.dist-info/RECORD", record(&["meta-1.dist-info/RECORD"])),
+            (
+                "ns_b-1.dist-info/RECORD",
+                record(&["ns/b/__init__.py", "ns/b/_c.so"]),
+            ),
+            (
+                "meta-1.dist-info/RECORD",
+                record(&["meta-1.dist-info/RECORD"]),
+            ),
             ("stray.py", String::new()),
         ];
         for (rel, text) in &files {
@@ -781,8 +782,11 @@ mod tests {
             .unwrap()
         };
         let found = walk(Precedence::Path);
-        let modules: Vec<(&str, Kind)> =
-            found.modules.values().map(|m| (m.name.as_str(), m.kind)).collect();
+        let modules: Vec<(&str, Kind)> = found
+            .modules
+            .values()
+            .map(|m| (m.name.as_str(), m.kind))
+            .collect();
         assert_eq!(
             modules,
             [
@@ -792,19 +796,36 @@ mod tests {
                 ("pure.sub", Kind::Package)
             ]
         );
-        let data: Vec<(&str, &str)> =
-            found.resources.iter().map(|r| (r.package.as_str(), r.rel.as_str())).collect();
+        let data: Vec<(&str, &str)> = found
+            .resources
+            .iter()
+            .map(|r| (r.package.as_str(), r.rel.as_str()))
+            .collect();
         assert_eq!(data, [("pure", "templates/page.html")]);
-        let dists: Vec<&str> = found.distributions.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(dists, ["meta-1.dist-info", "ns_a-1.dist-info", "pure-1.0.dist-info"]);
+        let dists: Vec<&str> = found
+            .distributions
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(
+            dists,
+            ["meta-1.dist-info", "ns_a-1.dist-info", "pure-1.0.dist-info"]
+        );
         let skipped: Vec<&str> = found.skipped.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(skipped, ["ns_b-1.dist-info", "stray.py"]);
         assert!(found.extensions.is_empty());
-        let rows: Vec<(&str, &str)> =
-            found.path_first.iter().map(|(m, d)| (m.as_str(), d.as_str())).collect();
+        let rows: Vec<(&str, &str)> = found
+            .path_first
+            .iter()
+            .map(|(m, d)| (m.as_str(), d.as_str()))
+            .collect();
         assert_eq!(
             rows,
-            [("", "meta-1.dist-info"), ("ns", "ns_a-1.dist-info"), ("pure", "pure-1.0.dist-info")]
+            [
+                ("", "meta-1.dist-info"),
+                ("ns", "ns_a-1.dist-info"),
+                ("pure", "pure-1.0.dist-info")
+            ]
         );
         assert!(walk(Precedence::Table).path_first.is_empty());
     }

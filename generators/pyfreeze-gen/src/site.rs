@@ -318,7 +318,10 @@ mod tests {
 
     #[test]
     fn relative_paths_are_normalised_lexically() {
-        assert_eq!(normalize_rel("a.egg-info/../a/__init__.py"), "a/__init__.py");
+        assert_eq!(
+            normalize_rel("a.egg-info/../a/__init__.py"),
+            "a/__init__.py"
+        );
         assert_eq!(normalize_rel("../../bin/tool"), "../../bin/tool");
         assert_eq!(normalize_rel("./x/./y.py"), "x/y.py");
     }
@@ -421,7 +424,10 @@ mod tests {
         assert_eq!(
             skipped,
             [
-                ("__editable__.dev-0.1.pth", "a `.pth` file (installed by dev-0.1.dist-info)"),
+                (
+                    "__editable__.dev-0.1.pth",
+                    "a `.pth` file (installed by dev-0.1.dist-info)"
+                ),
                 ("bin", "console scripts"),
                 (
                     "dev-0.1.dist-info",
@@ -439,7 +445,10 @@ mod tests {
                      `top_level.txt`)"
                 ),
                 ("ns_b-1.dist-info", "has extension modules (`ns/b/_c.pyd`)"),
-                ("pure.pth", "a `.pth` file (installed by pure-1.0.dist-info)"),
+                (
+                    "pure.pth",
+                    "a `.pth` file (installed by pure-1.0.dist-info)"
+                ),
                 ("stray.py", "listed by no distribution's `RECORD`"),
             ]
         );
@@ -451,7 +460,10 @@ mod tests {
         write(
             tmp.path(),
             &[
-                ("dev-1.dist-info/RECORD", &record(&["dev-1.dist-info/RECORD"])),
+                (
+                    "dev-1.dist-info/RECORD",
+                    &record(&["dev-1.dist-info/RECORD"]),
+                ),
                 (
                     "dev-1.dist-info/direct_url.json",
                     r#"{"url": "file:///src/dev", "dir_info": {"editable": true}}"#,

@@ -608,10 +608,8 @@ impl SpecBuilder {
             return Ok(());
         }
         if own != (0, 0) {
-            let (first_root, first_site) = (
-                spec.roots.len() - own.0,
-                spec.site_packages.len() - own.1,
-            );
+            let (first_root, first_site) =
+                (spec.roots.len() - own.0, spec.site_packages.len() - own.1);
             let roots = spec.roots[first_root..].iter_mut();
             for root in roots.chain(&mut spec.site_packages[first_site..]) {
                 root.include.splice(0..0, include.iter().cloned());

@@ -166,6 +166,24 @@ impl Spec {
                 ),
             ));
         }
+        if !self.runtime() {
+            if let Some(root) = self.all_roots().find(|r| r.precedence == Precedence::Path) {
+                let name = |field| source.name(define::info(field));
+                return Err(source.error_with_hint(
+                    format!(
+                        "the root {} has precedence = \"path\", which the runtime applies, but \
+                         {} leaves the runtime out (a CPython patched by pyfreeze always serves \
+                         the table first)",
+                        root.path.display(),
+                        name("runtime")
+                    ),
+                    format!(
+                        "drop `precedence` from that root, or keep the runtime ({} = true)",
+                        name("runtime")
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -355,6 +373,13 @@ include = ["game.**"]
         )
         .unwrap();
         assert_eq!(again, tables);
+        let e = file("runtime = false\n[[root]]\npath = \"a\"\nprecedence = \"path\"").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "my.toml: the root /w/a has precedence = \"path\", which the runtime applies, but \
+             `runtime` leaves the runtime out (a CPython patched by pyfreeze always serves the \
+             table first)"
+        );
         let e = file("[[root]]\npath = \"a\"\nprecedence = \"disk\"")
             .unwrap_err()
             .to_string();
