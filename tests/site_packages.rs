@@ -13,7 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_tests::{copy_tree, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok};
+use pyfreeze_tests::{
+    copy_tree, first_difference, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok, snapshot,
+};
 use serde_json::{json, Value};
 
 const SITE: &[&str] = &[
@@ -288,4 +290,104 @@ fn site_packages_frozen_with_both_precedences_3_11() {
 #[test]
 fn site_packages_frozen_with_both_precedences_3_13() {
     check(13);
+}
+
+/// Copies a folder tree creating each folder's entries in reverse byte order, so that a walk
+/// in the file system's order would meet them otherwise than in the original.
+fn copy_tree_reversed(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    let mut entries: Vec<_> = std::fs::read_dir(from).unwrap().flatten().collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.file_name()));
+    for e in entries {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree_reversed(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `--site-packages` gives what the spec key gives, and the output does not depend on the
+/// order in which the folder's entries were made; a folder that is not there is an error
+/// naming it and the flag, and writes nothing.
+#[test]
+fn the_site_packages_flag_freezes_the_same_bytes_from_any_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    install(11, &site, SITE);
+    let copy = tmp.path().join("copy");
+    copy_tree_reversed(&site, &copy);
+    let freeze = |folder: &Path, out: &Path| {
+        let mut map = folder.as_os_str().to_owned();
+        map.push("=/site");
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["freeze", "--quiet", "--python"])
+                .arg(python(11))
+                .arg("--site-packages")
+                .arg(folder)
+                .arg("--origin-map")
+                .arg(map)
+                .arg("--out")
+                .arg(out),
+        );
+        snapshot(out)
+    };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (first, second) = (freeze(&site, &a), freeze(&copy, &b));
+    assert_eq!(first_difference(&first, &second), None);
+    let manifest: Value = serde_json::from_slice(&first["manifest.json"]).unwrap();
+    let dists: Vec<&str> = manifest["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dists,
+        [
+            "attrs-25.3.0.dist-info",
+            "pyflakes-3.2.0.dist-info",
+            "pytest_cov-5.0.0.dist-info"
+        ]
+    );
+    // The same as the key of a spec file.
+    let spec = tmp.path().join("pyfreeze.toml");
+    std::fs::write(
+        &spec,
+        "site_packages = \"site\"\norigin_map = [\"site=/site\"]\n",
+    )
+    .unwrap();
+    let c = tmp.path().join("c");
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["freeze", "--quiet", "--spec"])
+            .arg(&spec)
+            .arg("--python")
+            .arg(python(11))
+            .arg("--out")
+            .arg(&c),
+    );
+    assert_eq!(first_difference(&first, &snapshot(&c)), None);
+
+    let missing = tmp.path().join("no-such-site");
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["freeze", "--python"])
+        .arg(python(11))
+        .arg("--site-packages")
+        .arg(&missing)
+        .arg("--out")
+        .arg(tmp.path().join("d")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "site-packages folder {} is not a folder; check the path in the spec or \
+             --site-packages",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("d").exists());
 }

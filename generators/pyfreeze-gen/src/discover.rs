@@ -525,8 +525,12 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
     let mut exclude_hits: BTreeMap<&str, bool> = BTreeMap::new();
     for root in roots {
         if !root.path.is_dir() {
+            let (what, flag) = match root.site_packages {
+                true => ("site-packages folder", "--site-packages"),
+                false => ("root", "--root"),
+            };
             problems.push(format!(
-                "root {} is not a folder; check the path in the spec or --root",
+                "{what} {} is not a folder; check the path in the spec or {flag}",
                 root.path.display()
             ));
             continue;
