@@ -228,8 +228,7 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
             Run::Import(names) => format!("--import {}", names.join(",")),
         };
         let roots: Vec<String> = spec
-            .roots()
-            .iter()
+            .all_roots()
             .map(|r| r.path.display().to_string())
             .collect();
         eprintln!(
