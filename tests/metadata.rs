@@ -7,37 +7,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_tests::{copy_tree, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok};
+use pyfreeze_tests::{
+    copy_tree, pip_install_target, pyfreeze_bin, python, repo, run_ok, script_report,
+};
 use serde_json::Value;
 
 const WHEELS: &[&str] = &["attrs==25.3.0", "pyflakes==3.2.0"];
 
 /// `pip install --target` of the cached wheels into `site` (offline).
 fn install_site(minor: u32, site: &Path) {
-    let wheels = pypi_wheels(&python(minor), WHEELS);
-    run_ok(
-        Command::new(python(minor))
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
-            .arg("--target")
-            .arg(site)
-            .args(&wheels),
-    );
+    pip_install_target(&python(minor), site, WHEELS);
 }
 
-/// Runs `tests/support/check_metadata.py` with `cmd` (the script path and its arguments are
-/// added) in an empty folder and returns its report.
-fn report(mut cmd: Command, args: &[&Path]) -> Value {
-    let empty = tempfile::tempdir().unwrap();
-    let script = empty.path().join("check_metadata.py");
-    std::fs::copy(repo().join("tests/support/check_metadata.py"), &script).unwrap();
-    let out = run(cmd.arg(&script).args(args).current_dir(empty.path()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "check_metadata.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+/// Runs `tests/support/check_metadata.py` with `cmd` in an empty folder and returns its report.
+fn report(cmd: Command, args: &[&Path]) -> Value {
+    script_report(cmd, "check_metadata.py", args)
 }
 
 /// The embed-c example with `site` frozen as a second root (selected by include patterns, so

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    copy_tree, first_difference, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok, snapshot,
+    copy_tree, first_difference, pip_install_target, pyfreeze_bin, python, repo, run, run_ok,
+    script_report, snapshot,
 };
 use serde_json::{json, Value};
 
@@ -29,14 +30,7 @@ const NEWER: &[&str] = &["attrs==25.4.0", "packaging==26.4"];
 
 /// `pip install --target` of the cached wheels into `dir` (offline).
 fn install(minor: u32, dir: &Path, requirements: &[&str]) {
-    let wheels = pypi_wheels(&python(minor), requirements);
-    run_ok(
-        Command::new(python(minor))
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
-            .arg("--target")
-            .arg(dir)
-            .args(&wheels),
-    );
+    pip_install_target(&python(minor), dir, requirements);
 }
 
 /// The embed-c example with both folders frozen, and the spec it was built from.
@@ -70,18 +64,8 @@ fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
 
 /// Runs `tests/support/check_site.py` with `cmd` in an empty folder, `folders` first on
 /// `sys.path`, and returns its report.
-fn report(mut cmd: Command, folders: &[&Path]) -> Value {
-    let empty = tempfile::tempdir().unwrap();
-    let script = empty.path().join("check_site.py");
-    std::fs::copy(repo().join("tests/support/check_site.py"), &script).unwrap();
-    let out = run(cmd.arg(&script).args(folders).current_dir(empty.path()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "check_site.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+fn report(cmd: Command, folders: &[&Path]) -> Value {
+    script_report(cmd, "check_site.py", folders)
 }
 
 /// What `pyfreeze list` says of the two folders: distributions frozen, and what is skipped.
@@ -390,4 +374,23 @@ fn the_site_packages_flag_freezes_the_same_bytes_from_any_copy() {
         "{stderr}"
     );
     assert!(!tmp.path().join("d").exists());
+}
+
+/// `pyfreeze trace` puts the site-packages folders on `sys.path`, as it does the roots: an app
+/// importing its dependencies traces (attrs imports `inspect`, which start-up does not).
+#[test]
+fn trace_imports_from_the_site_packages_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    install(11, &site, &["attrs==25.3.0"]);
+    let list = run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["trace", "--quiet", "--python"])
+            .arg(python(11))
+            .arg("--site-packages")
+            .arg(&site)
+            .args(["--import", "attr"]),
+    );
+    assert!(list.contains("    \"inspect\",\n"), "{list}");
+    assert!(!list.contains("attr"), "{list}");
 }

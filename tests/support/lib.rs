@@ -120,6 +120,39 @@ pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `pip install --target DIR` of the cached wheels of `requirements` (see [`pypi_wheels`]),
+/// offline and without dependencies, with `python`'s own pip.
+pub fn pip_install_target(python: &Path, dir: &Path, requirements: &[&str]) {
+    let wheels = pypi_wheels(python, requirements);
+    run_ok(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
+            .arg("--target")
+            .arg(dir)
+            .args(&wheels),
+    );
+}
+
+/// Runs the check script `tests/support/SCRIPT` with `cmd` (the script's path and `args` are
+/// added) from an empty folder, and returns the JSON object it prints.
+pub fn script_report<A: AsRef<std::ffi::OsStr>>(
+    mut cmd: Command,
+    script: &str,
+    args: &[A],
+) -> serde_json::Value {
+    let empty = tempfile::tempdir().unwrap();
+    let copy = empty.path().join(script);
+    std::fs::copy(repo().join("tests/support").join(script), &copy).unwrap();
+    let out = run(cmd.arg(&copy).args(args).current_dir(empty.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+}
+
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {

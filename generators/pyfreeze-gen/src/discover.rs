@@ -146,7 +146,7 @@ fn is_importlib_module_stem(s: &str) -> bool {
     is_identifier(&s.replace('-', "_"))
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list folder", e))?;
     let mut out = Vec::new();
     for entry in rd {
@@ -436,7 +436,7 @@ pub(crate) fn is_dist_dir(name: &str) -> bool {
 }
 
 /// Every file below `dir` (hidden ones and `__pycache__` left out), relative and sorted.
-fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+pub(crate) fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     for (name, path, is_dir) in sorted_entries(dir)? {
         if name.starts_with('.') || name == "__pycache__" {
             continue;

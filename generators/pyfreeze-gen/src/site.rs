@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use crate::discover::{is_dist_dir, record_path};
+use crate::discover::{files_below, is_dist_dir, record_path, sorted_entries};
 use crate::error::{Error, Result};
 
 /// Something found in a site-packages folder that is not frozen, and why.
@@ -91,7 +91,9 @@ pub fn listed_files(site: &Path, folder: &str) -> Result<Option<Vec<String>>> {
         for (name, path, is_dir) in sorted_entries(site)? {
             let stem = name.split('.').next().unwrap_or("");
             if is_dir && tops.contains(name.as_str()) {
-                files_below(&path, &name, &mut files)?;
+                let mut below = Vec::new();
+                files_below(&path, &name, &mut below)?;
+                files.extend(below.into_iter().map(|(rel, _)| rel));
             } else if !is_dir && tops.contains(stem) && name != folder {
                 files.push(name);
             }
@@ -115,32 +117,6 @@ fn normalize_rel(path: &str) -> String {
         }
     }
     parts.join("/")
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list folder", e))?;
-    let mut out = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| Error::io(dir, "list folder", e))?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let is_dir = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
-        out.push((name, path, is_dir));
-    }
-    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    Ok(out)
-}
-
-fn files_below(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
-    for (name, path, is_dir) in sorted_entries(dir)? {
-        let child = format!("{rel}/{name}");
-        if is_dir {
-            files_below(&path, &child, out)?;
-        } else {
-            out.push(child);
-        }
-    }
-    Ok(())
 }
 
 /// The file name of a `/`-separated path.
