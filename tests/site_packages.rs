@@ -250,6 +250,17 @@ fn check(minor: u32) {
     );
     assert_eq!(both["packaging_parse"], "1.0.post1");
 
+    // Newer copies put on sys.path once the table's are imported: the loaded modules stay,
+    // and the metadata describes them, not the newer files.
+    let then = newer.as_os_str();
+    let late = script_report(embedded(), "check_site.py", &["--then".as_ref(), then]);
+    assert_eq!(
+        late["versions_then"],
+        json!({"attrs": "25.3.0", "packaging": "24.2"}),
+        "{label}: {late}"
+    );
+    assert_eq!(late["packaging_then"]["loader"], "PyfreezeLoader");
+
     // The folder with MarkupSafe back on sys.path: it imports from there, with its extension
     // module, and its metadata; the pure distributions still come from the table.
     let with_site = report(embedded(), &[&moved]);

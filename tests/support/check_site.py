@@ -7,7 +7,11 @@ import importlib
 import json
 import sys
 
-for folder in reversed(sys.argv[1:]):
+# FOLDER... [--then FOLDER...]: the folders after --then go on sys.path only once
+# everything is imported, to see what importlib.metadata says of the modules already loaded.
+args = sys.argv[1:]
+later = args[args.index("--then") + 1:] if "--then" in args else []
+for folder in reversed(args[: len(args) - len(later) - bool(later)]):
     sys.path.insert(0, folder)
 
 import importlib.metadata as md  # noqa: E402
@@ -42,6 +46,11 @@ report["distribution_class"] = {
     dist: type(md.distribution(dist)).__name__ for dist in ("attrs", "packaging")
 }
 report["distributions"] = sorted({d.metadata["Name"] for d in md.distributions()})
+if later:
+    for folder in reversed(later):
+        sys.path.insert(0, folder)
+    report["versions_then"] = {dist: md.version(dist) for dist in ("attrs", "packaging")}
+    report["packaging_then"] = where(importlib.import_module("packaging"))
 # pytest-cov.pth was never run (it is not frozen, and nothing runs .pth files here).
 report["pth_ran"] = "pytest_cov.embed" in sys.modules
 print(json.dumps(report))
