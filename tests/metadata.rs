@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    copy_tree, pip_install_target, pyfreeze_bin, python, repo, run_ok, script_report,
+    build_embed_c_with, pip_install_target, pyfreeze_bin, python, run_ok, script_report,
 };
 use serde_json::Value;
 
@@ -27,28 +27,13 @@ fn report(cmd: Command, args: &[&Path]) -> Value {
 /// The embed-c example with `site` frozen as a second root (selected by include patterns, so
 /// each metadata folder is kept because its RECORD lists frozen files).
 fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
-    copy_tree(&repo().join("examples/embed-c"), dir);
-    let _ = std::fs::remove_dir_all(dir.join("build"));
     install_site(minor, &dir.join("site"));
-    let spec = dir.join("pyfreeze.toml");
-    let text = std::fs::read_to_string(&spec).unwrap().replace(
-        "origin_map = [\"app=/embed-c/app\"]",
-        "origin_map = [\"app=/embed-c/app\", \"site=/embed-c/site\"]",
-    );
-    std::fs::write(
-        &spec,
-        text + "\n[[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
+    build_embed_c_with(
+        minor,
+        dir,
+        "[\"app=/embed-c/app\", \"site=/embed-c/site\"]",
+        "[[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
     )
-    .unwrap();
-    run_ok(
-        Command::new("make")
-            .arg("-j2")
-            .arg(format!("PYTHON_VERSION=3.{minor}"))
-            .arg(format!("PYTHON={}", python(minor).display()))
-            .arg(format!("REPO={}", repo().display()))
-            .current_dir(dir),
-    );
-    dir.join(format!("build/3.{minor}/embed-c"))
 }
 
 fn check(minor: u32) {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    copy_tree, first_difference, pip_install_target, pyfreeze_bin, python, repo, run, run_ok,
+    build_embed_c_with, first_difference, pip_install_target, pyfreeze_bin, python, run, run_ok,
     script_report, snapshot,
 };
 use serde_json::{json, Value};
@@ -33,33 +33,17 @@ fn install(minor: u32, dir: &Path, requirements: &[&str]) {
     pip_install_target(&python(minor), dir, requirements);
 }
 
-/// The embed-c example with both folders frozen, and the spec it was built from.
+/// The embed-c example with both folders frozen.
 fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
-    copy_tree(&repo().join("examples/embed-c"), dir);
-    let _ = std::fs::remove_dir_all(dir.join("build"));
     install(minor, &dir.join("site"), SITE);
     install(minor, &dir.join("site-path"), SITE_PATH);
-    let spec = dir.join("pyfreeze.toml");
-    let text = std::fs::read_to_string(&spec).unwrap().replace(
-        "origin_map = [\"app=/embed-c/app\"]",
-        "origin_map = [\"app=/embed-c/app\", \"site=/embed-c/site\", \
-         \"site-path=/embed-c/site-path\"]",
-    );
-    std::fs::write(
-        &spec,
-        text + "\n[[site_packages]]\npath = \"site\"\n\n\
-                [[site_packages]]\npath = \"site-path\"\nprecedence = \"path\"\n",
+    build_embed_c_with(
+        minor,
+        dir,
+        "[\"app=/embed-c/app\", \"site=/embed-c/site\", \"site-path=/embed-c/site-path\"]",
+        "[[site_packages]]\npath = \"site\"\n\n\
+         [[site_packages]]\npath = \"site-path\"\nprecedence = \"path\"\n",
     )
-    .unwrap();
-    run_ok(
-        Command::new("make")
-            .arg("-j2")
-            .arg(format!("PYTHON_VERSION=3.{minor}"))
-            .arg(format!("PYTHON={}", python(minor).display()))
-            .arg(format!("REPO={}", repo().display()))
-            .current_dir(dir),
-    );
-    dir.join(format!("build/3.{minor}/embed-c"))
 }
 
 /// Runs `tests/support/check_site.py` with `cmd` in an empty folder, `folders` first on

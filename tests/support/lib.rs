@@ -153,6 +153,29 @@ pub fn script_report<A: AsRef<std::ffi::OsStr>>(
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
 }
 
+/// A copy of `examples/embed-c` in `dir` with the top-level `origin_map` of its spec replaced
+/// by `origin_map` and `more` appended to the spec, built with `make` for `3.minor`. Returns
+/// the program.
+pub fn build_embed_c_with(minor: u32, dir: &Path, origin_map: &str, more: &str) -> PathBuf {
+    copy_tree(&repo().join("examples/embed-c"), dir);
+    let _ = std::fs::remove_dir_all(dir.join("build"));
+    let spec = dir.join("pyfreeze.toml");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "origin_map = [\"app=/embed-c/app\"]",
+        &format!("origin_map = {origin_map}"),
+    );
+    std::fs::write(&spec, format!("{text}\n{more}")).unwrap();
+    run_ok(
+        Command::new("make")
+            .arg("-j2")
+            .arg(format!("PYTHON_VERSION=3.{minor}"))
+            .arg(format!("PYTHON={}", python(minor).display()))
+            .arg(format!("REPO={}", repo().display()))
+            .current_dir(dir),
+    );
+    dir.join(format!("build/3.{minor}/embed-c"))
+}
+
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {
