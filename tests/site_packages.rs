@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    build_embed_c_with, first_difference, pip_install_target, pyfreeze_bin, python, run, run_ok,
-    script_report, snapshot,
+    build_embed_c_with, first_difference, pip_install_target, pyfreeze_bin, pypi_wheels, python,
+    run, run_ok, script_report, snapshot,
 };
 use serde_json::{json, Value};
 
@@ -388,4 +388,97 @@ fn trace_imports_from_the_site_packages_folders() {
     );
     assert!(list.contains("    \"inspect\",\n"), "{list}");
     assert!(!list.contains("attr"), "{list}");
+}
+
+/// A venv's site-packages, as `python -m venv` and pip make it: pip and setuptools (with its
+/// `distutils-precedence.pth`), attrs and wheel from PyPI wheels, and an editable install of
+/// a project built by setuptools (PEP 660: an `__editable__` `.pth` and finder). The editable
+/// install and the `.pth` files are reported, not frozen; what an exclude pattern leaves
+/// out takes its metadata along.
+#[test]
+fn a_venv_with_an_editable_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let venv = tmp.path().join("venv");
+    run_ok(Command::new(python(11)).args(["-m", "venv"]).arg(&venv));
+    let venv_python = venv.join("bin/python");
+    let wheels = pypi_wheels(&python(11), &["attrs==25.3.0", "wheel==0.45.1"]);
+    let pip = |args: &[&std::ffi::OsStr]| {
+        run_ok(
+            Command::new(&venv_python)
+                .args(["-m", "pip", "install", "-q", "--no-index", "--no-deps"])
+                .args(args),
+        )
+    };
+    pip(&wheels.iter().map(|w| w.as_os_str()).collect::<Vec<_>>());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("projpkg")).unwrap();
+    std::fs::write(project.join("projpkg/__init__.py"), "VALUE = 1\n").unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=64\"]\n\
+         build-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"projpkg\"\nversion = \"0.1\"\n",
+    )
+    .unwrap();
+    pip(&[
+        "--no-build-isolation".as_ref(),
+        "-e".as_ref(),
+        project.as_os_str(),
+    ]);
+    let site = venv.join("lib/python3.11/site-packages");
+    let list = run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["list", "--python"])
+            .arg(python(11))
+            .arg("--site-packages")
+            .arg(&site)
+            .args(["--exclude", "pip", "--exclude", "setuptools"])
+            .args(["--exclude", "pkg_resources"]),
+    );
+    let lines = |kind: &str| -> Vec<Vec<&str>> {
+        list.lines()
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|f| f[1] == kind)
+            .collect()
+    };
+    let skipped = lines("skipped");
+    let reason = |name: &str| -> &str {
+        skipped
+            .iter()
+            .find(|f| f[0] == name)
+            .unwrap_or_else(|| panic!("{name} is not reported:\n{list}"))[3]
+    };
+    assert!(
+        reason("projpkg-0.1.dist-info").starts_with("an editable install (`__editable__"),
+        "{list}"
+    );
+    assert!(reason("__editable__.projpkg-0.1.pth")
+        .starts_with("a `.pth` file (installed by projpkg-0.1.dist-info): not run"));
+    let setuptools_pth = reason("distutils-precedence.pth");
+    assert!(
+        setuptools_pth.starts_with("a `.pth` file (installed by setuptools-"),
+        "{setuptools_pth}"
+    );
+    let modules: Vec<&str> = ["module", "package", "namespace"]
+        .iter()
+        .flat_map(|kind| lines(kind))
+        .map(|f| f[0])
+        .collect();
+    assert!(
+        modules.contains(&"attr") && modules.contains(&"wheel"),
+        "{list}"
+    );
+    assert!(modules.contains(&"_distutils_hack"), "{list}");
+    assert!(
+        !modules.iter().any(|m| m.starts_with("projpkg")
+            || m.starts_with("__editable__")
+            || m.starts_with("pip")),
+        "{list}"
+    );
+    let dists: Vec<&str> = lines("distribution").iter().map(|f| f[0]).collect();
+    assert!(dists.contains(&"attrs-25.3.0.dist-info"), "{dists:?}");
+    assert!(dists.contains(&"wheel-0.45.1.dist-info"), "{dists:?}");
+    assert!(!dists
+        .iter()
+        .any(|d| d.starts_with("pip-") || d.starts_with("projpkg")));
 }
