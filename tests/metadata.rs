@@ -8,35 +8,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    assert_metadata_agrees, copy_tree, install_metadata_site, metadata_report, pyfreeze_bin,
-    python, repo, run_ok, MetadataExpectations,
+    assert_metadata_agrees, build_embed_c_with, metadata_report, pip_install_target, pyfreeze_bin,
+    python, run_ok, MetadataExpectations, METADATA_WHEELS,
 };
+
+/// `pip install --target` of the cached wheels into `site` (offline).
+fn install_site(minor: u32, site: &Path) {
+    pip_install_target(&python(minor), site, METADATA_WHEELS);
+}
 
 /// The embed-c example with `site` frozen as a second root (selected by include patterns, so
 /// each metadata folder is kept because its RECORD lists frozen files).
 fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
-    copy_tree(&repo().join("examples/embed-c"), dir);
-    let _ = std::fs::remove_dir_all(dir.join("build"));
-    install_metadata_site(&python(minor), &dir.join("site"));
-    let spec = dir.join("pyfreeze.toml");
-    let text = std::fs::read_to_string(&spec).unwrap().replace(
-        "origin_map = [\"app=/embed-c/app\"]",
-        "origin_map = [\"app=/embed-c/app\", \"site=/embed-c/site\"]",
-    );
-    std::fs::write(
-        &spec,
-        text + "\n[[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
+    install_site(minor, &dir.join("site"));
+    build_embed_c_with(
+        minor,
+        dir,
+        "[\"app=/embed-c/app\", \"site=/embed-c/site\"]",
+        "[[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
     )
-    .unwrap();
-    run_ok(
-        Command::new("make")
-            .arg("-j2")
-            .arg(format!("PYTHON_VERSION=3.{minor}"))
-            .arg(format!("PYTHON={}", python(minor).display()))
-            .arg(format!("REPO={}", repo().display()))
-            .current_dir(dir),
-    );
-    dir.join(format!("build/3.{minor}/embed-c"))
 }
 
 fn check(minor: u32) {
@@ -89,7 +79,7 @@ fn metadata_of_pypi_distributions_frozen_3_13() {
 fn list_shows_the_distributions_of_the_frozen_modules() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    install_metadata_site(&python(11), &site);
+    install_site(11, &site);
     let list = |args: &[&str]| {
         run_ok(
             Command::new(pyfreeze_bin())

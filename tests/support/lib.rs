@@ -59,22 +59,47 @@ pub fn test_cache() -> PathBuf {
     }
 }
 
-/// Wheels of real PyPI distributions, each `name==version` (a pure-Python wheel), from the
-/// test cache's `wheels/`; a missing one is downloaded into it with `python -m pip download`
-/// (so a warm machine needs no network).
+/// Wheels of real PyPI distributions, each `name==version`, from the test cache's `wheels/`;
+/// a missing one is downloaded into it with `python -m pip download` (so a warm machine needs
+/// no network), which picks the wheel for `python`'s own platform and ABI. A wheel with
+/// extension modules is taken from the cache only when it is built for `python`'s minor
+/// (`cp311`); names compare as pip normalises them (`MarkupSafe` is `markupsafe`).
 pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
     let dir = test_cache().join("wheels");
     std::fs::create_dir_all(&dir).unwrap();
+    let minor = std::sync::OnceLock::new();
+    let fits = |file: &str| {
+        // NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl
+        let tags: Vec<&str> = file.trim_end_matches(".whl").rsplitn(4, '-').collect();
+        match tags.as_slice() {
+            [_platform, "none", _python, _] => true,
+            [_platform, _abi, python_tag, _] => {
+                let minor = minor.get_or_init(|| {
+                    run_ok(Command::new(python).args([
+                        "-I",
+                        "-c",
+                        "import sys; print(sys.version_info[1])",
+                    ]))
+                    .trim()
+                    .to_string()
+                });
+                python_tag.split('.').any(|t| t == format!("cp3{minor}"))
+            }
+            _ => false,
+        }
+    };
     let cached = |name: &str, version: &str| {
-        let prefix = format!("{}-{version}-", name.replace('-', "_"));
-        std::fs::read_dir(&dir)
+        let prefix = format!("{}-{version}-", name.replace(['-', '.'], "_")).to_lowercase();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .find(|p| {
-                let file = p.file_name().unwrap().to_string_lossy();
-                file.starts_with(&prefix) && file.ends_with(".whl")
-            })
+            .collect();
+        files.sort();
+        files.into_iter().find(|p| {
+            let file = p.file_name().unwrap().to_string_lossy().to_lowercase();
+            file.starts_with(&prefix) && file.ends_with(".whl") && fits(&file)
+        })
     };
     requirements
         .iter()
@@ -93,6 +118,62 @@ pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
             cached(name, version).unwrap_or_else(|| panic!("pip download {req} saved no wheel"))
         })
         .collect()
+}
+
+/// `pip install --target DIR` of the cached wheels of `requirements` (see [`pypi_wheels`]),
+/// offline and without dependencies, with `python`'s own pip.
+pub fn pip_install_target(python: &Path, dir: &Path, requirements: &[&str]) {
+    let wheels = pypi_wheels(python, requirements);
+    run_ok(
+        Command::new(python)
+            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
+            .arg("--target")
+            .arg(dir)
+            .args(&wheels),
+    );
+}
+
+/// Runs the check script `tests/support/SCRIPT` with `cmd` (the script's path and `args` are
+/// added) from an empty folder, and returns the JSON object it prints.
+pub fn script_report<A: AsRef<std::ffi::OsStr>>(
+    mut cmd: Command,
+    script: &str,
+    args: &[A],
+) -> serde_json::Value {
+    let empty = tempfile::tempdir().unwrap();
+    let copy = empty.path().join(script);
+    std::fs::copy(repo().join("tests/support").join(script), &copy).unwrap();
+    let out = run(cmd.arg(&copy).args(args).current_dir(empty.path()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+}
+
+/// A copy of `examples/embed-c` in `dir` with the top-level `origin_map` of its spec replaced
+/// by `origin_map` and `more` appended to the spec, built with `make` for `3.minor`. Returns
+/// the program.
+pub fn build_embed_c_with(minor: u32, dir: &Path, origin_map: &str, more: &str) -> PathBuf {
+    copy_tree(&repo().join("examples/embed-c"), dir);
+    let _ = std::fs::remove_dir_all(dir.join("build"));
+    let spec = dir.join("pyfreeze.toml");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "origin_map = [\"app=/embed-c/app\"]",
+        &format!("origin_map = {origin_map}"),
+    );
+    std::fs::write(&spec, format!("{text}\n{more}")).unwrap();
+    run_ok(
+        Command::new("make")
+            .arg("-j2")
+            .arg(format!("PYTHON_VERSION=3.{minor}"))
+            .arg(format!("PYTHON={}", python(minor).display()))
+            .arg(format!("REPO={}", repo().display()))
+            .current_dir(dir),
+    );
+    dir.join(format!("build/3.{minor}/embed-c"))
 }
 
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
@@ -469,32 +550,10 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
 /// through `importlib.metadata`, pyflakes' console script is an entry point.
 pub const METADATA_WHEELS: &[&str] = &["attrs==25.3.0", "pyflakes==3.2.0"];
 
-/// `pip install --target site` of the cached [`METADATA_WHEELS`] (offline), with `python`'s pip.
-pub fn install_metadata_site(python: &Path, site: &Path) {
-    let wheels = pypi_wheels(python, METADATA_WHEELS);
-    run_ok(
-        Command::new(python)
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
-            .arg("--target")
-            .arg(site)
-            .args(&wheels),
-    );
-}
-
 /// Runs `tests/support/check_metadata.py` with `cmd` (the script path and `args` are added)
 /// in an empty folder and returns its report.
-pub fn metadata_report(mut cmd: Command, args: &[&Path]) -> serde_json::Value {
-    let empty = tempfile::tempdir().unwrap();
-    let script = empty.path().join("check_metadata.py");
-    std::fs::copy(repo().join("tests/support/check_metadata.py"), &script).unwrap();
-    let out = run(cmd.arg(&script).args(args).current_dir(empty.path()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "check_metadata.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"))
+pub fn metadata_report(cmd: Command, args: &[&Path]) -> serde_json::Value {
+    script_report(cmd, "check_metadata.py", args)
 }
 
 /// What a frozen run of `check_metadata.py` must show besides agreeing with the run from files.
@@ -571,7 +630,7 @@ pub fn metadata_site_spec(minor: u32, prefix: &Path) -> PathBuf {
     let wanted = METADATA_WHEELS.join("\n");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let _ = std::fs::remove_dir_all(&site);
-        install_metadata_site(&python(minor), &site);
+        pip_install_target(&python(minor), &site, METADATA_WHEELS);
         std::fs::write(&stamp, &wanted).unwrap();
     }
     let spec = dir.join("pyfreeze.toml");

@@ -459,7 +459,10 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("add the folder of the modules with `Build::root`, or drop the patterns")
+            Some(
+                "add the folder of the modules with `Build::root` (or `Build::site_packages`), \
+                 or drop the patterns"
+            )
         );
     }
 
@@ -482,6 +485,7 @@ mod tests {
         build
             .version(ex("version"))
             .root(ex("roots"))
+            .site_packages(ex("site_packages"))
             .stdlib(on("stdlib"))
             .stdlib_dir(ex("stdlib_dir"))
             .stdlib_include(ex("stdlib_include"))

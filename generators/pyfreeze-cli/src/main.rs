@@ -32,7 +32,9 @@ enum Command {
     Freeze(FreezeArgs),
     /// Print what a spec selects, without writing anything: one line per module
     /// (`NAME<TAB>module|package|namespace<TAB>ORIGIN`), then per package data file
-    /// (`PACKAGE/PATH<TAB>data<TAB>FILE`).
+    /// (`PACKAGE/PATH<TAB>data<TAB>FILE`), per distribution (`FOLDER<TAB>distribution<TAB>ORIGIN`)
+    /// and its files (`FOLDER/PATH<TAB>metadata<TAB>FILE`), and per entry of a site-packages
+    /// folder that is not frozen (`NAME<TAB>skipped<TAB>PATH<TAB>WHY`).
     List(FreezeArgs),
     /// Run an app under the target interpreter and print the stdlib it needs, as the
     /// `stdlib_include` of a pyfreeze.toml (or rewrite that key of a spec file with --update).
@@ -241,8 +243,7 @@ fn trace(args: &TraceArgs) -> Result<(), String> {
             Run::Import(names) => format!("--import {}", names.join(",")),
         };
         let roots: Vec<String> = spec
-            .roots()
-            .iter()
+            .all_roots()
             .map(|r| r.path.display().to_string())
             .collect();
         eprintln!(
@@ -441,6 +442,15 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
                 );
             }
         }
+        for s in &generated.skipped {
+            let _ = writeln!(
+                stdout,
+                "{}\tskipped\t{}\t{}",
+                s.name,
+                s.path.display(),
+                s.reason
+            );
+        }
         return Ok(());
     }
     let out = out.expect("checked above");
@@ -454,6 +464,9 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
         write_depfile(depfile, target, &inputs)?;
     }
     if !args.quiet {
+        for s in &generated.skipped {
+            eprintln!("pyfreeze: note: {}: {}", s.path.display(), s.reason);
+        }
         for ext in &generated.extensions {
             eprintln!(
                 "pyfreeze: note: extension module {} stays on disk (not frozen)",

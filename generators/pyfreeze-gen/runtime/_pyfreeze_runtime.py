@@ -6,7 +6,10 @@ It serves two kinds of interpreter:
   module. It puts `PyfreezeImporter` in `sys.meta_path` just before `FrozenImporter` (each
   module it finds gets a `PyfreezeLoader` instance as its loader), adds a path hook for the
   folders of frozen packages, repairs modules that `FrozenImporter` loaded before it, and on
-  3.10-3.12 installs an excepthook that prints source lines;
+  3.10-3.12 installs an excepthook that prints source lines. So the table comes after the
+  built-in modules and before CPython's own frozen modules and `sys.path`; only the modules of
+  roots with `precedence = "path"` give way to a copy on `sys.path` (`_installed_spec`), with
+  their distributions' metadata;
 - a CPython patched by pyfreeze, whose own `FrozenImporter` finds the table's modules and
   gives each a `FrozenExtLoader` (a `_bootstrap` class) instance: it calls `attach_cpython()`
   and uses `resource_reader`, `get_data`, `path_entry_finder` and `find_distributions` from
@@ -28,6 +31,10 @@ _table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython
 # PyfreezeLoader, or the patched CPython's FrozenExtLoader.
 _Loader = None
 _children = None  # package name -> ((child, is_package), ...), built on first use
+# Roots whose installed copies win (`precedence = "path"`), from the table's `path_first()`:
+# top-level module -> its distributions' folders, and folder -> its top-level modules.
+_path_first_modules = None
+_path_first_dists = None
 
 
 def _dirname(path):
@@ -73,6 +80,79 @@ def _register_lines(name, origin):
         cache[origin] = (lambda: _source_text(name),)
 
 
+def _path_first():
+    """(top-level module -> folders, folder -> top-level modules) of the roots whose
+    installed copies win; empty in a patched CPython, whose table has no such rows."""
+    global _path_first_modules, _path_first_dists
+    if _path_first_modules is None:
+        rows = getattr(_table, "path_first", None)
+        modules, dists = {}, {}
+        for module, folder in rows() if rows is not None else ():
+            if module:
+                modules.setdefault(module, [])
+                if folder:
+                    modules[module].append(folder)
+            if folder:
+                dists.setdefault(folder, [])
+                if module:
+                    dists[folder].append(module)
+        _path_first_modules, _path_first_dists = modules, dists
+    return _path_first_modules, _path_first_dists
+
+
+def _from_table(module):
+    return isinstance(getattr(getattr(module, "__spec__", None), "loader", None), _Loader)
+
+
+def _installed_spec(fullname, path):
+    """For a module of a root whose installed copies win: the spec of the copy on `sys.path`
+    that wins, or None when the table's copy serves.
+
+    A top-level name is looked up on `sys.path` by PathFinder: a module or regular package
+    found there wins; a namespace portion does not (as a regular package anywhere on
+    `sys.path` beats namespace portions). A submodule follows its package: the table's
+    package has the table's submodules; an installed one has its own, or none."""
+    parent_name = fullname.rpartition(".")[0]
+    PathFinder = _bootstrap._bootstrap_external.PathFinder
+    if parent_name:
+        if _from_table(sys.modules.get(parent_name)):
+            return None
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is None:
+            # FrozenImporter, next in sys.meta_path, would find the table's copy.
+            raise ModuleNotFoundError("No module named %r" % (fullname,), name=fullname)
+        return spec
+    spec = PathFinder.find_spec(fullname, None)
+    if spec is None or (spec.origin is None and spec.submodule_search_locations is not None):
+        return None
+    return spec
+
+
+def _installed_wins(top):
+    """Whether the top-level module `top` (of a root whose installed copies win) is, or
+    would be, imported from `sys.path` rather than from the table."""
+    module = sys.modules.get(top)
+    if module is not None:
+        return not _from_table(module)
+    return _installed_spec(top, None) is not None
+
+
+def _gives_way(folder):
+    """Whether the frozen distribution `folder` gives way to an installed one: it belongs to
+    a root whose installed copies win and one of its modules imports from `sys.path` (for a
+    distribution without modules: one of its name is installed there), so `importlib.metadata`
+    describes the module that imports."""
+    modules = _path_first()[1].get(folder)
+    if modules is None:
+        return False
+    if modules:
+        return any(_installed_wins(top) for top in modules)
+    from importlib.metadata import DistributionFinder
+
+    context = DistributionFinder.Context(name=_dist_name(folder))
+    return any(True for _ in _bootstrap._bootstrap_external.PathFinder.find_distributions(context))
+
+
 class PyfreezeImporter:
     """Finder for the modules of pyfreeze's extended table (stock libpython). Each module it
     finds gets a loader of its own, a `PyfreezeLoader`."""
@@ -87,6 +167,10 @@ class PyfreezeImporter:
                 # "string\0" as a second copy of `string`.
                 raise ModuleNotFoundError("No module named %r" % (fullname,), name=fullname)
             return None
+        if fullname.partition(".")[0] in _path_first()[0]:
+            spec = _installed_spec(fullname, path)
+            if spec is not None:
+                return spec
         return _make_spec(fullname, *info)
 
     @classmethod
@@ -494,6 +578,7 @@ def find_distributions(context=None):
             for folder, origin in rows
             if (wanted is None or Prepared.normalize(_dist_name(folder)) == wanted)
             and (folders is None or _dirname(origin) in folders)
+            and not _gives_way(folder)
         ]
     )
 

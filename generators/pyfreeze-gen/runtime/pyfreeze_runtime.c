@@ -189,22 +189,32 @@ static PyObject *pf_package_at(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-/* ((name, origin), ...) for every distribution metadata folder, in table order. */
-static PyObject *pf_distributions(PyObject *self, PyObject *unused)
+/* ((row.first, row.second), ...) for `count` rows of `size` bytes from `rows`, whose two
+ * string fields are at the offsets `first` and `second`. */
+static PyObject *string_pairs(const void *rows, size_t size, uint32_t count, size_t first, size_t second)
 {
-    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_distributions_count);
+    PyObject *out = PyTuple_New((Py_ssize_t)count);
     if (out == NULL)
         return NULL;
-    for (uint32_t i = 0; i < pyfreeze_distributions_count; i++) {
-        const struct pyfreeze_distribution *d = &pyfreeze_distributions[i];
-        PyObject *row = Py_BuildValue("(ss)", d->name, d->origin);
-        if (row == NULL) {
+    for (uint32_t i = 0; i < count; i++) {
+        const char *row = (const char *)rows + (size_t)i * size;
+        PyObject *pair = Py_BuildValue("(ss)", *(const char *const *)(row + first),
+                                       *(const char *const *)(row + second));
+        if (pair == NULL) {
             Py_DECREF(out);
             return NULL;
         }
-        PyTuple_SET_ITEM(out, (Py_ssize_t)i, row);
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, pair);
     }
     return out;
+}
+
+/* ((name, origin), ...) for every distribution metadata folder, in table order. */
+static PyObject *pf_distributions(PyObject *self, PyObject *unused)
+{
+    return string_pairs(pyfreeze_distributions, sizeof(struct pyfreeze_distribution),
+                        pyfreeze_distributions_count, offsetof(struct pyfreeze_distribution, name),
+                        offsetof(struct pyfreeze_distribution, origin));
 }
 
 static int compare_distribution(const void *key, const void *row)
@@ -272,6 +282,15 @@ static PyObject *pf_read_dist_file(PyObject *self, PyObject *args)
     return PyBytes_FromStringAndSize((const char *)f->data, (Py_ssize_t)f->size);
 }
 
+/* ((module, distribution), ...): the top-level modules and distributions of roots whose
+ * installed copies win (`precedence = "path"`), "" for none. */
+static PyObject *pf_path_first(PyObject *self, PyObject *unused)
+{
+    return string_pairs(pyfreeze_path_first, sizeof(struct pyfreeze_path_first),
+                        pyfreeze_path_first_count, offsetof(struct pyfreeze_path_first, module),
+                        offsetof(struct pyfreeze_path_first, distribution));
+}
+
 static PyMethodDef pf_methods[] = {
     {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
     {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
@@ -283,6 +302,7 @@ static PyMethodDef pf_methods[] = {
     {"distributions", pf_distributions, METH_NOARGS, "distributions() -> ((folder name, origin), ...)"},
     {"dist_files", pf_dist_files, METH_O, "dist_files(folder name) -> (path, ...)"},
     {"read_dist_file", pf_read_dist_file, METH_VARARGS, "read_dist_file(folder name, path) -> bytes"},
+    {"path_first", pf_path_first, METH_NOARGS, "path_first() -> ((top-level module, distribution folder), ...)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,13 +10,17 @@
 //! - `__pycache__`, hidden entries (`.name`) and compiled files (`.pyc`, `.so`, ...) are
 //!   skipped. Extension modules are counted so the caller can say they stay on disk;
 //! - at a root (not the stdlib's), a `*.dist-info` or `*.egg-info` folder is a distribution's
-//!   metadata, kept when it belongs to a module frozen from that root ([`belongs`]).
+//!   metadata, kept when it belongs to a module frozen from that root ([`belongs`]);
+//! - a site-packages folder is walked by the same rules, over only the files of the
+//!   distributions [`crate::site::scan`] freezes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::select::Selector;
+use crate::site::{self, Skipped};
+use crate::spec::Precedence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -80,6 +84,11 @@ pub struct Found {
     pub added_parents: Vec<String>,
     /// Distribution metadata found beside the frozen modules, sorted by folder name.
     pub distributions: Vec<Distribution>,
+    /// What site-packages folders hold that is not frozen, and why; sorted by name.
+    pub skipped: Vec<Skipped>,
+    /// For roots whose installed copies win (`precedence = "path"`): (top-level module,
+    /// metadata folder of its distribution), `""` for none on either side; sorted.
+    pub path_first: Vec<(String, String)>,
 }
 
 const COMPILED_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"];
@@ -101,6 +110,9 @@ pub struct RootWalk<'a> {
     pub stdlib: bool,
     /// Keep the distribution metadata folders at the top of the root (not for the stdlib).
     pub metadata: bool,
+    /// A site-packages folder: only the files of the distributions that can be frozen.
+    pub site_packages: bool,
+    pub precedence: Precedence,
 }
 
 struct Walker<'a> {
@@ -114,6 +126,8 @@ struct Walker<'a> {
     unselected_packages: BTreeMap<String, Module>,
     /// Metadata folders at the top of the root: (name, path).
     dist_dirs: Vec<(String, PathBuf)>,
+    /// For a site-packages folder, the files that may be frozen (root-relative).
+    owned: Option<&'a std::collections::BTreeSet<String>>,
 }
 
 /// Whether `s` is a Python identifier (approximately `str.isidentifier()`).
@@ -132,7 +146,7 @@ fn is_importlib_module_stem(s: &str) -> bool {
     is_identifier(&s.replace('-', "_"))
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list folder", e))?;
     let mut out = Vec::new();
     for entry in rd {
@@ -185,6 +199,25 @@ fn join_name(pkg: &str, name: &str) -> String {
 }
 
 impl Walker<'_> {
+    /// Whether the file at `rel` may be frozen (always, outside site-packages folders).
+    fn owns(&self, rel: &str) -> bool {
+        self.owned.is_none_or(|owned| owned.contains(rel))
+    }
+
+    /// Whether the folder at `path` (`rel`) holds a module that may be frozen.
+    fn has_modules(&self, path: &Path, rel: &str) -> bool {
+        match self.owned {
+            None => contains_py(path),
+            Some(owned) => {
+                let prefix = format!("{rel}/");
+                owned
+                    .range(prefix.clone()..)
+                    .take_while(|f| f.starts_with(&prefix))
+                    .any(|f| f.ends_with(".py"))
+            }
+        }
+    }
+
     /// Whether the exclude patterns drop `name` (a module) or `rel` (a path), noting which
     /// patterns matched.
     fn excluded(&mut self, name: Option<&str>, rel: &str) -> bool {
@@ -318,15 +351,15 @@ impl Walker<'_> {
                             continue;
                         }
                         let init = path.join("__init__.py");
+                        let init_rel = join_rel(&child_rel, "__init__.py");
+                        if init.is_file() && !self.owns(&init_rel) {
+                            // A package of a distribution that is not frozen.
+                            continue;
+                        }
                         if init.is_file() {
-                            self.add_module(
-                                full.clone(),
-                                Kind::Package,
-                                init,
-                                join_rel(&child_rel, "__init__.py"),
-                            );
+                            self.add_module(full.clone(), Kind::Package, init, init_rel);
                             self.walk(&path, &child_rel, Ctx::Package(full))?;
-                        } else if contains_py(&path) {
+                        } else if self.has_modules(&path, &child_rel) {
                             self.add_module(
                                 full.clone(),
                                 Kind::Namespace,
@@ -353,6 +386,9 @@ impl Walker<'_> {
                         self.walk(&path, &child_rel, ctx)?;
                     }
                 }
+                continue;
+            }
+            if !self.owns(&child_rel) {
                 continue;
             }
             if let Some(stem) = name.strip_suffix(".py") {
@@ -394,13 +430,13 @@ impl Walker<'_> {
 }
 
 /// `NAME-VERSION.dist-info` (a wheel's) or `NAME[-VERSION...].egg-info` (setuptools').
-fn is_dist_dir(name: &str) -> bool {
+pub(crate) fn is_dist_dir(name: &str) -> bool {
     name.len() > ".dist-info".len() && name.ends_with(".dist-info")
         || name.len() > ".egg-info".len() && name.ends_with(".egg-info")
 }
 
 /// Every file below `dir` (hidden ones and `__pycache__` left out), relative and sorted.
-fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+pub(crate) fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
     for (name, path, is_dir) in sorted_entries(dir)? {
         if name.starts_with('.') || name == "__pycache__" {
             continue;
@@ -416,7 +452,7 @@ fn files_below(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Resul
 }
 
 /// The first field of a line of a wheel's `RECORD` (CSV: a path with a `,` is quoted).
-fn record_path(line: &str) -> String {
+pub(crate) fn record_path(line: &str) -> String {
     match line.strip_prefix('"') {
         Some(rest) => {
             let mut out = String::new();
@@ -489,13 +525,21 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
     let mut exclude_hits: BTreeMap<&str, bool> = BTreeMap::new();
     for root in roots {
         if !root.path.is_dir() {
+            let (what, flag) = match root.site_packages {
+                true => ("site-packages folder", "--site-packages"),
+                false => ("root", "--root"),
+            };
             problems.push(format!(
-                "root {} is not a folder; check the path in the spec or --root",
+                "{what} {} is not a folder; check the path in the spec or {flag}",
                 root.path.display()
             ));
             continue;
         }
         let mut root_found = Found::default();
+        let scan = match root.site_packages {
+            true => Some(site::scan(root.path)?),
+            false => None,
+        };
         let mut walker = Walker {
             root,
             found: &mut root_found,
@@ -505,17 +549,20 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
             names_here: BTreeMap::new(),
             unselected_packages: BTreeMap::new(),
             dist_dirs: Vec::new(),
+            owned: scan.as_ref().map(|s| &s.owned),
         };
         walker.walk(root.path, "", Ctx::Root)?;
         walker.add_parents();
         for (name, path) in std::mem::take(&mut walker.dist_dirs) {
-            if walker.excluded(None, &name)
-                || !belongs(
-                    &path,
-                    &walker.found.modules,
-                    root.selector.include.is_empty(),
-                )
-            {
+            let whole_root = root.selector.include.is_empty();
+            let keep = match &scan {
+                None => belongs(&path, &walker.found.modules, whole_root),
+                // A distribution without modules (metadata only) goes with the whole folder.
+                Some(scan) => scan.frozen.get(&name).is_some_and(|tops| {
+                    belongs(&path, &walker.found.modules, false) || tops.is_empty() && whole_root
+                }),
+            };
+            if walker.excluded(None, &name) || !keep {
                 continue;
             }
             let mut files = Vec::new();
@@ -529,6 +576,10 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
                 .push(Distribution { name, path, files });
         }
         let (include_hits, root_exclude_hits) = (walker.include_hits, walker.exclude_hits);
+        if root.precedence == Precedence::Path {
+            root_found.path_first = path_first(root.path, &root_found)?;
+        }
+        root_found.skipped = scan.map(|s| s.skipped).unwrap_or_default();
         for (i, hit) in include_hits.iter().enumerate() {
             if !hit {
                 problems.push(format!(
@@ -563,6 +614,8 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         found.dirs.extend(root_found.dirs);
         found.extensions.extend(root_found.extensions);
         found.added_parents.extend(root_found.added_parents);
+        found.skipped.extend(root_found.skipped);
+        found.path_first.extend(root_found.path_first);
         for d in root_found.distributions {
             match found.distributions.iter().find(|o| o.name == d.name) {
                 Some(first) => problems.push(format!(
@@ -592,6 +645,11 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
     found.added_parents.sort();
     found.added_parents.dedup();
     found
+        .skipped
+        .sort_by(|a, b| (a.name.as_bytes(), &a.path).cmp(&(b.name.as_bytes(), &b.path)));
+    found.path_first.sort();
+    found.path_first.dedup();
+    found
         .distributions
         .sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     // Drop data whose package lost a clash to another root.
@@ -611,6 +669,40 @@ pub fn discover(roots: &[RootWalk<'_>]) -> Result<Found> {
         problems.dedup();
         Err(Error::Discovery(problems))
     }
+}
+
+/// The rows of [`Found::path_first`] for a root whose installed copies win: each top-level
+/// module frozen from it with the metadata folder of each distribution that lists a file of
+/// it, a module no distribution lists with `""`, a distribution without modules with `""`.
+fn path_first(root: &Path, found: &Found) -> Result<Vec<(String, String)>> {
+    use std::collections::BTreeSet;
+    let tops: BTreeSet<&str> = found
+        .modules
+        .keys()
+        .filter(|name| !name.contains('.'))
+        .map(String::as_str)
+        .collect();
+    let mut rows = BTreeSet::new();
+    let mut listed_tops = BTreeSet::new();
+    for d in &found.distributions {
+        let mut any = false;
+        for file in site::listed_files(root, &d.name)?.unwrap_or_default() {
+            let top = file.split('/').next().unwrap_or("");
+            let top = top.strip_suffix(".py").unwrap_or(top);
+            if let Some(top) = tops.get(top) {
+                rows.insert((top.to_string(), d.name.clone()));
+                listed_tops.insert(*top);
+                any = true;
+            }
+        }
+        if !any {
+            rows.insert((String::new(), d.name.clone()));
+        }
+    }
+    for top in tops.difference(&listed_tops) {
+        rows.insert((top.to_string(), String::new()));
+    }
+    Ok(rows.into_iter().collect())
 }
 
 /// The folder of a package (the parent of `__init__.py`, or the namespace folder itself).
@@ -636,6 +728,110 @@ mod tests {
         assert_eq!(record_path("bin/tool,,"), "bin/tool");
         assert!(is_dist_dir("attrs-25.3.0.dist-info") && is_dist_dir("six.egg-info"));
         assert!(!is_dist_dir(".dist-info") && !is_dist_dir("dist-info"));
+    }
+
+    /// A site-packages folder: only the files of the distributions that can be frozen become
+    /// modules and data; the namespace package two distributions share holds only the pure
+    /// one's part; metadata follows; `precedence = "path"` lists each top-level module with
+    /// its distribution.
+    #[test]
+    fn a_site_packages_folder_is_walked_over_the_files_of_its_pure_distributions() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path();
+        let record = |files: &[&str]| files.iter().map(|f| format!("{f},,\n")).collect::<String>();
+        let files: Vec<(&str, String)> = vec![
+            ("pure/__init__.py", String::new()),
+            ("pure/sub/__init__.py", String::new()),
+            ("pure/templates/page.html", "<p>".into()),
+            ("pure/leftover.py", String::new()),
+            (
+                "pure-1.0.dist-info/RECORD",
+                record(&[
+                    "pure/__init__.py",
+                    "pure/sub/__init__.py",
+                    "pure/templates/page.html",
+                    "pure-1.0.dist-info/RECORD",
+                ]),
+            ),
+            ("ns/a/__init__.py", String::new()),
+            ("ns/b/__init__.py", String::new()),
+            ("ns/b/_c.so", String::new()),
+            ("ns_a-1.dist-info/RECORD", record(&["ns/a/__init__.py"])),
+            (
+                "ns_b-1.dist-info/RECORD",
+                record(&["ns/b/__init__.py", "ns/b/_c.so"]),
+            ),
+            (
+                "meta-1.dist-info/RECORD",
+                record(&["meta-1.dist-info/RECORD"]),
+            ),
+            ("stray.py", String::new()),
+        ];
+        for (rel, text) in &files {
+            let path = site.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let selector = Selector::new(&[], &[]).unwrap();
+        let walk = |precedence| {
+            discover(&[RootWalk {
+                path: site,
+                selector: &selector,
+                package_data: true,
+                stdlib: false,
+                metadata: true,
+                site_packages: true,
+                precedence,
+            }])
+            .unwrap()
+        };
+        let found = walk(Precedence::Path);
+        let modules: Vec<(&str, Kind)> = found
+            .modules
+            .values()
+            .map(|m| (m.name.as_str(), m.kind))
+            .collect();
+        assert_eq!(
+            modules,
+            [
+                ("ns", Kind::Namespace),
+                ("ns.a", Kind::Package),
+                ("pure", Kind::Package),
+                ("pure.sub", Kind::Package)
+            ]
+        );
+        let data: Vec<(&str, &str)> = found
+            .resources
+            .iter()
+            .map(|r| (r.package.as_str(), r.rel.as_str()))
+            .collect();
+        assert_eq!(data, [("pure", "templates/page.html")]);
+        let dists: Vec<&str> = found
+            .distributions
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(
+            dists,
+            ["meta-1.dist-info", "ns_a-1.dist-info", "pure-1.0.dist-info"]
+        );
+        let skipped: Vec<&str> = found.skipped.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(skipped, ["ns_b-1.dist-info", "stray.py"]);
+        assert!(found.extensions.is_empty());
+        let rows: Vec<(&str, &str)> = found
+            .path_first
+            .iter()
+            .map(|(m, d)| (m.as_str(), d.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("", "meta-1.dist-info"),
+                ("ns", "ns_a-1.dist-info"),
+                ("pure", "pure-1.0.dist-info")
+            ]
+        );
+        assert!(walk(Precedence::Table).path_first.is_empty());
     }
 
     #[test]

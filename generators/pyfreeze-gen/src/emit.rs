@@ -156,6 +156,8 @@ fn header(version: &PythonVersion) -> String {
     h.push('\n');
     h.push_str(&schema::DIST_FILE.c_declaration());
     h.push('\n');
+    h.push_str(&schema::PATH_FIRST.c_declaration());
+    h.push('\n');
     h.push_str(&version.stock_layout.as_struct().c_declaration());
     h.push_str(
         "\n/* Sorted by name; the counts exclude the all-zero sentinel row that ends each array. */\n\
@@ -166,7 +168,9 @@ fn header(version: &PythonVersion) -> String {
          extern const struct pyfreeze_distribution pyfreeze_distributions[];\n\
          extern const uint32_t pyfreeze_distributions_count;\n\
          extern const struct pyfreeze_dist_file pyfreeze_dist_files[];\n\
-         extern const uint32_t pyfreeze_dist_files_count;\n\n\
+         extern const uint32_t pyfreeze_dist_files_count;\n\
+         extern const struct pyfreeze_path_first pyfreeze_path_first[];\n\
+         extern const uint32_t pyfreeze_path_first_count;\n\n\
          /* For `PyImport_FrozenModules`; ends with a NULL-name row. */\n\
          extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];\n\n\
          /* pyfreeze_runtime.c (stock libpython) */\n\
@@ -199,6 +203,7 @@ fn table(
     modules: &[FrozenModule],
     resources: &[FrozenResource],
     distributions: &[FrozenDistribution],
+    path_first: &[(String, String)],
 ) -> String {
     let mut t = String::from(PREAMBLE);
     t.push_str("#include \"pyfreeze.h\"\n\n");
@@ -295,7 +300,23 @@ fn table(
         }));
     }
     t.push_str("    {0}\n};\n");
-    let _ = writeln!(t, "const uint32_t pyfreeze_dist_files_count = {start};");
+    let _ = writeln!(t, "const uint32_t pyfreeze_dist_files_count = {start};\n");
+    t.push_str("const struct pyfreeze_path_first pyfreeze_path_first[] = {\n");
+    for (module, distribution) in path_first {
+        t.push_str(&row(&schema::PATH_FIRST, |field| {
+            Some(match field {
+                "module" => c_string(module),
+                "distribution" => c_string(distribution),
+                _ => return None,
+            })
+        }));
+    }
+    t.push_str("    {0}\n};\n");
+    let _ = writeln!(
+        t,
+        "const uint32_t pyfreeze_path_first_count = {};",
+        path_first.len()
+    );
     t
 }
 
@@ -394,6 +415,7 @@ pub fn try_emit(
     modules: &[FrozenModule],
     resources: &[FrozenResource],
     distributions: &[FrozenDistribution],
+    path_first: &[(String, String)],
     opts: &EmitOptions<'_>,
 ) -> Result<Vec<OutputFile>> {
     let mut clashes = symbol_clashes(modules, resources);
@@ -401,7 +423,7 @@ pub fn try_emit(
     if !clashes.is_empty() {
         return Err(Error::Discovery(clashes));
     }
-    Ok(render(modules, resources, distributions, opts))
+    Ok(render(modules, resources, distributions, path_first, opts))
 }
 
 /// Like [`try_emit`], but panics where it reports names whose C symbols clash.
@@ -414,7 +436,7 @@ pub fn emit(
     resources: &[FrozenResource],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
-    try_emit(modules, resources, &[], opts).unwrap_or_else(|e| panic!("{e}"))
+    try_emit(modules, resources, &[], &[], opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A path for a message: as it is, or escaped where it is not UTF-8, so that two names that
@@ -486,6 +508,7 @@ fn render(
     modules: &[FrozenModule],
     resources: &[FrozenResource],
     distributions: &[FrozenDistribution],
+    path_first: &[(String, String)],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
     let mut names = CFileNames::new(&[TABLE_C, STOCK_C, RUNTIME_C_FILE]);
@@ -514,7 +537,10 @@ fn render(
         files.push(output(c_file, distribution_c(d)));
     }
     files.push(output("pyfreeze.h", header(opts.version)));
-    files.push(output(TABLE_C, table(modules, resources, distributions)));
+    files.push(output(
+        TABLE_C,
+        table(modules, resources, distributions, path_first),
+    ));
     files.push(output(
         STOCK_C,
         stock_table(modules, opts.version.stock_layout),
@@ -756,7 +782,7 @@ mod tests {
             optimize: 0,
             runtime: false,
         };
-        let e = try_emit(&[module(a), module(b)], &[], &[], &opts)
+        let e = try_emit(&[module(a), module(b)], &[], &[], &[], &opts)
             .unwrap_err()
             .to_string();
         assert!(

@@ -26,6 +26,7 @@ pub mod pyenv;
 pub mod python;
 pub mod schema;
 pub mod select;
+pub mod site;
 pub mod spec;
 pub mod static_modules;
 pub mod stdlib;
@@ -39,7 +40,7 @@ use std::path::{Component, Path, PathBuf};
 pub use discover::Kind;
 pub use error::{Error, Result, SourceError};
 pub use python::Interpreter;
-pub use spec::{OriginMap, Root, Source, Spec, SpecBuilder};
+pub use spec::{OriginMap, Precedence, Root, Source, Spec, SpecBuilder};
 pub use versions::PythonVersion;
 pub use write::{write_if_changed, write_output, write_output_reporting, WriteReport};
 
@@ -106,6 +107,11 @@ pub struct Generated {
     pub extensions: Vec<PathBuf>,
     /// Packages frozen only because a selected submodule needs them (their `__init__`).
     pub added_parents: Vec<String>,
+    /// What the site-packages folders hold that is not frozen, and why.
+    pub skipped: Vec<site::Skipped>,
+    /// (top-level module, metadata folder) of the roots whose installed copies win
+    /// (`precedence = "path"`); see [`discover::Found::path_first`].
+    pub path_first: Vec<(String, String)>,
     /// Problems that do not stop the build: guarded (optional) imports of stdlib modules that
     /// are not frozen, `file:line: ...`.
     pub warnings: Vec<String>,
@@ -228,6 +234,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         &modules,
         &resources,
         &distributions,
+        &found.path_first,
         &emit::EmitOptions {
             version: interp.version,
             python_version: &interp.full_version(),
@@ -245,6 +252,8 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         inputs,
         extensions: found.extensions,
         added_parents: found.added_parents,
+        skipped: found.skipped,
+        path_first: found.path_first,
         warnings,
     })
 }
@@ -353,28 +362,38 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Foun
     };
     let mut selectors = Vec::new();
     let mut root_paths = Vec::new();
-    for root in spec.roots() {
+    // (site-packages, precedence) of each walk.
+    let mut settings = Vec::new();
+    for root in spec.all_roots() {
         selectors.push(select::Selector::new(&root.include, &root.exclude).map_err(spec_err)?);
         root_paths.push(normalize_path(&root.path)?);
+        settings.push((root.site_packages, root.precedence));
     }
     if spec.stdlib() {
         let mut exclude = stdlib::default_excludes();
         exclude.extend(spec.stdlib_exclude().iter().cloned());
         selectors.push(select::Selector::new(spec.stdlib_include(), &exclude).map_err(spec_err)?);
         root_paths.push(stdlib::root(spec, interp)?);
+        // The stdlib always comes from the table.
+        settings.push((false, Precedence::Table));
     }
     let walks: Vec<_> = root_paths
         .iter()
         .zip(&selectors)
+        .zip(&settings)
         .enumerate()
-        .map(|(i, (path, selector))| discover::RootWalk {
-            path,
-            selector,
-            package_data: spec.package_data(),
-            // The stdlib's walk comes after the spec's roots.
-            stdlib: i >= spec.roots().len(),
-            metadata: spec.metadata(),
-        })
+        .map(
+            |(i, ((path, selector), &(site_packages, precedence)))| discover::RootWalk {
+                path,
+                selector,
+                package_data: spec.package_data(),
+                // The stdlib's walk comes after the spec's roots.
+                stdlib: i >= spec.all_roots().count(),
+                metadata: spec.metadata(),
+                site_packages,
+                precedence,
+            },
+        )
         .collect();
     let found = discover::discover(&walks)?;
     if spec.runtime() && found.modules.contains_key(RUNTIME_MODULE) {

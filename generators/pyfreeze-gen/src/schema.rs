@@ -186,6 +186,27 @@ pub const DIST_FILE: Struct = Struct {
     ],
 };
 
+/// The modules and distributions of roots whose installed copies win (`precedence = "path"`),
+/// sorted by (`module`, `distribution`).
+pub const PATH_FIRST: Struct = Struct {
+    tag: "pyfreeze_path_first",
+    doc: "A top-level module or distribution that a copy installed on `sys.path` overrides. \
+          Rows are sorted by (`module`, `distribution`).",
+    fields: &[
+        Field {
+            name: "module",
+            c_type: "const char *{}",
+            doc: "a top-level module of such a root, or `\"\"` for a distribution without modules",
+        },
+        Field {
+            name: "distribution",
+            c_type: "const char *{}",
+            doc: "the `name` of the `pyfreeze_distribution` row of a distribution listing a \
+                  file of `module`, or `\"\"` for none",
+        },
+    ],
+};
+
 /// Layouts of CPython's public `struct _frozen` (`Include/cpython/import.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockLayout {
@@ -309,6 +330,8 @@ pub fn markdown_reference() -> String {
     out.push_str(&DISTRIBUTION.markdown());
     out.push('\n');
     out.push_str(&DIST_FILE.markdown());
+    out.push_str("\n### Installed copies first (stock runtime)\n\n");
+    out.push_str(&PATH_FIRST.markdown());
     out.push_str("\n### Stock table (`PyImport_FrozenModules`)\n");
     for layout in [StockLayout::V310, StockLayout::V311, StockLayout::V313] {
         out.push_str(&format!("\nCPython {}:\n\n", layout.versions()));

@@ -76,6 +76,8 @@ pub fn selectable(
         package_data: false,
         stdlib: true,
         metadata: false,
+        site_packages: false,
+        precedence: crate::spec::Precedence::Table,
     }])?;
     Ok((path, found.modules))
 }

@@ -95,9 +95,9 @@ pub fn trace(spec: &Spec, request: &TraceRequest) -> Result<Traced> {
         ),
         Run::Import(names) => ("import", names.join(",")),
     };
+    // The site-packages folders too: the app imports its dependencies from there.
     let roots: Vec<String> = spec
-        .roots()
-        .iter()
+        .all_roots()
         .map(|r| {
             Ok(crate::normalize_path(&r.path)?
                 .to_string_lossy()

@@ -340,7 +340,7 @@ proptest! {
             optimize: 0,
             runtime: false,
         };
-        let files = try_emit(&modules, &resources, &[], &opts).expect("random names do not clash");
+        let files = try_emit(&modules, &resources, &[], &[], &opts).expect("random names do not clash");
         let dir = tempfile::tempdir().unwrap();
         let mut c_files = Vec::new();
         for f in &files {

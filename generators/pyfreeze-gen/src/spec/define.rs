@@ -144,7 +144,12 @@ macro_rules! given_to_toml {
 
 macro_rules! given_from_toml {
     (many $k:ident, $value:expr) => {{
-        let items = $value.as_array().ok_or_else(|| {
+        let single = [$value.clone()];
+        let items = match $value.as_array() {
+            None if kinds::$k::SINGLE => Some(&single[..]),
+            items => items.map(Vec::as_slice),
+        };
+        let items = items.ok_or_else(|| {
             if kinds::$k::TABLE && $value.is_table() {
                 // `[root]` where `[[root]]` was meant.
                 "is a single table: write it with two brackets (`[[...]]`), once per item"
@@ -349,7 +354,12 @@ macro_rules! define_spec {
             /// roots (see [`Spec::from_layers`]).
             fn resolve_into(&self, spec: &mut Spec) -> crate::Result<()> {
                 self.resolve_values(spec)?;
-                self.attach_patterns(spec, self.roots.len(), &self.include, &self.exclude)
+                self.attach_patterns(
+                    spec,
+                    (self.roots.len(), self.site_packages.len()),
+                    &self.include,
+                    &self.exclude,
+                )
             }
 
             /// Resolves this source's values into `spec`.
@@ -584,27 +594,30 @@ impl SpecBuilder {
     }
 
     /// Attaches this source's `include`/`exclude` patterns: to its own roots (the last `own`
-    /// roots of `spec`), before their own patterns, as a spec file writes its top-level
-    /// patterns first; else after the patterns of every root so far (flags refining a file).
+    /// `[[root]]`s and site-packages folders of `spec`), before their own patterns, as a spec
+    /// file writes its top-level patterns first; else after the patterns of every root so far
+    /// (flags refining a file).
     fn attach_patterns(
         &self,
         spec: &mut Spec,
-        own: usize,
+        own: (usize, usize),
         include: &[String],
         exclude: &[String],
     ) -> crate::Result<()> {
         if include.is_empty() && exclude.is_empty() {
             return Ok(());
         }
-        if own > 0 {
-            let first = spec.roots.len() - own;
-            for root in &mut spec.roots[first..] {
+        if own != (0, 0) {
+            let (first_root, first_site) =
+                (spec.roots.len() - own.0, spec.site_packages.len() - own.1);
+            let roots = spec.roots[first_root..].iter_mut();
+            for root in roots.chain(&mut spec.site_packages[first_site..]) {
                 root.include.splice(0..0, include.iter().cloned());
                 root.exclude.splice(0..0, exclude.iter().cloned());
             }
             return Ok(());
         }
-        if spec.roots.is_empty() {
+        if spec.roots.is_empty() && spec.site_packages.is_empty() {
             let name = |field| self.source.name(info(field));
             return Err(self.source.error_with_hint(
                 format!(
@@ -613,12 +626,13 @@ impl SpecBuilder {
                     name("exclude")
                 ),
                 format!(
-                    "add the folder of the modules with {}, or drop the patterns",
-                    name("roots")
+                    "add the folder of the modules with {} (or {}), or drop the patterns",
+                    name("roots"),
+                    name("site_packages")
                 ),
             ));
         }
-        for root in &mut spec.roots {
+        for root in spec.roots.iter_mut().chain(&mut spec.site_packages) {
             root.include.extend(include.iter().cloned());
             root.exclude.extend(exclude.iter().cloned());
         }
@@ -638,6 +652,14 @@ impl Root {
         Root {
             path: path.into(),
             ..Root::default()
+        }
+    }
+
+    /// A site-packages folder with no patterns of its own.
+    pub fn site_packages(path: impl Into<PathBuf>) -> Root {
+        Root {
+            site_packages: true,
+            ..Root::new(path)
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 
-use super::{OriginMap, Root};
+use super::{OriginMap, Precedence, Root};
 use crate::versions::PythonVersion;
 
 /// One kind of option value. Implemented by the marker types of this module.
@@ -28,6 +28,8 @@ pub trait ValueKind {
     const SWITCH: bool = false;
     /// A spec file writes it as a table (`[[root]]` for a list).
     const TABLE: bool = false;
+    /// A list that a spec file may also give as one value (`site_packages = "DIR"`).
+    const SINGLE: bool = false;
     /// What the value is, for messages: "a boolean", "a path"...
     const WHAT: &'static str;
 
@@ -67,6 +69,9 @@ pub struct Version;
 pub struct Mapping;
 /// A source root: a folder, with patterns of its own in a spec file's `[[root]]`.
 pub struct RootDir;
+/// A site-packages folder: a root frozen by distribution, given as a path or as a table like
+/// `[[root]]`'s.
+pub struct SiteDir;
 
 fn text_of(value: &toml::Value, what: &str) -> Result<String, String> {
     value
@@ -300,40 +305,13 @@ impl ValueKind for RootDir {
         Ok(Root::new(Dir::parse_text(text)?))
     }
     fn from_toml(value: &toml::Value) -> Result<Root, String> {
-        let table = value
-            .as_table()
-            .ok_or_else(|| format!("must be {}, not {}", Self::WHAT, value.type_str()))?;
-        let mut root = Root::default();
-        let mut path = None;
-        for (key, value) in table {
-            let in_key = |e: String| format!("`{key}` {e}");
-            match key.as_str() {
-                "path" => path = Some(PathBuf::from(text_of(value, Dir::WHAT).map_err(in_key)?)),
-                "include" => root.include = patterns(value).map_err(in_key)?,
-                "exclude" => root.exclude = patterns(value).map_err(in_key)?,
-                _ => {
-                    return Err(format!(
-                    "has an unknown key `{key}` (a [[root]] has `path`, `include` and `exclude`)"
-                ))
-                }
-            }
-        }
-        root.path = path.ok_or("lacks `path`, the folder of the root")?;
-        Ok(root)
+        root_from_table(value, Self::WHAT, "[[root]]")
     }
     fn to_text(given: &Root) -> String {
         Dir::to_text(&given.path)
     }
     fn to_toml(given: &Root) -> toml::Value {
-        let mut table = toml::Table::new();
-        table.insert("path".into(), Dir::to_toml(&given.path));
-        for (key, list) in [("include", &given.include), ("exclude", &given.exclude)] {
-            if !list.is_empty() {
-                let items = list.iter().cloned().map(toml::Value::String).collect();
-                table.insert(key.into(), toml::Value::Array(items));
-            }
-        }
-        toml::Value::Table(table)
+        root_to_table(given)
     }
     fn resolve(given: &Root, base: &Path) -> Result<Root, String> {
         Ok(Root {
@@ -347,6 +325,96 @@ impl ValueKind for RootDir {
     fn get(value: &Root) -> &Root {
         value
     }
+}
+
+impl ValueKind for SiteDir {
+    /// The folder as given, marked as site-packages, with a table's patterns and precedence.
+    type Given = Root;
+    type Value = Root;
+    type Ref<'a> = &'a Root;
+    const TABLE: bool = true;
+    const SINGLE: bool = true;
+    const WHAT: &'static str = "a path, or a table with `path` and optional `precedence`, \
+                                `include` and `exclude`";
+    fn parse_text(text: &str) -> Result<Root, String> {
+        Ok(Root {
+            site_packages: true,
+            ..RootDir::parse_text(text)?
+        })
+    }
+    fn from_toml(value: &toml::Value) -> Result<Root, String> {
+        let root = match value.as_str() {
+            Some(text) => RootDir::parse_text(text)?,
+            None => root_from_table(value, Self::WHAT, "[[site_packages]]")?,
+        };
+        Ok(Root {
+            site_packages: true,
+            ..root
+        })
+    }
+    fn to_text(given: &Root) -> String {
+        Dir::to_text(&given.path)
+    }
+    fn to_toml(given: &Root) -> toml::Value {
+        root_to_table(given)
+    }
+    fn resolve(given: &Root, base: &Path) -> Result<Root, String> {
+        RootDir::resolve(given, base)
+    }
+    fn unresolve(value: &Root) -> Root {
+        value.clone()
+    }
+    fn get(value: &Root) -> &Root {
+        value
+    }
+}
+
+/// A `[[root]]` (or `[[site_packages]]`) table: `path`, and optional `include`, `exclude`
+/// and `precedence`.
+fn root_from_table(value: &toml::Value, what: &str, table_name: &str) -> Result<Root, String> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| format!("must be {what}, not {}", value.type_str()))?;
+    let mut root = Root::default();
+    let mut path = None;
+    for (key, value) in table {
+        let in_key = |e: String| format!("`{key}` {e}");
+        match key.as_str() {
+            "path" => path = Some(PathBuf::from(text_of(value, Dir::WHAT).map_err(in_key)?)),
+            "include" => root.include = patterns(value).map_err(in_key)?,
+            "exclude" => root.exclude = patterns(value).map_err(in_key)?,
+            "precedence" => {
+                let text = text_of(value, "\"table\" or \"path\" (a string)").map_err(in_key)?;
+                root.precedence = Precedence::parse(&text).map_err(in_key)?;
+            }
+            _ => {
+                return Err(format!(
+                    "has an unknown key `{key}` (a {table_name} has `path`, `include`, \
+                     `exclude` and `precedence`)"
+                ))
+            }
+        }
+    }
+    root.path = path.ok_or("lacks `path`, the folder of the root")?;
+    Ok(root)
+}
+
+fn root_to_table(given: &Root) -> toml::Value {
+    let mut table = toml::Table::new();
+    table.insert("path".into(), Dir::to_toml(&given.path));
+    for (key, list) in [("include", &given.include), ("exclude", &given.exclude)] {
+        if !list.is_empty() {
+            let items = list.iter().cloned().map(toml::Value::String).collect();
+            table.insert(key.into(), toml::Value::Array(items));
+        }
+    }
+    if given.precedence != Precedence::default() {
+        table.insert(
+            "precedence".into(),
+            toml::Value::String(given.precedence.as_str().into()),
+        );
+    }
+    toml::Value::Table(table)
 }
 
 fn patterns(value: &toml::Value) -> Result<Vec<String>, String> {

@@ -19,6 +19,43 @@ pub struct Root {
     /// Glob patterns selecting modules; empty means everything under the root.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Whose copy of the root's modules (and distributions) imports when `sys.path` holds one
+    /// too: the table's (the default) or the installed one.
+    pub precedence: Precedence,
+    /// A site-packages folder (`site_packages`): frozen by distribution, from each metadata
+    /// folder's list of files (docs/spec.md, "Site-packages").
+    pub site_packages: bool,
+}
+
+/// Which copy of a root's modules wins when a module of the same name is also installed on
+/// `sys.path` (stock runtime; the stdlib always comes from the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precedence {
+    /// The table's copy, always (what the table's place in `sys.meta_path` gives).
+    #[default]
+    Table,
+    /// A copy found on `sys.path` (a regular package or module, not a namespace portion)
+    /// wins, with its distribution's metadata; the table's serves when there is none.
+    Path,
+}
+
+impl Precedence {
+    /// The value's text in a spec file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precedence::Table => "table",
+            Precedence::Path => "path",
+        }
+    }
+
+    /// Parses `"table"` or `"path"`.
+    pub fn parse(text: &str) -> std::result::Result<Precedence, String> {
+        match text {
+            "table" => Ok(Precedence::Table),
+            "path" => Ok(Precedence::Path),
+            _ => Err(format!("must be \"table\" or \"path\", not `{text}`")),
+        }
+    }
 }
 
 /// `FROM=TO`: an origin path under `FROM` is rewritten to start with `TO` (as gcc's
@@ -96,6 +133,12 @@ impl Source {
 }
 
 impl Spec {
+    /// The `[[root]]`s, then the `site_packages` folders: every folder of modules besides the
+    /// stdlib, in the order they are walked.
+    pub fn all_roots(&self) -> impl Iterator<Item = &Root> {
+        self.roots().iter().chain(self.site_packages())
+    }
+
     /// Reads a `pyfreeze.toml`; its relative paths are relative to its folder.
     pub fn from_file(path: &Path) -> Result<Spec> {
         SpecBuilder::from_file(path)?.build()
@@ -110,16 +153,36 @@ impl Spec {
     /// Checks what can be checked without touching the disk: that there is something to
     /// freeze. `source` names the options in the hint.
     pub fn validate(&self, source: &Source) -> Result<()> {
-        if self.roots().is_empty() && !self.stdlib() {
+        if self.roots().is_empty() && self.site_packages().is_empty() && !self.stdlib() {
             let name = |field| source.name(define::info(field));
             return Err(source.error_with_hint(
                 "nothing to freeze".into(),
                 format!(
-                    "add a folder of modules with {}, or the stdlib with {}",
+                    "add a folder of modules with {}, a site-packages folder with {}, or the \
+                     stdlib with {}",
                     name("roots"),
+                    name("site_packages"),
                     name("stdlib")
                 ),
             ));
+        }
+        if !self.runtime() {
+            if let Some(root) = self.all_roots().find(|r| r.precedence == Precedence::Path) {
+                let name = |field| source.name(define::info(field));
+                return Err(source.error_with_hint(
+                    format!(
+                        "the root {} has precedence = \"path\", which the runtime applies, but \
+                         {} leaves the runtime out (a CPython patched by pyfreeze always serves \
+                         the table first)",
+                        root.path.display(),
+                        name("runtime")
+                    ),
+                    format!(
+                        "drop `precedence` from that root, or keep the runtime ({} = true)",
+                        name("runtime")
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -228,7 +291,10 @@ include = ["game.**"]
         assert_eq!(e.message(), "my.toml: nothing to freeze");
         assert_eq!(
             e.hint(),
-            Some("add a folder of modules with `root`, or the stdlib with `stdlib`")
+            Some(
+                "add a folder of modules with `root`, a site-packages folder with \
+                 `site_packages`, or the stdlib with `stdlib`"
+            )
         );
     }
 
@@ -247,7 +313,8 @@ include = ["game.**"]
         assert!(
             e.ends_with(
                 "`--include` and `--exclude` patterns need a root to apply to\n  \
-                 hint: add the folder of the modules with `--root`, or drop the patterns"
+                 hint: add the folder of the modules with `--root` (or `--site-packages`), or \
+                 drop the patterns"
             ),
             "{e}"
         );
@@ -279,6 +346,47 @@ include = ["game.**"]
         assert_eq!(spec.roots()[0].exclude, Vec::<String>::new());
         assert_eq!(spec.roots()[1].path, Path::new("/cwd/tools"));
         assert_eq!(spec.roots()[1].exclude, ["game.tests"]);
+    }
+
+    #[test]
+    fn site_packages_is_a_path_a_list_or_tables_with_a_precedence() {
+        let one = file("site_packages = \"venv/site\"").unwrap();
+        assert_eq!(one.site_packages(), [Root::site_packages("/w/venv/site")]);
+        assert!(one.roots().is_empty());
+        let list = file("site_packages = [\"a\", \"b\"]").unwrap();
+        assert_eq!(list.site_packages().len(), 2);
+        let tables = file(
+            "exclude = [\"*.tests\"]\n[[site_packages]]\npath = \"a\"\nprecedence = \"path\"\n\
+             [[root]]\npath = \"src\"\nprecedence = \"path\"",
+        )
+        .unwrap();
+        let site = &tables.site_packages()[0];
+        assert!(site.site_packages && site.precedence == Precedence::Path);
+        // The file's patterns apply to its site-packages folders as to its roots.
+        assert_eq!(site.exclude, ["*.tests"]);
+        assert_eq!(tables.roots()[0].precedence, Precedence::Path);
+        assert!(!tables.roots()[0].site_packages);
+        let again = Spec::from_toml(
+            &toml::to_string(&tables.to_toml()).unwrap(),
+            Path::new("/elsewhere"),
+            "printed",
+        )
+        .unwrap();
+        assert_eq!(again, tables);
+        let e = file("runtime = false\n[[root]]\npath = \"a\"\nprecedence = \"path\"").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "my.toml: the root /w/a has precedence = \"path\", which the runtime applies, but \
+             `runtime` leaves the runtime out (a CPython patched by pyfreeze always serves the \
+             table first)"
+        );
+        let e = file("[[root]]\npath = \"a\"\nprecedence = \"disk\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("`precedence` must be \"table\" or \"path\", not `disk`"),
+            "{e}"
+        );
     }
 
     /// A source with every option at its example value.

@@ -52,6 +52,13 @@ macro_rules! for_each_spec_option {
                 /// become modules, other files inside packages package data.
                 roots: many RootDir = -, key "root", flag "root" value "DIR",
                     build root, example "src";
+                /// A site-packages folder (a venv's, or `pip install --target`'s): every
+                /// pure-Python distribution in it is frozen with its metadata, as its
+                /// `RECORD` lists it; distributions with extension modules, editable installs
+                /// and `.pth` files are reported and stay on disk. A path, or a table like
+                /// `[[root]]`'s.
+                site_packages: many SiteDir = -, key "site_packages", flag "site-packages"
+                    value "DIR", build site_packages, example "venv/lib/python3.11/site-packages";
                 /// Freeze the target interpreter's pure-Python stdlib, minus the exclusions listed in
                 /// docs/spec.md.
                 stdlib: one Switch = "false", key "stdlib", flag "stdlib" value "",
@@ -278,6 +285,12 @@ macro_rules! __spec_setter {
         $crate::__spec_setter!(@sig $($rest)*
             (python: impl ::std::convert::AsRef<::std::path::Path>) => python.as_ref().to_path_buf(),
             "(\"python3.11\")");
+    };
+    (SiteDir, $($rest:tt)*) => {
+        $crate::__spec_setter!(@sig $($rest)*
+            (dir: impl ::std::convert::AsRef<::std::path::Path>)
+                => $crate::spec::Root::site_packages(dir.as_ref()),
+            "(\"venv/lib/python3.11/site-packages\")");
     };
     (RootDir, $($rest:tt)*) => {
         $crate::__spec_setter!(@sig $($rest)*

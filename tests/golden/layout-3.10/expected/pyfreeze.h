@@ -55,6 +55,12 @@ struct pyfreeze_dist_file {
     uint32_t size; /* length of `data` in bytes */
 };
 
+/* A top-level module or distribution that a copy installed on `sys.path` overrides. Rows are sorted by (`module`, `distribution`). */
+struct pyfreeze_path_first {
+    const char *module; /* a top-level module of such a root, or `""` for a distribution without modules */
+    const char *distribution; /* the `name` of the `pyfreeze_distribution` row of a distribution listing a file of `module`, or `""` for none */
+};
+
 /* Mirror of CPython's `struct _frozen` for the target version, for `PyImport_FrozenModules`. */
 struct pyfreeze_frozen {
     const char *name; /* dotted module name */
@@ -71,6 +77,8 @@ extern const struct pyfreeze_distribution pyfreeze_distributions[];
 extern const uint32_t pyfreeze_distributions_count;
 extern const struct pyfreeze_dist_file pyfreeze_dist_files[];
 extern const uint32_t pyfreeze_dist_files_count;
+extern const struct pyfreeze_path_first pyfreeze_path_first[];
+extern const uint32_t pyfreeze_path_first_count;
 
 /* For `PyImport_FrozenModules`; ends with a NULL-name row. */
 extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];

@@ -27,3 +27,8 @@ const struct pyfreeze_dist_file pyfreeze_dist_files[] = {
     {0}
 };
 const uint32_t pyfreeze_dist_files_count = 0;
+
+const struct pyfreeze_path_first pyfreeze_path_first[] = {
+    {0}
+};
+const uint32_t pyfreeze_path_first_count = 0;
