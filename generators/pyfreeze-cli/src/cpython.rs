@@ -454,7 +454,13 @@ fn tarball_version(tarball: &Path, minor: &str) -> Result<String, String> {
         .output()
         .map_err(|e| format!("cannot run tar: {e}"))?;
     let listing = String::from_utf8_lossy(&out.stdout);
-    let top = listing.lines().next().unwrap_or("").split('/').next().unwrap_or("");
+    let top = listing
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
     let version = match top.strip_prefix("Python-") {
         Some(v) if out.status.success() && !v.is_empty() => v.to_string(),
         _ => {
