@@ -110,6 +110,7 @@ fn check_embedded(ex: &Example) {
             other_origins: &["/embed-c/app/"],
             reference_python: &ex.python,
             not_in_reference: &["mygame"],
+            reference_path: &[],
         },
     );
 

@@ -95,6 +95,41 @@ pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Source distributions (`.tar.gz`) of real PyPI projects, each `name==version`, from the test
+/// cache's `sdists/`; a missing one is downloaded into it with `python -m pip download` (which
+/// prepares its metadata with the project's build backend, so the first download installs
+/// that backend in pip's isolated build folder). The tests take their own test suites from
+/// them.
+pub fn pypi_sdists(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
+    let dir = test_cache().join("sdists");
+    std::fs::create_dir_all(&dir).unwrap();
+    requirements
+        .iter()
+        .map(|req| {
+            let (name, version) = req.split_once("==").expect("name==version");
+            let file = dir.join(format!(
+                "{}-{version}.tar.gz",
+                name.to_ascii_lowercase().replace('-', "_")
+            ));
+            if !file.exists() {
+                run_ok(
+                    Command::new(python)
+                        .args(["-m", "pip", "download", "--no-deps", "--no-binary=:all:"])
+                        .arg("--dest")
+                        .arg(&dir)
+                        .arg(req),
+                );
+            }
+            assert!(
+                file.exists(),
+                "pip download {req} saved no {}",
+                file.display()
+            );
+            file
+        })
+        .collect()
+}
+
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {
@@ -234,6 +269,9 @@ pub struct FrozenExpectations<'a> {
     pub reference_python: &'a Path,
     /// Table modules the reference cannot know (an app's), skipped in the comparison.
     pub not_in_reference: &'a [&'a str],
+    /// Folders the reference puts first on `sys.path` (where the frozen packages were
+    /// installed), so that it imports their modules too.
+    pub reference_path: &'a [&'a Path],
 }
 
 /// CPython always serves its bootstrap trio from its own table: `importlib/__init__.py`
@@ -263,12 +301,14 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
             *n != "_pyfreeze_runtime" && !e.not_in_reference.iter().any(|p| n.starts_with(p))
         })
         .collect();
-    let out = run_ok(
-        Command::new(e.reference_python)
-            .args(["-I", "-S"])
-            .arg(repo().join("tests/support/import_all.py"))
-            .args(&names),
-    );
+    let mut reference = Command::new(e.reference_python);
+    reference
+        .args(["-I", "-S"])
+        .arg(repo().join("tests/support/import_all.py"));
+    for dir in e.reference_path {
+        reference.arg("--path").arg(dir);
+    }
+    let out = run_ok(reference.args(&names));
     let reference_errors: BTreeMap<String, String> =
         serde_json::from_str(&out).expect("import_all.py output");
     let mut problems = Vec::new();
