@@ -413,7 +413,8 @@ fn outcome(stdout: &str) -> (BTreeMap<String, u64>, Vec<String>) {
         {
             failed.push(id.split(" - ").next().unwrap().to_string());
         } else if let Some((head, tail)) = line.rsplit_once(" in ") {
-            // pytest: "2434 passed, 24 skipped, 31000 deselected, 1 xfailed in 6.13s"
+            // pytest: "2434 passed, 24 skipped, 31000 deselected, 1 xfailed in 6.13s", over a
+            // minute "102 passed in 62.30s (0:01:02)"
             let head = head.trim_start_matches('=').trim();
             let tail = tail.trim_end_matches('=').trim();
             let words: Vec<Option<(u64, &str)>> = head
@@ -423,7 +424,8 @@ fn outcome(stdout: &str) -> (BTreeMap<String, u64>, Vec<String>) {
                     Some((n.parse().ok()?, w))
                 })
                 .collect();
-            if tail.ends_with('s') && !words.is_empty() && words.iter().all(Option::is_some) {
+            let seconds = tail.split(' ').next().is_some_and(|t| t.ends_with('s'));
+            if seconds && !words.is_empty() && words.iter().all(Option::is_some) {
                 for (n, w) in words.into_iter().flatten() {
                     counts.insert(w.to_string(), n);
                 }
@@ -563,7 +565,7 @@ fn outcome_reads_pytest_and_unittest() {
     let pytest = "tests/test_a.py ..F\n\
         FAILED tests/test_a.py::test_b - AssertionError: 'x' in 'y'\n\
         ERROR tests/test_c.py - ImportError: in module\n\
-        1 failed, 2 passed, 1 error in 0.50s\n";
+        1 failed, 2 passed, 1 error in 62.30s (0:01:02)\n";
     let (counts, failed) = outcome(pytest);
     assert_eq!(
         counts,
