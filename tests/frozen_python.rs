@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    assert_frozen_report, copy_tree, pypi_sdists, pypi_wheels, python, repo, run, run_ok,
-    test_cache, FrozenExpectations,
+    assert_frozen_report, copy_tree, make_example, pypi_sdists, pypi_wheels, python, repo, run,
+    run_ok, test_cache, FrozenExpectations,
 };
 use serde_json::Value;
 
@@ -105,18 +105,10 @@ impl Built {
             let _ = std::fs::remove_dir_all(dir.join(leftover));
         }
         let wheels = test_cache().join("wheels");
-        run_ok(
-            Command::new("make")
-                .arg("-j2")
-                .arg(format!("PYTHON_VERSION=3.{minor}"))
-                .arg(format!("PYTHON={}", python(minor).display()))
-                .arg(format!("REPO={}", repo().display()))
-                .arg(format!(
-                    "PIP_FLAGS=--no-index --find-links {}",
-                    wheels.display()
-                ))
-                .current_dir(&dir),
-        );
+        run_ok(make_example(&dir, minor).arg(format!(
+            "PIP_FLAGS=--no-index --find-links {}",
+            wheels.display()
+        )));
         std::fs::rename(dir.join("site"), dir.join("site.moved")).unwrap();
         Built {
             _tmp: tmp,

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyfreeze_tests::{copy_tree, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok};
+use pyfreeze_tests::{
+    copy_tree, make_example, pyfreeze_bin, pypi_wheels, python, repo, run, run_ok,
+};
 use serde_json::Value;
 
 const WHEELS: &[&str] = &["attrs==25.3.0", "pyflakes==3.2.0"];
@@ -56,14 +58,7 @@ fn build_embed_c(minor: u32, dir: &Path) -> PathBuf {
         text + "\n[[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
     )
     .unwrap();
-    run_ok(
-        Command::new("make")
-            .arg("-j2")
-            .arg(format!("PYTHON_VERSION=3.{minor}"))
-            .arg(format!("PYTHON={}", python(minor).display()))
-            .arg(format!("REPO={}", repo().display()))
-            .current_dir(dir),
-    );
+    run_ok(&mut make_example(dir, minor));
     dir.join(format!("build/3.{minor}/embed-c"))
 }
 

@@ -130,6 +130,18 @@ pub fn pypi_sdists(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `make -j2` of an example copied to `dir` (`examples/embed-c`, `examples/frozen-python`),
+/// with pyenv's `3.minor` and this checkout's generator; more arguments may be added.
+pub fn make_example(dir: &Path, minor: u32) -> Command {
+    let mut make = Command::new("make");
+    make.arg("-j2")
+        .arg(format!("PYTHON_VERSION=3.{minor}"))
+        .arg(format!("PYTHON={}", python(minor).display()))
+        .arg(format!("REPO={}", repo().display()))
+        .current_dir(dir);
+    make
+}
+
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
 /// test suite needs pyenv's 3.10-3.13; a missing one is a set-up error, not a reason to skip.
 pub fn python(minor: u32) -> PathBuf {

@@ -197,19 +197,28 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         return resource_reader(self._own(fullname) or fullname)
 
 
-def _package_data(path):
-    """The bytes of the frozen package data file at `path`, or None."""
+def _below_package(path):
+    """The nearest frozen package whose folder is above `path`, and `path` relative to that
+    folder; (None, None) when there is none."""
     head = path
     while True:
         head, sep, _ = head.rpartition("/")
         if not sep:
-            return None
+            return None, None
         package = _table.package_at(head)
         if package is not None:
-            try:
-                return _table.read_resource(package, path[len(head) + 1:])
-            except FileNotFoundError:
-                return None
+            return package, path[len(head) + 1:]
+
+
+def _package_data(path):
+    """The bytes of the frozen package data file at `path`, or None."""
+    package, rel = _below_package(path)
+    if package is None:
+        return None
+    try:
+        return _table.read_resource(package, rel)
+    except FileNotFoundError:
+        return None
 
 
 def get_data(path):
@@ -651,15 +660,10 @@ def path_entry_finder(path):
     package = _table.package_at(path)
     if package is not None:
         return _PathEntryFinder(path, package)
-    head = path
-    while True:
-        head, sep, _ = head.rpartition("/")
-        if not sep:
-            return None
-        package = _table.package_at(head)
-        if package is not None:
-            rel = path[len(head) + 1:]
-            return _PathEntryFinder(path, package, rel) if _is_data_folder(package, rel) else None
+    package, rel = _below_package(path)
+    if package is None or not _is_data_folder(package, rel):
+        return None
+    return _PathEntryFinder(path, package, rel)
 
 
 def _path_hook(path):
