@@ -17,22 +17,24 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    assert_frozen_report, copy_tree, make_example, pypi_sdists, pypi_wheels, python, repo, run,
-    run_ok, test_cache, FrozenExpectations,
+    assert_frozen_report, copy_tree, make_example, pip_install_target, pypi_sdists, pypi_wheels,
+    python, repo, run, run_ok, test_cache, FrozenExpectations,
 };
 use serde_json::Value;
 
 /// Where the example's origin map puts the frozen packages' `__file__`.
 const ORIGIN: &str = "/frozen-python/site";
 
-/// What the suites run on besides the package under test: pytest and its dependencies, on
-/// disk (PYTHONPATH), for both runs.
+/// What the suites run on besides the package under test, on disk (PYTHONPATH) for both runs:
+/// pytest and its dependencies, and PyYAML, which Markdown's `tests/test_apis.py` imports (a
+/// wheel built for each interpreter).
 const HARNESS: &[&str] = &[
     "pytest==9.2.0",
     "pluggy==1.7.0",
     "iniconfig==2.3.1",
     "packaging==26.4",
     "pygments==2.21.0",
+    "pyyaml==6.0.4",
 ];
 
 /// A package whose own test suite runs against the frozen python.
@@ -471,14 +473,7 @@ fn package_suites(b: &Built) {
     let label = b.label();
     let work = tempfile::tempdir().unwrap();
     let harness = work.path().join("harness");
-    let wheels = pypi_wheels(&python(b.minor), HARNESS);
-    run_ok(
-        Command::new(python(b.minor))
-            .args(["-m", "pip", "install", "--no-deps", "--no-index", "-q"])
-            .arg("--target")
-            .arg(&harness)
-            .args(&wheels),
-    );
+    pip_install_target(&python(b.minor), &harness, HARNESS);
     let site = b.site();
     for suite in SUITES {
         let package = suite.package;

@@ -95,6 +95,53 @@ pub fn pypi_wheels(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Installs real PyPI distributions, each `name==version`, into `target` with `python -m pip
+/// install --target`, offline from the test cache's `wheels/`, where pip picks the wheel this
+/// interpreter takes (pure, or built for its version and platform); when the cache has none,
+/// `pip download` saves one there first.
+pub fn pip_install_target(python: &Path, target: &Path, requirements: &[&str]) {
+    let dir = test_cache().join("wheels");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pip = |command: &str, options: &[&std::ffi::OsStr]| {
+        let mut cmd = Command::new(python);
+        cmd.args([
+            "-m",
+            "pip",
+            command,
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+        ])
+        .args(options)
+        .args(requirements);
+        cmd
+    };
+    let install = || {
+        pip(
+            "install",
+            &[
+                "--no-index".as_ref(),
+                "--find-links".as_ref(),
+                dir.as_os_str(),
+                "--target".as_ref(),
+                target.as_os_str(),
+            ],
+        )
+    };
+    if run(&mut install()).status.success() {
+        return;
+    }
+    run_ok(&mut pip(
+        "download",
+        &[
+            "--only-binary=:all:".as_ref(),
+            "--dest".as_ref(),
+            dir.as_os_str(),
+        ],
+    ));
+    run_ok(&mut install());
+}
+
 /// Source distributions (`.tar.gz`) of real PyPI projects, each `name==version`, from the test
 /// cache's `sdists/`; a missing one is downloaded into it with `python -m pip download` (which
 /// prepares its metadata with the project's build backend, so the first download installs
