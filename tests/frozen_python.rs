@@ -133,7 +133,7 @@ impl Built {
     }
 }
 
-/// `python -c CODE` (more arguments after), in `cwd`; stdout.
+/// `python FLAGS -c CODE` in `cwd`; stdout.
 fn py_c(python: &Path, flags: &[&str], code: &str, cwd: &Path) -> String {
     run_ok(
         Command::new(python)
@@ -188,15 +188,20 @@ fn command_line(b: &Built) {
     let out =
         run_ok(Command::new(&frozen).args(["-I", "-m", "timeit", "-n", "1", "-r", "1", "pass"]));
     assert!(out.contains("1 loop"), "{label}: -m timeit: {out}");
-    // An exit status, and an uncaught exception's traceback with a frozen source line.
+    // An exit status, and an uncaught exception's traceback with source lines of a frozen
+    // package (its origin exists nowhere: the table's source).
     let out = run(Command::new(&frozen).args(["-c", "import sys; sys.exit(3)"]));
     assert_eq!(out.status.code(), Some(3), "{label}");
-    let out = run(Command::new(&frozen).args(["-c", "import json; json.loads('{')"]));
+    let out = run(Command::new(&frozen).args([
+        "-c",
+        "import markdown; markdown.Markdown(extensions=['no_such_extension'])",
+    ]));
     assert_eq!(out.status.code(), Some(1), "{label}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("json/decoder.py\", line")
-            && stderr.contains("obj, end = self.scan_once(s, idx)"),
+        stderr.contains(&format!("{ORIGIN}/markdown/core.py\", line"))
+            && stderr.contains("module = importlib.import_module(ext_name)")
+            && stderr.contains("ModuleNotFoundError: No module named 'no_such_extension'"),
         "{label}: {stderr}"
     );
 }
