@@ -194,6 +194,7 @@ fn assert_all_frozen(t: &Target, report: &Value, plain: &Path, stdlib: &str) {
             other_origins: &[],
             reference_python: &python(t, plain),
             not_in_reference: &[],
+            reference_path: &[],
         },
     );
 }

@@ -110,6 +110,7 @@ fn check_embedded(ex: &Example) {
             other_origins: &["/embed-c/app/"],
             reference_python: &ex.python,
             not_in_reference: &["mygame"],
+            reference_path: &[],
         },
     );
 
@@ -128,6 +129,11 @@ fn check_embedded(ex: &Example) {
     assert_eq!(c["get_data"], levels);
     assert_eq!(c["mygame_data_dir"], serde_json::json!(["data"]));
     assert_eq!(c["iter_mygame"], serde_json::json!(["__main__", "engine"]));
+    assert_eq!(
+        c["mygame_data_module"],
+        serde_json::json!([["levels.txt"], true, null, ["data"], ["levels"]]),
+        "3.{minor}: importlib.resources.files(\"mygame.data\")"
+    );
 
     // The app itself, and an uncaught exception through the default excepthook.
     let out = ex.run(&[]);

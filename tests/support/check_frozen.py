@@ -183,4 +183,15 @@ else:
     checks["mygame_data_dir"] = sorted(p.name for p in importlib.resources.files("mygame").iterdir())
     checks["get_data"] = pkgutil.get_data("mygame", "data/levels.txt").decode()
     checks["iter_mygame"] = sorted(m.name for m in pkgutil.iter_modules(mygame.__path__))
+    # A data folder without Python files imports as a module, as from files (a namespace
+    # package there): [its files by resources, __file__, its folder's name, sorted by suffix].
+    data = importlib.resources.files("mygame.data")
+    module = sys.modules["mygame.data"]
+    checks["mygame_data_module"] = [
+        sorted(p.name for p in data.iterdir()),
+        data.joinpath("levels.txt").read_text(encoding="utf-8") == checks["levels"],
+        getattr(module, "__file__", None),
+        [p.rpartition("/")[2] for p in module.__path__],
+        [p.stem for p in sorted(data.iterdir()) if p.suffix == ".txt"],
+    ]
 print(json.dumps(report))

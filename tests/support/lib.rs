@@ -165,15 +165,55 @@ pub fn build_embed_c_with(minor: u32, dir: &Path, origin_map: &str, more: &str) 
         &format!("origin_map = {origin_map}"),
     );
     std::fs::write(&spec, format!("{text}\n{more}")).unwrap();
-    run_ok(
-        Command::new("make")
-            .arg("-j2")
-            .arg(format!("PYTHON_VERSION=3.{minor}"))
-            .arg(format!("PYTHON={}", python(minor).display()))
-            .arg(format!("REPO={}", repo().display()))
-            .current_dir(dir),
-    );
+    run_ok(&mut make_example(dir, minor));
     dir.join(format!("build/3.{minor}/embed-c"))
+}
+
+/// Source distributions (`.tar.gz`) of real PyPI projects, each `name==version`, from the test
+/// cache's `sdists/`; a missing one is downloaded into it with `python -m pip download` (which
+/// prepares its metadata with the project's build backend, so the first download installs
+/// that backend in pip's isolated build folder). The tests take their own test suites from
+/// them.
+pub fn pypi_sdists(python: &Path, requirements: &[&str]) -> Vec<PathBuf> {
+    let dir = test_cache().join("sdists");
+    std::fs::create_dir_all(&dir).unwrap();
+    requirements
+        .iter()
+        .map(|req| {
+            let (name, version) = req.split_once("==").expect("name==version");
+            let file = dir.join(format!(
+                "{}-{version}.tar.gz",
+                name.to_ascii_lowercase().replace('-', "_")
+            ));
+            if !file.exists() {
+                run_ok(
+                    Command::new(python)
+                        .args(["-m", "pip", "download", "--no-deps", "--no-binary=:all:"])
+                        .arg("--dest")
+                        .arg(&dir)
+                        .arg(req),
+                );
+            }
+            assert!(
+                file.exists(),
+                "pip download {req} saved no {}",
+                file.display()
+            );
+            file
+        })
+        .collect()
+}
+
+/// `make -j2` of an example copied to `dir` (`examples/embed-c`, `examples/frozen-python`),
+/// with pyenv's `3.minor` and this checkout's generator; more arguments may be added.
+pub fn make_example(dir: &Path, minor: u32) -> Command {
+    let mut make = Command::new("make");
+    make.arg("-j2")
+        .arg(format!("PYTHON_VERSION=3.{minor}"))
+        .arg(format!("PYTHON={}", python(minor).display()))
+        .arg(format!("REPO={}", repo().display()))
+        .current_dir(dir);
+    make
 }
 
 /// The pyenv interpreter `3.minor` (newest patch level, by `pyfreeze_gen::pyenv`'s rule). The
@@ -315,6 +355,9 @@ pub struct FrozenExpectations<'a> {
     pub reference_python: &'a Path,
     /// Table modules the reference cannot know (an app's), skipped in the comparison.
     pub not_in_reference: &'a [&'a str],
+    /// Folders the reference puts first on `sys.path` (where the frozen packages were
+    /// installed), so that it imports their modules too.
+    pub reference_path: &'a [&'a Path],
 }
 
 /// CPython always serves its bootstrap trio from its own table: `importlib/__init__.py`
@@ -344,12 +387,14 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
             *n != "_pyfreeze_runtime" && !e.not_in_reference.iter().any(|p| n.starts_with(p))
         })
         .collect();
-    let out = run_ok(
-        Command::new(e.reference_python)
-            .args(["-I", "-S"])
-            .arg(repo().join("tests/support/import_all.py"))
-            .args(&names),
-    );
+    let mut reference = Command::new(e.reference_python);
+    reference
+        .args(["-I", "-S"])
+        .arg(repo().join("tests/support/import_all.py"));
+    for dir in e.reference_path {
+        reference.arg("--path").arg(dir);
+    }
+    let out = run_ok(reference.args(&names));
     let reference_errors: BTreeMap<String, String> =
         serde_json::from_str(&out).expect("import_all.py output");
     let mut problems = Vec::new();

@@ -282,19 +282,28 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         return resource_reader(self._own(fullname) or fullname)
 
 
-def _package_data(path):
-    """The bytes of the frozen package data file at `path`, or None."""
+def _below_package(path):
+    """The nearest frozen package whose folder is above `path`, and `path` relative to that
+    folder; (None, None) when there is none."""
     head = path
     while True:
         head, sep, _ = head.rpartition("/")
         if not sep:
-            return None
+            return None, None
         package = _table.package_at(head)
         if package is not None:
-            try:
-                return _table.read_resource(package, path[len(head) + 1:])
-            except FileNotFoundError:
-                return None
+            return package, path[len(head) + 1:]
+
+
+def _package_data(path):
+    """The bytes of the frozen package data file at `path`, or None."""
+    package, rel = _below_package(path)
+    if package is None:
+        return None
+    try:
+        return _table.read_resource(package, rel)
+    except FileNotFoundError:
+        return None
 
 
 def get_data(path):
@@ -340,8 +349,52 @@ class _Traversable:
     def name(self):
         return self._rel.rpartition("/")[2] if self._rel else self._package.rpartition(".")[2]
 
+    # The name's parts, as pathlib.PurePath (3.10-3.13) and zipfile.Path (3.11+) give them:
+    # packages go through a folder's files by `suffix` (pyphen's dictionaries).
+    @property
+    def suffix(self):
+        name = self.name
+        i = name.rfind(".")
+        return name[i:] if 0 < i < len(name) - 1 else ""
+
+    @property
+    def suffixes(self):
+        name = self.name
+        if name.endswith("."):
+            return []
+        return ["." + suffix for suffix in name.lstrip(".").split(".")[1:]]
+
+    @property
+    def stem(self):
+        name = self.name
+        i = name.rfind(".")
+        return name[:i] if 0 < i < len(name) - 1 else name
+
     def __repr__(self):
         return "<frozen data %s:%s>" % (self._package, self._rel)
+
+    # Equal, hashable and ordered by where they are, as pathlib's paths are (packages sort a
+    # folder's `iterdir()`).
+    def _key(self):
+        return tuple(self._package.split(".")) + tuple(self._rel.split("/") if self._rel else ())
+
+    def __eq__(self, other):
+        return isinstance(other, _Traversable) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __lt__(self, other):
+        return self._key() < other._key() if isinstance(other, _Traversable) else NotImplemented
+
+    def __le__(self, other):
+        return self._key() <= other._key() if isinstance(other, _Traversable) else NotImplemented
+
+    def __gt__(self, other):
+        return self._key() > other._key() if isinstance(other, _Traversable) else NotImplemented
+
+    def __ge__(self, other):
+        return self._key() >= other._key() if isinstance(other, _Traversable) else NotImplemented
 
     def _files(self):
         return _table.resources(self._package)
@@ -401,27 +454,72 @@ class _Traversable:
 
 class _ResourceReader:
     """A TraversableResources (registered as one), with the ResourceReader methods 3.10 still
-    calls."""
+    calls: the data of a frozen package, or of a data folder in it (`rel`, see
+    `_DataFolderLoader`)."""
 
-    def __init__(self, package):
+    def __init__(self, package, rel=""):
         self._package = package
+        self._prefix = rel + "/" if rel else ""
 
     def files(self):
-        return _Traversable(self._package, "")
+        return _Traversable(self._package, self._prefix[:-1])
 
     def open_resource(self, resource):
         import io
 
-        return io.BytesIO(_table.read_resource(self._package, resource))
+        return io.BytesIO(_table.read_resource(self._package, self._prefix + resource))
 
     def resource_path(self, resource):
         raise FileNotFoundError(resource)
 
     def is_resource(self, path):
-        return path in _table.resources(self._package)
+        return self._prefix + path in _table.resources(self._package)
 
     def contents(self):
-        return iter(sorted({p.partition("/")[0] for p in _table.resources(self._package)}))
+        n = len(self._prefix)
+        files = _table.resources(self._package)
+        return iter(sorted({p[n:].partition("/")[0] for p in files if p.startswith(self._prefix)}))
+
+
+def _is_data_folder(package, rel):
+    """Whether the frozen package's data has files under the folder `rel`."""
+    prefix = rel + "/"
+    return any(p.startswith(prefix) for p in _table.resources(package))
+
+
+class _DataFolderLoader:
+    """The loader of a folder of package data that holds no Python file, imported as a module.
+    From files CPython imports such a folder as a namespace package, so packages name their
+    data by it (`importlib.resources.files("pyphen.dictionaries")`); frozen, it is an empty
+    package (no `__file__`, `__path__` the folder) whose resources are the folder's files."""
+
+    def __init__(self, package, rel, path):
+        self.name = package + "." + rel.replace("/", ".")
+        self.path = path
+        self._package = package
+        self._rel = rel
+
+    def __repr__(self):
+        return "<%s %r from %r>" % (type(self).__name__, self.name, self.path)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        pass
+
+    def is_package(self, fullname):
+        return True
+
+    def get_source(self, fullname):
+        return ""
+
+    def get_code(self, fullname):
+        return compile("", "<string>", "exec", dont_inherit=True)
+
+    def get_resource_reader(self, fullname):
+        _register_traversable()
+        return _ResourceReader(self._package, self._rel)
 
 
 # -- importlib.metadata ----------------------------------------------------------------------
@@ -587,12 +685,15 @@ def find_distributions(context=None):
 
 
 class _PathEntryFinder:
-    """Path-entry finder for the folder of a frozen package: lists frozen submodules for
-    pkgutil and hands names it does not hold to a FileFinder over the real folder."""
+    """Path-entry finder for the folder of a frozen package (or of a data folder in it, `rel`):
+    lists frozen submodules for pkgutil, finds the data folders without Python files that
+    CPython would import as namespace packages, and hands names it does not hold to a
+    FileFinder over the real folder."""
 
-    def __init__(self, path, package):
+    def __init__(self, path, package, rel=""):
         self.path = path
         self.package = package
+        self._rel = rel
         self._disk = False
 
     def _disk_finder(self):
@@ -604,11 +705,21 @@ class _PathEntryFinder:
         return self._disk
 
     def find_spec(self, fullname, target=None):
-        info = _table.find(fullname)
-        if info is not None and fullname.rpartition(".")[0] == self.package:
-            return _make_spec(fullname, *info)
+        parent, _, child = fullname.rpartition(".")
+        if not self._rel:
+            info = _table.find(fullname)
+            if info is not None and parent == self.package:
+                return _make_spec(fullname, *info)
         disk = self._disk_finder()
-        return disk.find_spec(fullname, target) if disk is not None else None
+        spec = disk.find_spec(fullname, target) if disk is not None else None
+        if spec is None:
+            rel = self._rel + "/" + child if self._rel else child
+            if _is_data_folder(self.package, rel):
+                path = self.path + "/" + child
+                loader = _DataFolderLoader(self.package, rel, path)
+                spec = _bootstrap.ModuleSpec(fullname, loader, origin=None, is_package=True)
+                spec.submodule_search_locations = [path]
+        return spec
 
     def invalidate_caches(self):
         disk = self._disk_finder()
@@ -617,7 +728,7 @@ class _PathEntryFinder:
 
     def iter_modules(self, prefix=""):
         seen = set()
-        for child, is_package in _children_of(self.package):
+        for child, is_package in () if self._rel else _children_of(self.package):
             seen.add(child)
             yield prefix + child, is_package
         disk = self._disk_finder()
@@ -630,9 +741,15 @@ class _PathEntryFinder:
 
 
 def path_entry_finder(path):
-    """The path-entry finder for `path` if it is a frozen package's folder, else None."""
+    """The path-entry finder for `path` if it is a frozen package's folder or a data folder in
+    one, else None."""
     package = _table.package_at(path)
-    return None if package is None else _PathEntryFinder(path, package)
+    if package is not None:
+        return _PathEntryFinder(path, package)
+    package, rel = _below_package(path)
+    if package is None or not _is_data_folder(package, rel):
+        return None
+    return _PathEntryFinder(path, package, rel)
 
 
 def _path_hook(path):
