@@ -272,6 +272,69 @@ fn layout_matches_the_headers(python: &Path) {
 fn embed_the_listed_system_interpreters() {
     for (python, minor) in pyfreeze_tests::listed_pythons() {
         layout_matches_the_headers(&python);
-        check_embedded(&Example::build(python, minor));
+        let ex = Example::build(python, minor);
+        check_embedded(&ex);
+        check_stdlib_folder_hidden(&ex);
     }
+}
+
+/// The example run with its interpreter's stdlib folder hidden but for `lib-dynload` (bind
+/// mounts in a private mount namespace, so root), as on a machine that has only the executable:
+/// it prints what it prints with the folder there, and nothing more. 3.15's getpath warns about
+/// a missing stdlib folder unless `pathconfig_warnings = 0`, which embed-c sets.
+fn check_stdlib_folder_hidden(ex: &Example) {
+    let minor = ex.minor;
+    assert!(
+        run_ok(Command::new("id").arg("-u")).trim() == "0",
+        "hiding the stdlib folder takes bind mounts, which need root (CI runs as root)"
+    );
+    let stdlib = PathBuf::from(stdlib_dir(&ex.python));
+    let dynload = PathBuf::from(
+        run_ok(Command::new(&ex.python).args([
+            "-I",
+            "-c",
+            "import sysconfig; print(sysconfig.get_config_var('DESTSHARED'))",
+        ]))
+        .trim(),
+    );
+    let shown = ex.run(&[]);
+    assert!(shown.status.success(), "3.{minor}: {shown:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let over = tmp.path().join("stdlib");
+    std::fs::create_dir_all(&over).unwrap();
+    // lib-dynload stays where it is (bound into the empty folder first) when it is inside.
+    let keep = dynload.strip_prefix(&stdlib).ok().map(|rel| over.join(rel));
+    // The new namespace's mounts are made private first, so the binds stay in it; inside
+    // ci/in-sid.sh's chroot `/` is no mount point, but that namespace is private already.
+    let mut script = String::from("mount --make-rprivate / 2>/dev/null; ");
+    if let Some(keep) = &keep {
+        std::fs::create_dir_all(keep).unwrap();
+        script.push_str("mount --bind \"$1\" \"$2\" && ");
+    }
+    script.push_str("mount --rbind \"$3\" \"$4\" && test ! -e \"$4/os.py\" && exec \"$5\"");
+    let hidden = run(Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "unchanged",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
+        .arg(&dynload)
+        .arg(keep.as_deref().unwrap_or(&dynload))
+        .arg(&over)
+        .arg(&stdlib)
+        .arg(ex.binary())
+        .current_dir(tmp.path()));
+    let context = format!(
+        "3.{minor}, {} hidden:\nstdout:\n{}\nstderr:\n{}",
+        stdlib.display(),
+        String::from_utf8_lossy(&hidden.stdout),
+        String::from_utf8_lossy(&hidden.stderr)
+    );
+    assert_eq!(hidden.status.code(), shown.status.code(), "{context}");
+    assert_eq!(hidden.stdout, shown.stdout, "{context}");
+    assert!(hidden.stderr.is_empty(), "{context}");
 }
