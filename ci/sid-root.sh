@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root=${PYFREEZE_SID_ROOT:-$HOME/.cache/pyfreeze/sid-root}
-packages=(python3.13-dev python3.14-dev python3.15-dev gcc make libc6-dev libclang-dev)
+packages=(python3.13-dev python3.14-dev python3.15-dev gcc make libc6-dev libclang-dev mount)
 # What the root was made with; a different list (or this script's format) makes it again.
 want="pyfreeze sid root 1: ${packages[*]}"
 
