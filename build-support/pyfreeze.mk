@@ -13,9 +13,11 @@
 #                     static: libpythonX.Y.a (Debian's libpythonX.Y-pic.a when it is there:
 #                       Debian's libpythonX.Y.a is not position-independent);
 #                     shared: libpythonX.Y.so;
-#                     auto: static, unless the static archive cannot be linked alone: its
-#                       built-in modules need files of CPython's build tree (MODLIBS names
-#                       them; Debian's 3.12+ archives lack the HACL* objects of hashlib)
+#                     auto: static, unless there is no static archive (a development
+#                       package that ships only the shared library) or it cannot be linked
+#                       alone: its built-in modules need files of CPython's build tree
+#                       (MODLIBS names them; Debian's 3.12+ archives lack the HACL* objects
+#                       of hashlib)
 #
 # It defines:
 #   PYFREEZE_OBJECTS         every object of the tables, modules, data and runtime
@@ -68,18 +70,28 @@ PYFREEZE__LIBPYTHON := $(word 2,$(PYFREEZE__PATHS))/$(word 3,$(PYFREEZE__PATHS))
 PYFREEZE__LIBPYTHON_PIC := $(patsubst %.a,%-pic.a,$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_LIBPYTHON := $(or $(wildcard $(PYFREEZE__LIBPYTHON_PIC)),$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
-PYFREEZE__LINK := $(if $(filter auto,$(PYFREEZE_PY_LINK)),$(word 7,$(PYFREEZE__PATHS)),$(PYFREEZE_PY_LINK))
+PYFREEZE__AUTO := $(word 7,$(PYFREEZE__PATHS))
+PYFREEZE__WHY_SHARED := the static one needs files of CPython's build tree: MODLIBS names them
+# A development package may ship no static libpython (only the shared one): auto links that.
+ifeq ($(PYFREEZE__AUTO)$(wildcard $(PYFREEZE_PY_LIBPYTHON)),static)
+PYFREEZE__AUTO := shared
+PYFREEZE__WHY_SHARED := there is no static one: $(PYFREEZE__LIBPYTHON)
+endif
+PYFREEZE__LINK := $(if $(filter auto,$(PYFREEZE_PY_LINK)),$(PYFREEZE__AUTO),$(PYFREEZE_PY_LINK))
 ifeq ($(PYFREEZE__LINK),static)
+ifeq ($(wildcard $(PYFREEZE_PY_LIBPYTHON)),)
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=static links $(PYFREEZE__LIBPYTHON), which does not exist; install the interpreter's static library (Debian: libpythonX.Y-dev; pyenv builds it) or link the shared one (PYFREEZE_PY_LINK=shared))
+endif
 # MODLIBS: the libraries of extension modules built into libpython (Debian's zlib, pyexpat).
 PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS MODLIBS SYSLIBS LINKFORSHARED)
 else ifeq ($(PYFREEZE__LINK),shared)
 PYFREEZE__LIBDIR := $(word 5,$(PYFREEZE__PATHS))
 PYFREEZE__LDLIBRARY := $(word 6,$(PYFREEZE__PATHS))
 ifeq ($(filter %.so,$(PYFREEZE__LDLIBRARY)),)
-$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) needs a shared libpython$(if $(filter auto,$(PYFREEZE_PY_LINK)), (the static one needs files of CPython's build tree: MODLIBS names them)), but $(PYFREEZE_PYTHON) has none (LDLIBRARY=$(PYFREEZE__LDLIBRARY)); use a CPython built with --enable-shared, or a complete static libpython (PYFREEZE_PY_LINK=static))
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) needs a shared libpython$(if $(filter auto,$(PYFREEZE_PY_LINK)), ($(PYFREEZE__WHY_SHARED))), but $(PYFREEZE_PYTHON) has none (LDLIBRARY=$(PYFREEZE__LDLIBRARY)); use a CPython built with --enable-shared, or a complete static libpython (PYFREEZE_PY_LINK=static))
 endif
 ifeq ($(wildcard $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY)),)
-$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) links $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY), which does not exist; install the interpreter's development files (Debian: libpythonX.Y-dev))
+$(error pyfreeze.mk: PYFREEZE_PY_LINK=$(PYFREEZE_PY_LINK) links $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY)$(if $(filter auto,$(PYFREEZE_PY_LINK)), ($(PYFREEZE__WHY_SHARED))), which does not exist; install the interpreter's development files (Debian: libpythonX.Y-dev))
 endif
 PYFREEZE_PY_LIBPYTHON := $(PYFREEZE__LIBDIR)/$(PYFREEZE__LDLIBRARY)
 # A libpython outside the linker's own folders is found at run time through an rpath.

@@ -197,3 +197,107 @@ fn the_generated_files_compile_into_one_folder_of_objects() {
         "table, stock table, runtime, 3 modules (with the runtime's), 1 package's data"
     );
 }
+
+/// An interpreter whose development files lack a static libpython (`LIBPL` is an empty folder
+/// here, through sysconfig data modules of the test's own), and then the shared one too
+/// (`LIBDIR`): `auto` links the shared library, and says why it wanted it when there is none;
+/// `static` names the missing archive and the fix; nothing runs.
+#[test]
+fn a_missing_static_libpython_is_named_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("Makefile", MAKEFILE.as_bytes()),
+            ("pyfreeze.toml", SPEC.as_bytes()),
+            ("app/tally.py", b"X = 1\n"),
+        ],
+    );
+    let py = python(11);
+    let query = |code: &str| pyfreeze_tests::run_ok(Command::new(&py).args(["-S", "-c", code]));
+    let real = query("import sysconfig; print(sysconfig._get_sysconfigdata_name())");
+    let empty = dir.path().join("no-libpython");
+    let fake = dir.path().join("fake");
+    std::fs::create_dir_all(&empty).unwrap();
+    let module = |more: &str| {
+        format!(
+            "import importlib\nbuild_time_vars = dict(importlib.import_module({:?}).build_time_vars, LIBPL={:?}{more})\n",
+            real.trim(),
+            empty.display().to_string()
+        )
+    };
+    let no_shared = format!(", LIBDIR={:?}", empty.display().to_string());
+    write_tree(
+        &fake,
+        &[
+            ("_sysconfigdata_no_static.py", module("").as_bytes()),
+            (
+                "_sysconfigdata_no_libpython.py",
+                module(&no_shared).as_bytes(),
+            ),
+        ],
+    );
+    let make = |data: &str, link: &str| {
+        run(Command::new("make")
+            .arg("--no-print-directory")
+            .arg(format!("REPO={}", repo().display()))
+            .arg(format!("PYFREEZE_PYTHON={}", py.display()))
+            .arg(format!("PYFREEZE={}", pyfreeze_bin().display()))
+            .arg(format!("PYFREEZE_PY_LINK={link}"))
+            .args([
+                "--eval",
+                "show-link: ; @echo $(PYFREEZE_PY_LDFLAGS)",
+                "show-link",
+            ])
+            .env(
+                "_PYTHON_SYSCONFIGDATA_NAME",
+                format!("_sysconfigdata_{data}"),
+            )
+            .env("PYTHONPATH", &fake)
+            .current_dir(dir.path()))
+    };
+    let failed = |data: &str, link: &str| {
+        let out = make(data, link);
+        assert!(!out.status.success(), "{data} {link}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let archive = empty.join("libpython3.11.a");
+    let err = failed("no_static", "static");
+    assert!(
+        err.contains(&format!(
+            "pyfreeze.mk: PYFREEZE_PY_LINK=static links {}, which does not exist; install the \
+             interpreter's static library (Debian: libpythonX.Y-dev; pyenv builds it) or link the \
+             shared one (PYFREEZE_PY_LINK=shared)",
+            archive.display()
+        )),
+        "{err}"
+    );
+    let err = failed("no_libpython", "auto");
+    assert!(
+        err.contains(&format!(
+            "pyfreeze.mk: PYFREEZE_PY_LINK=auto links {}/libpython3.11.so (there is no static one: \
+             {}), which does not exist; install the interpreter's development files",
+            empty.display(),
+            archive.display()
+        )),
+        "{err}"
+    );
+    assert!(!dir.path().join("build").exists());
+    // pyenv's CPython has a shared libpython too: auto links it.
+    let out = make("no_static", "auto");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let libdir = query("import sysconfig; print(sysconfig.get_config_var('LIBDIR'))");
+    assert!(
+        shown
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with(&format!("-L{} -lpython3.11 ", libdir.trim())),
+        "{shown}"
+    );
+}
