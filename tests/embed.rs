@@ -60,6 +60,17 @@ impl Example {
     }
 }
 
+/// The interpreter's `lib-dynload` (`DESTSHARED`), the one folder embed-c puts on `sys.path`.
+fn dynload_dir(python: &Path) -> String {
+    run_ok(Command::new(python).args([
+        "-I",
+        "-c",
+        "import sysconfig; print(sysconfig.get_config_var('DESTSHARED'))",
+    ]))
+    .trim()
+    .to_string()
+}
+
 fn stdlib_dir(python: &Path) -> String {
     run_ok(Command::new(python).args([
         "-I",
@@ -88,14 +99,9 @@ fn check_embedded(ex: &Example) {
     let report: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"));
     assert_eq!(report["version"], serde_json::json!([3, minor]));
-    let dynload = run_ok(Command::new(&ex.python).args([
-        "-I",
-        "-c",
-        "import sysconfig; print(sysconfig.get_config_var('DESTSHARED'))",
-    ]));
     assert_eq!(
         report["sys_path"],
-        serde_json::json!([dynload.trim()]),
+        serde_json::json!([dynload_dir(&ex.python)]),
         "3.{minor}: stdlib must be off sys.path"
     );
 
@@ -289,14 +295,7 @@ fn check_stdlib_folder_hidden(ex: &Example) {
         "hiding the stdlib folder takes bind mounts, which need root (CI runs as root)"
     );
     let stdlib = PathBuf::from(stdlib_dir(&ex.python));
-    let dynload = PathBuf::from(
-        run_ok(Command::new(&ex.python).args([
-            "-I",
-            "-c",
-            "import sysconfig; print(sysconfig.get_config_var('DESTSHARED'))",
-        ]))
-        .trim(),
-    );
+    let dynload = PathBuf::from(dynload_dir(&ex.python));
     let shown = ex.run(&[]);
     assert!(shown.status.success(), "3.{minor}: {shown:?}");
     let tmp = tempfile::tempdir().unwrap();
