@@ -17,7 +17,8 @@
 #                       package that ships only the shared library) or it cannot be linked
 #                       alone: its built-in modules need files of CPython's build tree
 #                       (MODLIBS names them; Debian's 3.12+ archives lack the HACL* objects
-#                       of hashlib)
+#                       of hashlib) that are not installed under LIBPL (`pyfreeze cpython
+#                       build` installs them there)
 #
 # It defines:
 #   PYFREEZE_OBJECTS         every object of the tables, modules, data and runtime
@@ -51,15 +52,22 @@ PYFREEZE_CFLAGS ?= -O2
 PYFREEZE_PY_LINK ?= auto
 PYFREEZE_STAMP := $(PYFREEZE_OUT)/.stamp
 
-# A word of a sysconfig link variable that names a file of CPython's build tree, which is not
-# installed: a relative path (Debian 3.13's MODLIBS has Modules/_hacl/libHacl_Hash_SHA2.a), or
-# the stray backslash left of a multi-line object list (Debian 3.14's and 3.15's MODLIBS).
-PYFREEZE__BUILD_TREE_WORD = (w == chr(92) or (w[0] not in '-/' and '/' in w))
-# sysconfig variables, one word list, without build-tree words.
-PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; print(*(w for k in '$(1)'.split() for w in str(s.get_config_var(k) or '').split() if not $(PYFREEZE__BUILD_TREE_WORD)))")
+# A word of a sysconfig link variable that names a file of CPython's build tree, which
+# `make install` leaves behind: a relative path (MODLIBS's Modules/_decimal/libmpdec/libmpdec.a
+# of a static build, Debian 3.13's Modules/_hacl/libHacl_Hash_SHA2.a), or the stray backslash
+# left of a multi-line object list (Debian 3.14's and 3.15's MODLIBS). `pyfreeze cpython
+# build` installs such archives under LIBPL at the same relative path: a word found there is
+# linked from there, any other is dropped.
+PYFREEZE__PY_WORDS = import os, sysconfig as s; v = s.get_config_var; L = v('LIBPL') or ''; \
+  tree = lambda w: w == chr(92) or (w[0] not in '-/' and '/' in w); \
+  kept = lambda w: not tree(w) or (w != chr(92) and os.path.isfile(os.path.join(L, w))); \
+  word = lambda w: os.path.join(L, w) if tree(w) else w
+# sysconfig variables, one word list, build-tree words resolved under LIBPL or dropped.
+PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); print(*(word(w) for k in '$(1)'.split() for w in str(v(k) or '').split() if kept(w)))")
 # The paths, then how `auto` links: a static archive whose MODLIBS names build-tree files
-# cannot be linked without them (Debian's 3.12+ lack hashlib's HACL* objects): shared.
-PYFREEZE__PATHS := $(shell $(PYFREEZE_PYTHON) -S -c "import sysconfig as s; v = s.get_config_var; print(*(v(k) or '' for k in 'INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY'.split()), 'shared' if any($(PYFREEZE__BUILD_TREE_WORD) for w in str(v('MODLIBS') or '').split()) else 'static')")
+# that are not installed cannot be linked without them (Debian's 3.12+ lack hashlib's HACL*
+# objects): shared.
+PYFREEZE__PATHS := $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); print(*(v(k) or '' for k in 'INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY'.split()), 'static' if all(kept(w) for w in str(v('MODLIBS') or '').split()) else 'shared')")
 ifneq ($(words $(PYFREEZE__PATHS)),7)
 $(error pyfreeze.mk: cannot query PYFREEZE_PYTHON=$(PYFREEZE_PYTHON) (got "$(PYFREEZE__PATHS)"); point it at a CPython 3.10+ interpreter)
 endif
@@ -71,7 +79,7 @@ PYFREEZE__LIBPYTHON_PIC := $(patsubst %.a,%-pic.a,$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_LIBPYTHON := $(or $(wildcard $(PYFREEZE__LIBPYTHON_PIC)),$(PYFREEZE__LIBPYTHON))
 PYFREEZE_PY_DYNLOAD := $(word 4,$(PYFREEZE__PATHS))
 PYFREEZE__AUTO := $(word 7,$(PYFREEZE__PATHS))
-PYFREEZE__WHY_SHARED := the static one needs files of CPython's build tree: MODLIBS names them
+PYFREEZE__WHY_SHARED := the static one needs files of CPython's build tree that MODLIBS names and LIBPL lacks
 # A development package may ship no static libpython (only the shared one): auto links that.
 ifeq ($(PYFREEZE__AUTO)$(wildcard $(PYFREEZE_PY_LIBPYTHON)),static)
 PYFREEZE__AUTO := shared

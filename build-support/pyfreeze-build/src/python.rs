@@ -178,17 +178,38 @@ const KEYS: &[&str] = &[
 ];
 
 /// Whether a static libpython cannot be linked alone: its built-in modules need files of
-/// CPython's build tree, which `MODLIBS` names (relative paths, or the stray `\` left of a
-/// multi-line object list). Debian's 3.12+ archives lack the HACL* objects of hashlib; the
-/// shared libpython is linked instead (the rule of `build-support/pyfreeze.mk`'s `auto`).
-fn static_archive_needs_build_tree(modlibs: &str) -> bool {
-    modlibs.split_whitespace().any(names_build_tree_file)
+/// CPython's build tree that `MODLIBS` names (relative paths, or the stray `\` left of a
+/// multi-line object list) and that are not installed under `LIBPL`. Debian's 3.12+ archives
+/// lack the HACL* objects of hashlib; the shared libpython is linked instead (the rule of
+/// `build-support/pyfreeze.mk`'s `auto`).
+fn static_archive_needs_build_tree(modlibs: &str, libpl: &Path) -> bool {
+    modlibs
+        .split_whitespace()
+        .any(|w| names_build_tree_file(w) && installed_copy(libpl, w).is_none())
 }
 
-/// A word of a sysconfig link variable that names a file of CPython's build tree, which is not
-/// installed: a relative path, or the stray `\` left of a multi-line object list.
+/// A word of a sysconfig link variable that names a file of CPython's build tree, which
+/// `make install` leaves behind: a relative path, or the stray `\` left of a multi-line
+/// object list.
 fn names_build_tree_file(word: &str) -> bool {
     word == "\\" || (!word.starts_with(['-', '/']) && word.contains('/'))
+}
+
+/// The copy of a build-tree file under `LIBPL`, at the same relative path, where `pyfreeze
+/// cpython build` installs the archives `MODLIBS` names (`Modules/expat/libexpat.a`).
+fn installed_copy(libpl: &Path, word: &str) -> Option<PathBuf> {
+    let path = libpl.join(word);
+    (word != "\\" && !libpl.as_os_str().is_empty() && path.is_file()).then_some(path)
+}
+
+/// A link word with its build-tree path resolved under `LIBPL`; `None` when it names a
+/// build-tree file that is not installed.
+fn link_word(libpl: &Path, word: &str) -> Option<String> {
+    if names_build_tree_file(word) {
+        installed_copy(libpl, word).map(|p| p.display().to_string())
+    } else {
+        Some(word.to_string())
+    }
 }
 
 /// Debian's `libpythonX.Y.a` is not position-independent (a PIE link fails with
@@ -234,12 +255,15 @@ impl PythonConfig {
                  PYFREEZE_PYTHON_CONFIG_FILE (keys: version, include_dir, libpython, libs, link_args, dynload)",
             ));
         }
-        let shared =
-            static_archive_needs_build_tree(var("MODLIBS")) && var("LDLIBRARY").ends_with(".so");
+        let libpl = Path::new(var("LIBPL"));
+        let shared = static_archive_needs_build_tree(var("MODLIBS"), libpl)
+            && var("LDLIBRARY").ends_with(".so");
         // MODLIBS: the libraries of extension modules built into a static libpython (Debian
-        // builds zlib and pyexpat in; a shared libpython brings its own). Dropped: its stray
-        // `\` words, and relative paths, which name files of CPython's build tree (Debian
-        // 3.13's `Modules/_hacl/libHacl_Hash_SHA2.a`, whose objects its libpython holds).
+        // builds zlib and pyexpat in; a shared libpython brings its own). Its words that name
+        // files of CPython's build tree are linked from their copies under LIBPL (a static
+        // build of `pyfreeze cpython build`: libmpdec, expat, HACL*) or dropped (Debian 3.13's
+        // `Modules/_hacl/libHacl_Hash_SHA2.a`, whose objects its libpython holds; the stray
+        // `\` words).
         let keys: &[&str] = if shared {
             &["LIBS", "SYSLIBS"]
         } else {
@@ -248,7 +272,7 @@ impl PythonConfig {
         let libs = keys
             .iter()
             .flat_map(|k| words(var(k)))
-            .filter(|w| !names_build_tree_file(w))
+            .filter_map(|w| link_word(libpl, &w))
             .collect();
         Ok(PythonConfig {
             version: interp.version,
@@ -621,21 +645,48 @@ mod tests {
 
     #[test]
     fn static_archives_whose_modlibs_name_build_tree_files_are_not_linked_alone() {
+        let none = Path::new("/nonexistent/config-3.13");
         // Debian bookworm's 3.11, pyenv's builds: complete archives.
         assert!(!static_archive_needs_build_tree(
-            "-lm      -lm   -lz -lm -lm   -lexpat  -lexpat              -lz"
+            "-lm      -lm   -lz -lm -lm   -lexpat  -lexpat              -lz",
+            none
         ));
-        assert!(!static_archive_needs_build_tree(""));
+        assert!(!static_archive_needs_build_tree("", none));
         assert!(!static_archive_needs_build_tree(
-            "/opt/ssl/lib/libssl.a -lcrypto"
+            "/opt/ssl/lib/libssl.a -lcrypto",
+            none
         ));
         // Debian sid's 3.13 (a relative .a) and 3.14/3.15 (object lists left as `\`).
         assert!(static_archive_needs_build_tree(
-            "-lm -lexpat Modules/_hacl/libHacl_Hash_SHA2.a -lz"
+            "-lm -lexpat Modules/_hacl/libHacl_Hash_SHA2.a -lz",
+            none
         ));
         assert!(static_archive_needs_build_tree(
-            "-lm -lexpat  -lexpat \\ \\ \\ \\ \\       -lzstd  -lz"
+            "-lm -lexpat  -lexpat \\ \\ \\ \\ \\       -lzstd  -lz",
+            none
         ));
+    }
+
+    #[test]
+    fn build_tree_archives_installed_under_libpl_are_linked_from_there() {
+        // What `pyfreeze cpython build --static-extensions` installs.
+        let libpl = tempfile::tempdir().unwrap();
+        let hacl = "Modules/_hacl/libHacl_Hash_SHA2.a";
+        std::fs::create_dir_all(libpl.path().join("Modules/_hacl")).unwrap();
+        std::fs::write(libpl.path().join(hacl), "!<arch>\n").unwrap();
+        let modlibs = format!("-lm {hacl} /usr/lib/libz.a");
+        assert!(!static_archive_needs_build_tree(&modlibs, libpl.path()));
+        let linked: Vec<String> = modlibs
+            .split_whitespace()
+            .filter_map(|w| link_word(libpl.path(), w))
+            .collect();
+        let copy = libpl.path().join(hacl).display().to_string();
+        assert_eq!(linked, ["-lm", copy.as_str(), "/usr/lib/libz.a"]);
+        // Not installed: dropped, and the archive cannot be linked alone.
+        let missing = "Modules/expat/libexpat.a";
+        assert_eq!(link_word(libpl.path(), missing), None);
+        assert!(static_archive_needs_build_tree(missing, libpl.path()));
+        assert_eq!(link_word(libpl.path(), "\\"), None);
     }
 
     #[test]

@@ -726,6 +726,7 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     if let Some(plan) = &plan {
         check_built_in(&installed, args.minor, plan)?;
     }
+    install_build_tree_archives(&tree, &installed, destdir.as_deref(), args.minor)?;
     let record = installed.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
     let mut text = format!(
         "CPython {upstream} built by pyfreeze {} {what}\nsource: {}\n",
@@ -837,9 +838,93 @@ fn check_built_in(prefix: &Path, minor: &str, plan: &static_ext::Plan) -> Result
     Ok(())
 }
 
+/// Installs the archives of CPython's build tree that `MODLIBS` names (relative paths such as
+/// `Modules/_decimal/libmpdec/libmpdec.a`, `Modules/expat/libexpat.a`, 3.12+'s
+/// `Modules/_hacl/libHacl_Hash_SHA2.a`) under `LIBPL`, at the same relative path: a built-in
+/// module's static library, which `make install` leaves behind, so that a program linking the
+/// installed `libpythonX.Y.a` finds it (`pyfreeze.mk` and pyfreeze-build look for such a word
+/// under `LIBPL`). Each file is written only when its bytes change. Nothing to do when
+/// `MODLIBS` names none (extension modules built shared).
+fn install_build_tree_archives(
+    tree: &Path,
+    installed: &Path,
+    destdir: Option<&Path>,
+    minor: &str,
+) -> Result<(), String> {
+    let python = installed.join(format!("bin/python{minor}"));
+    let out = Command::new(&python)
+        .args([
+            "-I",
+            "-S",
+            "-c",
+            "import sysconfig as s; print(s.get_config_var('LIBPL')); print(s.get_config_var('MODLIBS') or '')",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let (Some(libpl), Some(modlibs)) =
+        (lines.next().filter(|_| out.status.success()), lines.next())
+    else {
+        return Err(format!(
+            "{} does not report LIBPL and MODLIBS:\n{}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        ));
+    };
+    let libpl = match destdir {
+        Some(dir) => dir.join(
+            Path::new(libpl)
+                .strip_prefix("/")
+                .unwrap_or(Path::new(libpl)),
+        ),
+        None => PathBuf::from(libpl),
+    };
+    for word in modlibs.split_whitespace() {
+        if !build_tree_archive(word) {
+            continue;
+        }
+        let from = tree.join(word);
+        let bytes = std::fs::read(&from).map_err(|e| {
+            format!(
+                "MODLIBS names {word}, a file of the build tree: {}: {e}",
+                from.display()
+            )
+        })?;
+        let to = libpl.join(word);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        pyfreeze_gen::write_if_changed(&to, &bytes)
+            .map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    Ok(())
+}
+
+/// A word of `MODLIBS` that names an archive of the build tree: a relative path to a `.a`.
+fn build_tree_archive(word: &str) -> bool {
+    !word.starts_with(['-', '/']) && word.contains('/') && word.ends_with(".a")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_relative_archives_of_modlibs_are_build_tree_files() {
+        let modlibs = "-lm Modules/_decimal/libmpdec/libmpdec.a /usr/lib/x86_64-linux-gnu/libz.a \\ -ldl Modules/_hacl/libHacl_Hash_SHA2.a -Wl,-Bstatic libfoo.a";
+        let found: Vec<&str> = modlibs
+            .split_whitespace()
+            .filter(|w| build_tree_archive(w))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "Modules/_decimal/libmpdec/libmpdec.a",
+                "Modules/_hacl/libHacl_Hash_SHA2.a"
+            ]
+        );
+    }
 
     #[test]
     fn build_spec_adds_the_roots_of_a_spec_to_the_stdlib() {
