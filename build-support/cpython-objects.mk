@@ -11,9 +11,19 @@ PYFREEZE_DEEP_C := $(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),deep/table.c) \
 	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(patsubst modules/%,deep/%,$(filter modules/%,$(PYFREEZE_C))))
 PYFREEZE_OBJS := $(patsubst %.c,$(PYFREEZE_OUT)/obj/%.o,$(PYFREEZE_C) $(PYFREEZE_DEEP_C))
 
+# In libpython the table's arrays are named as the series' Python/frozen.c expects
+# (_PyFrozenExt_modules, ...), and every other symbol of the generator (pyfreeze_m_*_code,
+# the counts, ...) is local: libpython then exports only _Py names, and a program that links
+# it with a pyfreeze table of its own (pyfreeze_modules, ...) keeps both.
+PYFREEZE_OBJCOPY ?= objcopy
+PYFREEZE__RENAMED := modules resources distributions dist_files
+
 $(TARGET): $(PYFREEZE_OBJS)
 	@echo "LD -r $@ ($(words $^) objects)"
-	@$(CC) -r -nostdlib -o $@ $^
+	@$(CC) -r -nostdlib -o $@.tmp $^
+	@$(PYFREEZE_OBJCOPY) $(foreach a,$(PYFREEZE__RENAMED),--redefine-sym pyfreeze_$(a)=_PyFrozenExt_$(a)) $@.tmp
+	@$(PYFREEZE_OBJCOPY) --wildcard --localize-symbol='pyfreeze_*' $@.tmp
+	@mv $@.tmp $@
 
 $(PYFREEZE_OUT)/obj/deep/%.o: $(PYFREEZE_OUT)/deep/%.c
 	@mkdir -p $(@D)
