@@ -416,6 +416,14 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
             generated.added_parents.join(", ")
         );
     }
+    if !generated.already_in_target.is_empty() && !args.quiet {
+        eprintln!(
+            "pyfreeze: note: {} stdlib modules not frozen: {}'s libpython already carries \
+             them in its frozen table (a CPython built by `pyfreeze cpython build`)",
+            generated.already_in_target.len(),
+            generated.interpreter.given.display()
+        );
+    }
     if list_only {
         let mut stdout = std::io::stdout().lock();
         for m in &generated.modules {

@@ -181,6 +181,17 @@ fn header(version: &PythonVersion) -> String {
     h
 }
 
+/// The stock runtime's C file, importing the runtime module `name`: `_pyfreeze_runtime`, or
+/// another name when the target's libpython carries a `_pyfreeze_runtime` of its own (a
+/// CPython built by pyfreeze), so that each table keeps its runtime's state.
+fn runtime_c(name: &str) -> String {
+    if name == crate::RUNTIME_MODULE {
+        RUNTIME_C.into()
+    } else {
+        format!("#define PYFREEZE_RUNTIME_MODULE \"{name}\"\n{RUNTIME_C}")
+    }
+}
+
 fn flags_expr(kind: Kind) -> &'static str {
     match kind {
         Kind::Module => "0",
@@ -402,7 +413,8 @@ pub struct EmitOptions<'a> {
     pub python_version: &'a str,
     pub embed_source: bool,
     pub optimize: u8,
-    pub runtime: bool,
+    /// The name of the runtime module the table includes (see [`runtime_c`]), if any.
+    pub runtime: Option<&'a str>,
 }
 
 /// Renders every output file, sorted by path, after checking that every name has a C symbol
@@ -546,8 +558,8 @@ fn render(
         stock_table(modules, opts.version.stock_layout),
     ));
     let mut c_sources = vec![TABLE_C.to_string(), STOCK_C.to_string()];
-    if opts.runtime {
-        files.push(output(RUNTIME_C_FILE, RUNTIME_C.into()));
+    if let Some(name) = opts.runtime {
+        files.push(output(RUNTIME_C_FILE, runtime_c(name)));
         c_sources.push(RUNTIME_C_FILE.into());
     }
     c_sources.extend(module_files.iter().cloned());
@@ -668,7 +680,7 @@ fn manifest(
         options: BTreeMap::from([
             ("embed_source", opts.embed_source.into()),
             ("optimize", opts.optimize.into()),
-            ("runtime", opts.runtime.into()),
+            ("runtime", opts.runtime.is_some().into()),
         ]),
         totals: totals(modules, resources),
         code_file: CODE_FILE,
@@ -780,7 +792,7 @@ mod tests {
             python_version: "3.11.0",
             embed_source: false,
             optimize: 0,
-            runtime: false,
+            runtime: None,
         };
         let e = try_emit(&[module(a), module(b)], &[], &[], &[], &opts)
             .unwrap_err()

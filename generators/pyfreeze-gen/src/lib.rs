@@ -46,8 +46,25 @@ pub use write::{write_if_changed, write_output, write_output_reporting, WriteRep
 
 /// Name of the frozen Python half of the stock-libpython runtime.
 pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
+/// The runtime module's name in a program's table when the target's libpython carries a
+/// [`RUNTIME_MODULE`] of its own (a CPython built by `pyfreeze cpython build`): two modules,
+/// each with the state of its own table.
+pub const APP_RUNTIME_MODULE: &str = "_pyfreeze_app_runtime";
 const RUNTIME_PY: &str = include_str!("../runtime/_pyfreeze_runtime.py");
-const RUNTIME_ORIGIN: &str = "<pyfreeze>/_pyfreeze_runtime.py";
+
+/// The name of the runtime module a table for `interp` includes.
+fn runtime_module(interp: &Interpreter) -> &'static str {
+    if interp
+        .info
+        .frozen_ext_modules
+        .iter()
+        .any(|m| m == RUNTIME_MODULE)
+    {
+        APP_RUNTIME_MODULE
+    } else {
+        RUNTIME_MODULE
+    }
+}
 
 /// One generated file, with a `/`-separated path relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +129,9 @@ pub struct Generated {
     /// (top-level module, metadata folder) of the roots whose installed copies win
     /// (`precedence = "path"`); see [`discover::Found::path_first`].
     pub path_first: Vec<(String, String)>,
+    /// Stdlib modules not frozen because the target's libpython already carries them in its
+    /// extended frozen table (a CPython built by `pyfreeze cpython build`), sorted.
+    pub already_in_target: Vec<String>,
     /// Problems that do not stop the build: guarded (optional) imports of stdlib modules that
     /// are not frozen, `file:line: ...`.
     pub warnings: Vec<String>,
@@ -198,7 +218,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     let interp = Interpreter::probe(spec.python(), spec.version())?;
     progress.interpreter(&interp);
 
-    let mut found = discover_selected(spec, &interp)?;
+    let (mut found, already_in_target) = discover_selected(spec, &interp)?;
     progress.discovered(
         found.modules.len() + usize::from(spec.runtime()),
         found.resources.len(),
@@ -213,6 +233,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     };
     let pending = read_sources(
         spec,
+        runtime_module(&interp),
         std::mem::take(&mut found.modules),
         scan_below.as_deref(),
         &mut inputs,
@@ -240,7 +261,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             python_version: &interp.full_version(),
             embed_source: spec.embed_source(),
             optimize: spec.optimize(),
-            runtime: spec.runtime(),
+            runtime: spec.runtime().then(|| runtime_module(&interp)),
         },
     )?;
     Ok(Generated {
@@ -254,6 +275,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
         added_parents: found.added_parents,
         skipped: found.skipped,
         path_first: found.path_first,
+        already_in_target,
         warnings,
     })
 }
@@ -282,6 +304,7 @@ fn check_imports(
         .collect();
     let available = |name: &str| {
         frozen.contains(name)
+            || interp.info.frozen_ext_modules.iter().any(|c| c == name)
             || interp.info.builtin_modules.iter().any(|b| b == name)
             || interp.info.extension_modules.iter().any(|e| e == name)
     };
@@ -353,8 +376,10 @@ fn check_imports(
     })
 }
 
-/// Walks the spec's roots and the stdlib (when selected) through their patterns.
-fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Found> {
+/// Walks the spec's roots and the stdlib (when selected) through their patterns. Returns what
+/// they select, and the stdlib modules left out because the target carries them
+/// ([`drop_carried_stdlib`]).
+fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<(discover::Found, Vec<String>)> {
     let spec_err = |message: String| Error::Spec {
         origin: "spec".into(),
         message,
@@ -395,13 +420,46 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<discover::Foun
             },
         )
         .collect();
-    let found = discover::discover(&walks)?;
-    if spec.runtime() && found.modules.contains_key(RUNTIME_MODULE) {
+    let mut found = discover::discover(&walks)?;
+    let already = if spec.stdlib() {
+        drop_carried_stdlib(&mut found, &stdlib::root(spec, interp)?, interp)
+    } else {
+        Vec::new()
+    };
+    let runtime = runtime_module(interp);
+    if spec.runtime() && found.modules.contains_key(runtime) {
         return Err(Error::Discovery(vec![format!(
-            "module `{RUNTIME_MODULE}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
+            "module `{runtime}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
         )]));
     }
-    Ok(found)
+    Ok((found, already))
+}
+
+/// Removes from `found` the stdlib modules (and their data files) that the target's libpython
+/// already carries in its extended frozen table (a CPython built by `pyfreeze cpython build`):
+/// a program linking it needs no second copy. Returns their names. The spec's own roots are
+/// kept whole: a module of theirs that the target also carries is served from the program's
+/// table, which comes first.
+fn drop_carried_stdlib(
+    found: &mut discover::Found,
+    stdlib_root: &Path,
+    interp: &Interpreter,
+) -> Vec<String> {
+    let carried = &interp.info.frozen_ext_modules;
+    let is_carried = |name: &str, path: &Path| {
+        path.starts_with(stdlib_root) && carried.binary_search_by(|c| c.as_str().cmp(name)).is_ok()
+    };
+    let dropped: Vec<String> = found
+        .modules
+        .values()
+        .filter(|m| is_carried(&m.name, &m.path))
+        .map(|m| m.name.clone())
+        .collect();
+    for name in &dropped {
+        found.modules.remove(name);
+    }
+    found.resources.retain(|r| !is_carried(&r.package, &r.path));
+    dropped
 }
 
 /// A module whose source is read, waiting to be compiled.
@@ -420,6 +478,7 @@ struct Pending {
 /// are marked for the import check.
 fn read_sources(
     spec: &Spec,
+    runtime: &str,
     found: std::collections::BTreeMap<String, discover::Module>,
     scan_outside: Option<&Path>,
     inputs: &mut Vec<PathBuf>,
@@ -447,9 +506,9 @@ fn read_sources(
     }
     if spec.runtime() {
         pending.push(Pending {
-            name: RUNTIME_MODULE.into(),
+            name: runtime.into(),
             kind: Kind::Module,
-            origin: RUNTIME_ORIGIN.into(),
+            origin: format!("<pyfreeze>/{runtime}.py"),
             path: None,
             source: RUNTIME_PY.as_bytes().to_vec(),
             scan_imports: false,

@@ -59,6 +59,10 @@ pub struct Info {
     /// Top-level extension modules on its `sys.path` (lib-dynload), which stay on disk.
     #[serde(default)]
     pub extension_modules: Vec<String>,
+    /// The modules of the extended frozen table in its libpython (a CPython built by
+    /// `pyfreeze cpython build`; empty for any other), sorted.
+    #[serde(default)]
+    pub frozen_ext_modules: Vec<String>,
 }
 
 /// A probed, supported target interpreter.

@@ -38,6 +38,14 @@ def extension_modules():
     return sorted(names)
 
 
+def frozen_ext_modules():
+    # A pyfreeze-patched CPython: the modules of the extended frozen table in its libpython.
+    import _imp
+
+    rows = getattr(_imp, "_frozen_ext_modules", lambda: ())()
+    return sorted(row[0] for row in rows)
+
+
 def probe():
     import importlib.util
     import json
@@ -68,6 +76,7 @@ def probe():
         "config": config,
         "builtin_modules": sorted(sys.builtin_module_names),
         "extension_modules": extension_modules(),
+        "frozen_ext_modules": frozen_ext_modules(),
     }
     sys.stdout.write(json.dumps(info, sort_keys=True))
 

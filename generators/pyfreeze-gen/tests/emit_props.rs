@@ -338,7 +338,7 @@ proptest! {
             python_version: "3.x",
             embed_source: true,
             optimize: 0,
-            runtime: false,
+            runtime: None,
         };
         let files = try_emit(&modules, &resources, &[], &[], &opts).expect("random names do not clash");
         let dir = tempfile::tempdir().unwrap();
