@@ -15,8 +15,8 @@ use std::sync::Mutex;
 
 use pyfreeze_gen::PythonVersion;
 use pyfreeze_tests::{
-    assert_metadata_agrees, metadata_report, metadata_site_spec, pyfreeze_bin, run, run_ok,
-    MetadataExpectations,
+    assert_metadata_agrees, copy_tree, example_cargo, example_target_dir, metadata_report,
+    metadata_site_spec, pyfreeze_bin, repo, run, run_ok, MetadataExpectations,
 };
 
 /// The shared objects a program may need from the C library itself (glibc): nothing else.
@@ -254,30 +254,73 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-fn runs_alone_in_an_empty_root(minor: &'static str) {
-    assert!(
-        run_ok(Command::new("id").arg("-u")).trim() == "0",
-        "this test runs the interpreter under chroot, which needs root (CI runs as root)"
-    );
-    let prefix = install(minor);
-    let root = empty_root(&python(minor, &prefix));
-    let held = files(root.path());
-    assert!(
-        held.iter()
-            .all(|f| f.starts_with("bin/python") || f.contains(".so")),
-        "{held:?}"
-    );
-    let out = run(Command::new("chroot")
-        .arg(root.path())
-        .arg(format!("/bin/python{minor}"))
-        .args(["-I", "-c", SCRIPT])
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .current_dir(root.path()));
+/// A program alone in an empty root: its path inside, the files the root holds, the root.
+struct Alone {
+    inside: String,
+    held: Vec<String>,
+    root: tempfile::TempDir,
+}
+
+impl Alone {
+    /// `exe` copied into an empty root with the C library files `ldd` names, and nothing else:
+    /// `ldd` must name only the C library's own objects.
+    fn new(exe: &Path) -> Alone {
+        assert!(
+            run_ok(Command::new("id").arg("-u")).trim() == "0",
+            "this test runs programs under chroot, which needs root (CI runs as root)"
+        );
+        let foreign: Vec<String> = ldd(exe)
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !C_LIBRARY.contains(&name.as_str()))
+            .collect();
+        assert!(
+            foreign.is_empty(),
+            "{} needs shared objects beyond the C library: {foreign:?}",
+            exe.display()
+        );
+        let root = empty_root(exe);
+        let name = exe.file_name().unwrap().to_string_lossy().into_owned();
+        let held = files(root.path());
+        assert!(
+            held.iter()
+                .all(|f| *f == format!("bin/{name}") || f.contains(".so")),
+            "{held:?}"
+        );
+        Alone {
+            inside: format!("/bin/{name}"),
+            held,
+            root,
+        }
+    }
+
+    /// Runs the program in the root with `args`, with an empty environment but `PATH`.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        run(Command::new("chroot")
+            .arg(self.root.path())
+            .arg(&self.inside)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .current_dir(self.root.path()))
+    }
+}
+
+/// Runs `tests/support/appliance.py` through `args` (the program's way of running code: `-c`,
+/// `--exec`) alone in an empty root: every module it uses ran, and its deliberate error printed
+/// a traceback through frozen json with the source lines, after `before_traceback` and nothing
+/// else (no getpath warning about a missing prefix or lib-dynload).
+fn check_appliance_script(what: &str, exe: &Path, args: &[&str], before_traceback: &str) {
+    let alone = Alone::new(exe);
+    let mut argv = args.to_vec();
+    argv.push(SCRIPT);
+    let out = alone.run(&argv);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let context =
-        format!("{minor}, files in the root: {held:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    let context = format!(
+        "{what}, files in the root: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        alone.held
+    );
     let printed: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("ok "))
@@ -307,11 +350,11 @@ fn runs_alone_in_an_empty_root(minor: &'static str) {
         stdout.contains("zoneinfo: no time zone data: ZoneInfoNotFoundError"),
         "{context}"
     );
-    // The deliberate error: a traceback through frozen json with its source lines, and
-    // nothing before it (no getpath warning about a missing prefix or lib-dynload).
     assert_eq!(out.status.code(), Some(1), "{context}");
     assert!(
-        stderr.starts_with("Traceback (most recent call last):\n"),
+        stderr.starts_with(&format!(
+            "{before_traceback}Traceback (most recent call last):\n"
+        )),
         "{context}"
     );
     let frame = stderr
@@ -325,6 +368,157 @@ fn runs_alone_in_an_empty_root(minor: &'static str) {
     assert!(
         stderr.trim_end().ends_with("json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         "{context}"
+    );
+}
+
+fn runs_alone_in_an_empty_root(minor: &'static str) {
+    let prefix = install(minor);
+    check_appliance_script(
+        &format!("python{minor}"),
+        &python(minor, &prefix),
+        &["-I", "-c"],
+        "",
+    );
+}
+
+/// The modules a build froze: the stems of `OUT/modules/*.c`, sorted.
+fn frozen_modules(out: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out.join("modules"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".c").map(String::from)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Run by the embed-c appliance: a module, its distribution metadata and its package data from
+/// each table, libpython's (the install's `--spec` froze attrs beside the stdlib; served by the
+/// patched `FrozenImporter`) and the program's (the stock runtime's `PyfreezeImporter`).
+const TWO_TABLES: &str = r#"
+import importlib.metadata, importlib.resources, json
+import attrs, mygame
+print("libpython", type(json.__loader__).__name__, type(attrs.__loader__).__name__,
+      importlib.metadata.version("attrs"),
+      importlib.resources.files("attrs").joinpath("py.typed").is_file())
+print("program", type(mygame.__loader__).__name__, mygame.__file__,
+      importlib.resources.files("mygame").joinpath("data/levels.txt").read_text().split()[0])
+print(*sorted(d.metadata["Name"] for d in importlib.metadata.distributions()))
+"#;
+
+/// examples/embed-c linked against the `--static-extensions` install (pyfreeze.mk, its
+/// Makefile unchanged but for `PYTHON`): one executable that needs nothing but the C library.
+/// Its table holds only the app and the stock runtime, since the install's libpython carries
+/// the stdlib (and the build-tree archives its built-in modules need are installed beside it).
+fn embed_c_appliance(minor: &'static str) {
+    let prefix = install(minor);
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/embed-c"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("build"));
+    run_ok(
+        Command::new("make")
+            .arg("-j2")
+            .arg(format!("PYTHON_VERSION={minor}"))
+            .arg(format!("PYTHON={}", python(minor, &prefix).display()))
+            .arg(format!("REPO={}", repo().display()))
+            .current_dir(dir.path()),
+    );
+    let build = dir.path().join(format!("build/{minor}"));
+    assert_eq!(
+        frozen_modules(&build.join("frozen")),
+        [
+            "_pyfreeze_app_runtime",
+            "mygame",
+            "mygame.__main__",
+            "mygame.engine"
+        ],
+        "the stdlib is frozen again although the install's libpython carries it"
+    );
+    let exe = build.join("embed-c");
+    check_appliance_script(&format!("embed-c {minor}"), &exe, &["-c"], "");
+
+    // Both tables in one program, each with its runtime's state.
+    let alone = Alone::new(&exe);
+    let out = alone.run(&["-c", TWO_TABLES]);
+    assert!(out.status.success(), "{out:?}");
+    let first_level =
+        std::fs::read_to_string(repo().join("examples/embed-c/app/mygame/data/levels.txt"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+    let attrs = pyfreeze_tests::METADATA_WHEELS
+        .iter()
+        .find_map(|w| w.strip_prefix("attrs=="))
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "libpython FrozenExtLoader FrozenExtLoader {attrs} True\n\
+             program PyfreezeLoader /embed-c/app/mygame/__init__.py {first_level}\n\
+             attrs pyflakes\n"
+        )
+    );
+
+    // The app itself, and its error: the traceback shows the app's frozen source.
+    let out = alone.run(&[]);
+    assert!(out.status.success(), "{out:?}");
+    let out = alone.run(&["--crash"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("File \"/embed-c/app/mygame/"), "{stderr}");
+}
+
+/// examples/game-embed built by Cargo (pyfreeze-build) against the `--static-extensions`
+/// install (`PYFREEZE_PYTHON`): the same one-executable check, the game's own modes, and its
+/// table holding only the game's scripts and the runtime.
+fn game_embed_appliance(minor: &'static str) {
+    static ONE_BUILD: Mutex<()> = Mutex::new(());
+    let prefix = install(minor);
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("game-embed");
+    {
+        // One build at a time: both versions build into the same target folder.
+        let _guard = ONE_BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cargo = example_cargo(&repo());
+        cargo
+            .args(["build", "-p", "game-embed"])
+            .env("PYFREEZE_PYTHON", python(minor, &prefix));
+        run_ok(&mut cargo);
+        std::fs::copy(example_target_dir().join("debug/game-embed"), &exe).unwrap();
+    }
+    check_appliance_script(
+        &format!("game-embed {minor}"),
+        &exe,
+        &["--exec"],
+        "game-embed: a script raised an exception:\n",
+    );
+
+    let alone = Alone::new(&exe);
+    let out = alone.run(&["--list-scripts"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        list.contains("3 game modules, 1 other modules (stdlib and runtime)"),
+        "the stdlib is frozen again although the install's libpython carries it:\n{list}"
+    );
+    let out = alone.run(&[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("level 'Meadow': 3 entities (hero, slime, bird)\ntick 1: "),
+        "{out:?}"
+    );
+    let out = alone.run(&["--crash"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("    blast = 10 // (self.fuse - tick)\n"),
+        "no frozen source line in the traceback:\n{stderr}"
     );
 }
 
@@ -342,6 +536,14 @@ macro_rules! per_version {
             #[test]
             fn frozen_distributions_keep_their_metadata() {
                 super::frozen_distributions_keep_their_metadata($minor);
+            }
+            #[test]
+            fn embed_c_appliance() {
+                super::embed_c_appliance($minor);
+            }
+            #[test]
+            fn game_embed_appliance() {
+                super::game_embed_appliance($minor);
             }
         }
     )*};

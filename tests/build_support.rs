@@ -17,33 +17,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-use pyfreeze_tests::{copy_tree, python, repo, run};
+// Builds go to `target/build-support-tests` (or `PYFREEZE_TEST_TARGET_DIR`: the sid root's
+// runs keep their own, since what its C compiler links runs on its C library only), with a
+// clean environment.
+use pyfreeze_tests::{
+    copy_tree, example_cargo as cargo, example_target_dir as target_dir, python, repo, run,
+};
 use serde_json::Value;
 
 /// One Cargo build at a time: they share a target folder.
 fn cargo_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// `target/build-support-tests`, or `PYFREEZE_TEST_TARGET_DIR` (the sid root's runs keep
-/// their own: what its C compiler links runs on its C library only).
-fn target_dir() -> PathBuf {
-    match std::env::var_os("PYFREEZE_TEST_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => repo().join("target/build-support-tests"),
-    }
-}
-
-/// `cargo` with a clean environment: no PYFREEZE_ variable of the caller leaks in.
-fn cargo(dir: &Path) -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("PYFREEZE_PYTHON")
-        .env_remove("PYFREEZE_PYTHON_CONFIG_FILE")
-        .env_remove("CC");
-    cmd
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -2,6 +2,8 @@
  *
  *   embed-c [ARGS...]         runs the app: `python -m mygame ARGS...`
  *   embed-c --run FILE [ARGS] runs FILE as __main__ (used by the tests)
+ *   embed-c -c CODE [ARGS]    runs CODE as __main__, as `python -c` (the appliance test:
+ *                             a program alone in an empty root has no file to run)
  *
  * sys.path holds only the interpreter's extension-module folder (lib-dynload): every pure
  * module, stdlib or app, comes from the frozen tables.
@@ -54,6 +56,16 @@ int main(int argc, char **argv)
         status = PyConfig_SetBytesString(&config, &config.run_filename, argv[2]);
         if (PyStatus_Exception(status))
             return fail(&config, status);
+        status = PyConfig_SetBytesArgv(&config, argc - 2, argv + 2);
+    } else if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+        /* As `python -c`: sys.argv is ["-c", ARGS...]; the program keeps its own name. */
+        status = PyConfig_SetBytesString(&config, &config.run_command, argv[2]);
+        if (PyStatus_Exception(status))
+            return fail(&config, status);
+        status = PyConfig_SetBytesString(&config, &config.program_name, argv[0]);
+        if (PyStatus_Exception(status))
+            return fail(&config, status);
+        argv[2] = argv[1];
         status = PyConfig_SetBytesArgv(&config, argc - 2, argv + 2);
     } else {
         status = PyConfig_SetString(&config, &config.run_module, L"mygame");

@@ -50,6 +50,27 @@ pub fn pyfreeze_bin() -> PathBuf {
         .clone()
 }
 
+/// The target folder of the example and fixture crates the tests build with Cargo:
+/// `PYFREEZE_TEST_TARGET_DIR`, else the checkout's `target/build-support-tests`.
+pub fn example_target_dir() -> PathBuf {
+    match std::env::var_os("PYFREEZE_TEST_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => repo().join("target/build-support-tests"),
+    }
+}
+
+/// `cargo` in `dir` building into [`example_target_dir`], with a clean environment: no
+/// PYFREEZE_ variable (nor `CC`) of the caller leaks in.
+pub fn example_cargo(dir: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(dir)
+        .env("CARGO_TARGET_DIR", example_target_dir())
+        .env_remove("PYFREEZE_PYTHON")
+        .env_remove("PYFREEZE_PYTHON_CONFIG_FILE")
+        .env_remove("CC");
+    cmd
+}
+
 /// The test cache: `PYFREEZE_TEST_CACHE`, else `~/.cache/pyfreeze`.
 pub fn test_cache() -> PathBuf {
     match std::env::var_os("PYFREEZE_TEST_CACHE") {

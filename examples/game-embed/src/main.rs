@@ -7,6 +7,8 @@
 //! game-embed --crash                      play the `trap` level, whose script raises
 //! game-embed --list-scripts               list the frozen game modules and data (no Python)
 //! game-embed --info                       where modules come from, as JSON
+//! game-embed --exec CODE                  run CODE in the game's interpreter (a debug
+//!                                         console; the appliance test's checks)
 //! ```
 
 use std::process::ExitCode;
@@ -18,12 +20,13 @@ mod python;
 use python::{PyErr, Python};
 
 const USAGE: &str =
-    "usage: game-embed [--level NAME] [--ticks N] | --crash | --list-scripts | --info";
+    "usage: game-embed [--level NAME] [--ticks N] | --crash | --list-scripts | --info | --exec CODE";
 
 enum Mode {
     Play { level: String, ticks: i64 },
     ListScripts,
     Info,
+    Exec(String),
 }
 
 fn parse_args(args: &[String]) -> Result<Mode, String> {
@@ -34,6 +37,7 @@ fn parse_args(args: &[String]) -> Result<Mode, String> {
         match arg.as_str() {
             "--list-scripts" => return Ok(Mode::ListScripts),
             "--info" => return Ok(Mode::Info),
+            "--exec" => return Ok(Mode::Exec(it.next().ok_or("--exec needs code")?.clone())),
             "--crash" => {
                 level = "trap".into();
                 ticks = 5;
@@ -106,6 +110,19 @@ fn info(py: &Python) -> Result<(), PyErr> {
     Ok(())
 }
 
+/// `exec(code, {"__name__": "__main__"})`, as `python -c` runs it.
+fn exec(py: &Python, code: &str) -> Result<(), PyErr> {
+    let builtins = py.import("builtins")?;
+    let globals = builtins.getattr("dict")?.call(vec![])?;
+    globals
+        .getattr("__setitem__")?
+        .call(vec![py.str("__name__")?, py.str("__main__")?])?;
+    builtins
+        .getattr("exec")?
+        .call(vec![py.str(code)?, globals])?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let mode = match parse_args(&args) {
@@ -135,6 +152,7 @@ fn main() -> ExitCode {
     let result = match mode {
         Mode::Play { level, ticks } => play(&py, &level, ticks),
         Mode::Info => info(&py),
+        Mode::Exec(code) => exec(&py, &code),
         Mode::ListScripts => unreachable!("handled above"),
     };
     match result {
