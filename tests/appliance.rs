@@ -141,6 +141,22 @@ fn ldd(exe: &Path) -> Vec<(String, Option<PathBuf>)> {
         .collect()
 }
 
+/// `ldd` of `exe` names the C library's objects and nothing else.
+fn needs_only_the_c_library(exe: &Path) {
+    let libs = ldd(exe);
+    let foreign: Vec<&String> = libs
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| !C_LIBRARY.contains(&name.as_str()))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "{} needs shared objects other than the C library's: {foreign:?}\n{libs:#?}",
+        exe.display()
+    );
+    assert!(libs.iter().any(|(name, _)| name == "libc.so.6"), "{libs:?}");
+}
+
 fn builtin_module_names(python: &Path) -> Vec<String> {
     run_ok(Command::new(python).args(["-I", "-c", "import sys; print(*sys.builtin_module_names)"]))
         .split_whitespace()
@@ -153,18 +169,7 @@ fn builtin_module_names(python: &Path) -> Vec<String> {
 fn built_in_and_linked_statically(minor: &'static str) {
     let prefix = install(minor);
     let py = python(minor, &prefix);
-    let libs = ldd(&py);
-    let foreign: Vec<&String> = libs
-        .iter()
-        .map(|(name, _)| name)
-        .filter(|name| !C_LIBRARY.contains(&name.as_str()))
-        .collect();
-    assert!(
-        foreign.is_empty(),
-        "{minor}: {} needs shared objects other than the C library's: {foreign:?}\n{libs:#?}",
-        py.display()
-    );
-    assert!(libs.iter().any(|(name, _)| name == "libc.so.6"), "{libs:?}");
+    needs_only_the_c_library(&py);
 
     let builtins = builtin_module_names(&py);
     for module in [
@@ -269,16 +274,7 @@ impl Alone {
             run_ok(Command::new("id").arg("-u")).trim() == "0",
             "this test runs programs under chroot, which needs root (CI runs as root)"
         );
-        let foreign: Vec<String> = ldd(exe)
-            .into_iter()
-            .map(|(name, _)| name)
-            .filter(|name| !C_LIBRARY.contains(&name.as_str()))
-            .collect();
-        assert!(
-            foreign.is_empty(),
-            "{} needs shared objects beyond the C library: {foreign:?}",
-            exe.display()
-        );
+        needs_only_the_c_library(exe);
         let root = empty_root(exe);
         let name = exe.file_name().unwrap().to_string_lossy().into_owned();
         let held = files(root.path());
