@@ -14,11 +14,13 @@ cargo build --release --quiet -p pyfreeze-cli
 cargo test --workspace 2>&1 | tee target/test.log
 # Stock-libpython mode (embed-c with pyfreeze.mk, a pyfreeze-build crate) on the system's own
 # CPython (Debian's python3 with python3-dev) and, in a cached Debian sid root (ci/sid-root.sh),
-# on sid's 3.13, 3.14 and 3.15 (cargo builds there in its own target folder, cached).
+# on sid's 3.13, 3.14 and 3.15 (cargo builds there in its own target folder, cached), with the
+# emitter's golden cases of 3.14 and 3.15.
 PYFREEZE_TEST_PYTHONS=$(readlink -f /usr/bin/python3) \
   cargo test -p pyfreeze-tests --test embed --test build_support -- --ignored 2>&1 | tee -a target/test.log
 ci/in-sid.sh env PYFREEZE_TEST_PYTHONS=/usr/bin/python3.13:/usr/bin/python3.14:/usr/bin/python3.15 \
-  cargo test -p pyfreeze-tests --test embed --test build_support -- --ignored 2>&1 | tee -a target/test.log
+  cargo test -p pyfreeze-tests --test embed --test build_support --test golden -- --ignored 2>&1 |
+  tee -a target/test.log
 # CPython's whole test suite on the patched 3.13 (built by tests/cpython.rs), compared per test
 # case with the unpatched build's failures recorded for this machine kind; ci/regrtest.sh 3.11
 # (or 3.13 without the list) runs both builds' suites, ~20-25 minutes each version.

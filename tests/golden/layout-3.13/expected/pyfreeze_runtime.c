@@ -12,7 +12,14 @@
  * Called after Py_Initialize(), it activates at once and repairs modules already loaded
  * (those imported during initialisation came from disk, so call it before when you can).
  * Py_Finalize() drops the hook: call it again before the next Py_Initialize().
+ *
+ * The runtime module is `_pyfreeze_runtime`; a program linking a libpython built by pyfreeze,
+ * which carries a `_pyfreeze_runtime` of its own, gets another name (defined above this
+ * comment by the generator), so that each table keeps its own runtime state.
  */
+#ifndef PYFREEZE_RUNTIME_MODULE
+#define PYFREEZE_RUNTIME_MODULE "_pyfreeze_runtime"
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <marshal.h>
@@ -332,7 +339,7 @@ static int activate(void)
         goto done;
     if (PyDict_SetItemString(PyImport_GetModuleDict(), "_pyfreeze", module) < 0)
         goto done;
-    runtime = PyImport_ImportModule("_pyfreeze_runtime");
+    runtime = PyImport_ImportModule(PYFREEZE_RUNTIME_MODULE);
     if (runtime == NULL)
         goto done;
     result = PyObject_CallMethod(runtime, "install", "O", module);
