@@ -15,7 +15,7 @@ PYFREEZE_OBJS := $(patsubst %.c,$(PYFREEZE_OUT)/obj/%.o,$(PYFREEZE_C) $(PYFREEZE
 # (_PyFrozenExt_modules, ...), and every other symbol of the generator (pyfreeze_m_*_code,
 # the counts, ...) is local: libpython then exports only _Py names, and a program that links
 # it with a pyfreeze table of its own (pyfreeze_modules, ...) keeps both.
-PYFREEZE_OBJCOPY ?= objcopy
+PYFREEZE_OBJCOPY ?= $(shell $(CC) -print-prog-name=objcopy)
 PYFREEZE__RENAMED := modules resources distributions dist_files
 
 $(TARGET): $(PYFREEZE_OBJS)

@@ -60,7 +60,7 @@ PYFREEZE_STAMP := $(PYFREEZE_OUT)/.stamp
 # linked from there, any other is dropped.
 PYFREEZE__PY_WORDS = import os, sysconfig as s; v = s.get_config_var; L = v('LIBPL') or ''; \
   tree = lambda w: w == chr(92) or (w[0] not in '-/' and '/' in w); \
-  kept = lambda w: not tree(w) or (w != chr(92) and os.path.isfile(os.path.join(L, w))); \
+  kept = lambda w: not tree(w) or (w != chr(92) and L != '' and os.path.isfile(os.path.join(L, w))); \
   word = lambda w: os.path.join(L, w) if tree(w) else w
 # sysconfig variables, one word list, build-tree words resolved under LIBPL or dropped.
 PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); print(*(word(w) for k in '$(1)'.split() for w in str(v(k) or '').split() if kept(w)))")

@@ -726,7 +726,7 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
     if let Some(plan) = &plan {
         check_built_in(&installed, args.minor, plan)?;
     }
-    install_build_tree_archives(&tree, &installed, destdir.as_deref(), args.minor)?;
+    install_build_tree_archives(&tree, destdir.as_deref())?;
     let record = installed.join(format!("lib/python{}/pyfreeze-build.txt", args.minor));
     let mut text = format!(
         "CPython {upstream} built by pyfreeze {} {what}\nsource: {}\n",
@@ -838,40 +838,19 @@ fn check_built_in(prefix: &Path, minor: &str, plan: &static_ext::Plan) -> Result
     Ok(())
 }
 
-/// Installs the archives of CPython's build tree that `MODLIBS` names (relative paths such as
-/// `Modules/_decimal/libmpdec/libmpdec.a`, `Modules/expat/libexpat.a`, 3.12+'s
-/// `Modules/_hacl/libHacl_Hash_SHA2.a`) under `LIBPL`, at the same relative path: a built-in
-/// module's static library, which `make install` leaves behind, so that a program linking the
-/// installed `libpythonX.Y.a` finds it (`pyfreeze.mk` and pyfreeze-build look for such a word
-/// under `LIBPL`). Each file is written only when its bytes change. Nothing to do when
-/// `MODLIBS` names none (extension modules built shared).
-fn install_build_tree_archives(
-    tree: &Path,
-    installed: &Path,
-    destdir: Option<&Path>,
-    minor: &str,
-) -> Result<(), String> {
-    let python = installed.join(format!("bin/python{minor}"));
-    let out = Command::new(&python)
-        .args([
-            "-I",
-            "-S",
-            "-c",
-            "import sysconfig as s; print(s.get_config_var('LIBPL')); print(s.get_config_var('MODLIBS') or '')",
-        ])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    let (Some(libpl), Some(modlibs)) =
-        (lines.next().filter(|_| out.status.success()), lines.next())
-    else {
-        return Err(format!(
-            "{} does not report LIBPL and MODLIBS:\n{}",
-            python.display(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ));
-    };
+/// Installs the files of CPython's build tree that `MODLIBS` names (relative paths: a static
+/// build's `Modules/_decimal/libmpdec/libmpdec.a`, `Modules/expat/libexpat.a`, 3.12+'s
+/// `Modules/_hacl/libHacl_Hash_SHA2.a`) under `LIBPL`, at the same relative path: the static
+/// libraries of built-in modules, which `make install` leaves behind, so that a program linking
+/// the installed `libpythonX.Y.a` finds them (`pyfreeze.mk` and pyfreeze-build look for such a
+/// word under `LIBPL`). Each file is written only when its bytes change. The values come from
+/// the tree's Makefile (as make expands them), so nothing of the install has to run.
+fn install_build_tree_archives(tree: &Path, destdir: Option<&Path>) -> Result<(), String> {
+    let vars = tree_make_vars(tree, &["LIBPL", "MODLIBS"])?;
+    let (libpl, modlibs) = (&vars[0], &vars[1]);
+    if libpl.is_empty() {
+        return Err(format!("{}: the Makefile has no LIBPL", tree.display()));
+    }
     let libpl = match destdir {
         Some(dir) => dir.join(
             Path::new(libpl)
@@ -880,9 +859,14 @@ fn install_build_tree_archives(
         ),
         None => PathBuf::from(libpl),
     };
-    for word in modlibs.split_whitespace() {
-        if !build_tree_archive(word) {
-            continue;
+    for word in modlibs.split_whitespace().filter(|w| build_tree_file(w)) {
+        if Path::new(word)
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!(
+                "MODLIBS names {word}, a path outside the build tree's folders; it cannot be installed under LIBPL"
+            ));
         }
         let from = tree.join(word);
         let bytes = std::fs::read(&from).map_err(|e| {
@@ -901,9 +885,45 @@ fn install_build_tree_archives(
     Ok(())
 }
 
-/// A word of `MODLIBS` that names an archive of the build tree: a relative path to a `.a`.
-fn build_tree_archive(word: &str) -> bool {
-    !word.starts_with(['-', '/']) && word.contains('/') && word.ends_with(".a")
+/// The values of Makefile variables of a configured tree, as make expands them.
+fn tree_make_vars(tree: &Path, names: &[&str]) -> Result<Vec<String>, String> {
+    let rule: String = names.iter().map(|n| format!("$(info $({n}))")).collect();
+    let mut child = Command::new("make")
+        .args(["-s", "--no-print-directory", "-f", "Makefile", "-f", "-"])
+        .arg("pyfreeze-print-vars")
+        .current_dir(tree)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run make in {}: {e}", tree.display()))?;
+    let script = format!("pyfreeze-print-vars:\n\t{rule}@:\n");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(script.as_bytes())
+        .map_err(|e| format!("make in {}: {e}", tree.display()))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("make in {}: {e}", tree.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let values: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
+    if !out.status.success() || values.len() != names.len() {
+        return Err(format!(
+            "cannot read {} from {}/Makefile:\n{}",
+            names.join(", "),
+            tree.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        ));
+    }
+    Ok(values)
+}
+
+/// A word of `MODLIBS` that names a file of the build tree: a relative path (the rule of
+/// `pyfreeze.mk` and pyfreeze-build, but for the stray `\` of a multi-line list).
+fn build_tree_file(word: &str) -> bool {
+    !word.starts_with(['-', '/']) && word.contains('/')
 }
 
 #[cfg(test)]
@@ -911,19 +931,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_relative_archives_of_modlibs_are_build_tree_files() {
-        let modlibs = "-lm Modules/_decimal/libmpdec/libmpdec.a /usr/lib/x86_64-linux-gnu/libz.a \\ -ldl Modules/_hacl/libHacl_Hash_SHA2.a -Wl,-Bstatic libfoo.a";
+    fn relative_paths_of_modlibs_are_build_tree_files() {
+        let modlibs = "-lm Modules/_decimal/libmpdec/libmpdec.a /usr/lib/x86_64-linux-gnu/libz.a \\ -ldl Modules/_hacl/libHacl_Hash_SHA2.a Modules/x.o -Wl,-Bstatic libfoo.a";
         let found: Vec<&str> = modlibs
             .split_whitespace()
-            .filter(|w| build_tree_archive(w))
+            .filter(|w| build_tree_file(w))
             .collect();
         assert_eq!(
             found,
             [
                 "Modules/_decimal/libmpdec/libmpdec.a",
-                "Modules/_hacl/libHacl_Hash_SHA2.a"
+                "Modules/_hacl/libHacl_Hash_SHA2.a",
+                "Modules/x.o"
             ]
         );
+    }
+
+    #[test]
+    fn make_expands_the_trees_variables() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tree.path().join("Makefile"),
+            "prefix=/opt/py\nVERSION=3.13\nLIBPL=$(prefix)/lib/python$(VERSION)/config\n\
+             LOCALMODLIBS=Modules/expat/libexpat.a -lm\nMODLIBS=$(LOCALMODLIBS) $(BASEMODLIBS)\n\
+             all:\n\tfalse\n",
+        )
+        .unwrap();
+        let vars = tree_make_vars(tree.path(), &["LIBPL", "MODLIBS"]).unwrap();
+        assert_eq!(
+            vars,
+            [
+                "/opt/py/lib/python3.13/config",
+                "Modules/expat/libexpat.a -lm"
+            ]
+        );
+        let e = tree_make_vars(&tree.path().join("none"), &["LIBPL"]).unwrap_err();
+        assert!(e.contains("none"), "{e}");
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Module {
     pub path: PathBuf,
     /// `path` relative to the root, `/`-separated.
     pub rel: String,
+    /// Found by the stdlib's walk (not a root of the spec's).
+    pub stdlib: bool,
 }
 
 /// A package data file.
@@ -265,6 +267,7 @@ impl Walker<'_> {
                         kind,
                         path,
                         rel,
+                        stdlib: self.root.stdlib,
                     },
                 );
             }
@@ -320,6 +323,7 @@ impl Walker<'_> {
                 kind,
                 path,
                 rel,
+                stdlib: self.root.stdlib,
             },
         );
     }

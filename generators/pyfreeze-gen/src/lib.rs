@@ -52,11 +52,10 @@ pub const RUNTIME_MODULE: &str = "_pyfreeze_runtime";
 pub const APP_RUNTIME_MODULE: &str = "_pyfreeze_app_runtime";
 const RUNTIME_PY: &str = include_str!("../runtime/_pyfreeze_runtime.py");
 
-/// The name of the runtime module a table for `interp` includes.
-fn runtime_module(interp: &Interpreter) -> &'static str {
-    if interp
-        .info
-        .frozen_ext_modules
+/// The name of the runtime module a table for `interp` includes: [`APP_RUNTIME_MODULE`] when
+/// the target's libpython has a [`RUNTIME_MODULE`] of its own ([`target_table`]).
+fn runtime_module(spec: &Spec, interp: &Interpreter) -> &'static str {
+    if target_table(spec, interp)
         .iter()
         .any(|m| m == RUNTIME_MODULE)
     {
@@ -233,7 +232,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     };
     let pending = read_sources(
         spec,
-        runtime_module(&interp),
+        runtime_module(spec, &interp),
         std::mem::take(&mut found.modules),
         scan_below.as_deref(),
         &mut inputs,
@@ -261,7 +260,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             python_version: &interp.full_version(),
             embed_source: spec.embed_source(),
             optimize: spec.optimize(),
-            runtime: spec.runtime().then(|| runtime_module(&interp)),
+            runtime: spec.runtime().then(|| runtime_module(spec, &interp)),
         },
     )?;
     Ok(Generated {
@@ -304,7 +303,7 @@ fn check_imports(
         .collect();
     let available = |name: &str| {
         frozen.contains(name)
-            || interp.info.frozen_ext_modules.iter().any(|c| c == name)
+            || target_table(spec, interp).iter().any(|c| c == name)
             || interp.info.builtin_modules.iter().any(|b| b == name)
             || interp.info.extension_modules.iter().any(|e| e == name)
     };
@@ -421,12 +420,8 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<(discover::Fou
         )
         .collect();
     let mut found = discover::discover(&walks)?;
-    let already = if spec.stdlib() {
-        drop_carried_stdlib(&mut found, &stdlib::root(spec, interp)?, interp)
-    } else {
-        Vec::new()
-    };
-    let runtime = runtime_module(interp);
+    let already = drop_carried_stdlib(&mut found, target_table(spec, interp));
+    let runtime = runtime_module(spec, interp);
     if spec.runtime() && found.modules.contains_key(runtime) {
         return Err(Error::Discovery(vec![format!(
             "module `{runtime}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
@@ -435,30 +430,39 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<(discover::Fou
     Ok((found, already))
 }
 
-/// Removes from `found` the stdlib modules (and their data files) that the target's libpython
-/// already carries in its extended frozen table (a CPython built by `pyfreeze cpython build`):
-/// a program linking it needs no second copy. Returns their names. The spec's own roots are
-/// kept whole: a module of theirs that the target also carries is served from the program's
+/// The modules of the target's libpython table that a program's table must not repeat: those
+/// of a CPython built by `pyfreeze cpython build` (`_imp._frozen_ext_modules()`), unless the
+/// spec names a stdlib folder of its own (`stdlib_dir`): it then builds a table from that
+/// source, as CPython's own build does (with `--stdlib-dir Lib`), whatever the interpreter
+/// that compiles it carries. Sorted.
+fn target_table<'a>(spec: &Spec, interp: &'a Interpreter) -> &'a [String] {
+    if spec.stdlib_dir().is_some() {
+        &[]
+    } else {
+        &interp.info.frozen_ext_modules
+    }
+}
+
+/// Removes from `found` the modules of the stdlib's walk (and their packages' data files) that
+/// the target's libpython already carries in its extended frozen table (`carried`, sorted,
+/// from [`target_table`]): a program linking it needs no second copy. Returns their names.
+/// The spec's own roots are kept whole, wherever they are (a site-packages folder under the
+/// stdlib's): a module of theirs that the target also carries is served from the program's
 /// table, which comes first.
-fn drop_carried_stdlib(
-    found: &mut discover::Found,
-    stdlib_root: &Path,
-    interp: &Interpreter,
-) -> Vec<String> {
-    let carried = &interp.info.frozen_ext_modules;
-    let is_carried = |name: &str, path: &Path| {
-        path.starts_with(stdlib_root) && carried.binary_search_by(|c| c.as_str().cmp(name)).is_ok()
-    };
+fn drop_carried_stdlib(found: &mut discover::Found, carried: &[String]) -> Vec<String> {
+    let is_carried = |name: &str| carried.binary_search_by(|c| c.as_str().cmp(name)).is_ok();
     let dropped: Vec<String> = found
         .modules
         .values()
-        .filter(|m| is_carried(&m.name, &m.path))
+        .filter(|m| m.stdlib && is_carried(&m.name))
         .map(|m| m.name.clone())
         .collect();
     for name in &dropped {
         found.modules.remove(name);
     }
-    found.resources.retain(|r| !is_carried(&r.package, &r.path));
+    found
+        .resources
+        .retain(|r| dropped.binary_search(&r.package).is_err());
     dropped
 }
 
@@ -659,6 +663,39 @@ fn attach_resources(modules: &mut [FrozenModule], resources: &[FrozenResource]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_stdlib_walks_carried_modules_and_their_data_are_dropped() {
+        let module = |name: &str, stdlib: bool| discover::Module {
+            name: name.into(),
+            kind: Kind::Package,
+            path: PathBuf::from(format!("/p/lib/python3.13/{name}/__init__.py")),
+            rel: format!("{name}/__init__.py"),
+            stdlib,
+        };
+        let data = |package: &str| discover::Resource {
+            package: package.into(),
+            rel: "x.txt".into(),
+            path: PathBuf::from(format!("/p/{package}/x.txt")),
+        };
+        let mut found = discover::Found::default();
+        // `attrs` from a spec root under the stdlib's folder (site-packages), `email` and
+        // `json` from the stdlib's walk; the target carries attrs, email and zipfile.
+        for m in [
+            module("attrs", false),
+            module("email", true),
+            module("json", true),
+        ] {
+            found.modules.insert(m.name.clone(), m);
+        }
+        found.resources = vec![data("attrs"), data("email"), data("json")];
+        let carried = ["attrs", "email", "zipfile"].map(String::from);
+        let dropped = drop_carried_stdlib(&mut found, &carried);
+        assert_eq!(dropped, ["email"]);
+        assert_eq!(found.modules.keys().collect::<Vec<_>>(), ["attrs", "json"]);
+        let packages: Vec<&str> = found.resources.iter().map(|r| r.package.as_str()).collect();
+        assert_eq!(packages, ["attrs", "json"]);
+    }
 
     #[test]
     fn origin_map_uses_the_longest_prefix() {

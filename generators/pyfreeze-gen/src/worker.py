@@ -39,11 +39,22 @@ def extension_modules():
 
 
 def frozen_ext_modules():
-    # A pyfreeze-patched CPython: the modules of the extended frozen table in its libpython.
+    # A pyfreeze-patched CPython: the modules of the extended frozen table in its libpython,
+    # whether or not this run serves them (a debug build, PYTHON_FROZEN_MODULES=off and
+    # -X frozen_ext=off turn the table off; the tests' override turns it on for the call).
     import _imp
 
-    rows = getattr(_imp, "_frozen_ext_modules", lambda: ())()
-    return sorted(row[0] for row in rows)
+    table = getattr(_imp, "_frozen_ext_modules", None)
+    if table is None:
+        return []
+    override = getattr(_imp, "_override_frozen_modules_for_tests", None)
+    if override is not None:
+        override(1)
+    try:
+        return sorted(row[0] for row in table())
+    finally:
+        if override is not None:
+            override(0)
 
 
 def probe():
