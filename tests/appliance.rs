@@ -31,6 +31,10 @@ const C_LIBRARY: &[&str] = &[
     "librt.so.1",
 ];
 
+/// What a Rust program also needs on a glibc target: the GCC runtime, with which Rust's
+/// standard library unwinds (`libgcc_s`; only a fully static C library would remove it).
+const RUST_RUNTIME: &[&str] = &["libgcc_s.so.1"];
+
 /// What the appliance script prints, one line per module it used (`tests/support/appliance.py`).
 const SCRIPT: &str = include_str!("support/appliance.py");
 
@@ -141,13 +145,13 @@ fn ldd(exe: &Path) -> Vec<(String, Option<PathBuf>)> {
         .collect()
 }
 
-/// `ldd` of `exe` names the C library's objects and nothing else.
-fn needs_only_the_c_library(exe: &Path) {
+/// `ldd` of `exe` names the C library's objects and nothing else (but `also`).
+fn needs_only_the_c_library(exe: &Path, also: &[&str]) {
     let libs = ldd(exe);
     let foreign: Vec<&String> = libs
         .iter()
         .map(|(name, _)| name)
-        .filter(|name| !C_LIBRARY.contains(&name.as_str()))
+        .filter(|name| !C_LIBRARY.contains(&name.as_str()) && !also.contains(&name.as_str()))
         .collect();
     assert!(
         foreign.is_empty(),
@@ -169,7 +173,7 @@ fn builtin_module_names(python: &Path) -> Vec<String> {
 fn built_in_and_linked_statically(minor: &'static str) {
     let prefix = install(minor);
     let py = python(minor, &prefix);
-    needs_only_the_c_library(&py);
+    needs_only_the_c_library(&py, &[]);
 
     let builtins = builtin_module_names(&py);
     for module in [
@@ -268,13 +272,13 @@ struct Alone {
 
 impl Alone {
     /// `exe` copied into an empty root with the C library files `ldd` names, and nothing else:
-    /// `ldd` must name only the C library's own objects.
-    fn new(exe: &Path) -> Alone {
+    /// `ldd` must name only the C library's own objects (and `also`).
+    fn new(exe: &Path, also: &[&str]) -> Alone {
         assert!(
             run_ok(Command::new("id").arg("-u")).trim() == "0",
             "this test runs programs under chroot, which needs root (CI runs as root)"
         );
-        needs_only_the_c_library(exe);
+        needs_only_the_c_library(exe, also);
         let root = empty_root(exe);
         let name = exe.file_name().unwrap().to_string_lossy().into_owned();
         let held = files(root.path());
@@ -306,8 +310,13 @@ impl Alone {
 /// `--exec`) alone in an empty root: every module it uses ran, and its deliberate error printed
 /// a traceback through frozen json with the source lines, after `before_traceback` and nothing
 /// else (no getpath warning about a missing prefix or lib-dynload).
-fn check_appliance_script(what: &str, exe: &Path, args: &[&str], before_traceback: &str) {
-    let alone = Alone::new(exe);
+fn check_appliance_script(
+    what: &str,
+    (exe, also): (&Path, &[&str]),
+    args: &[&str],
+    before_traceback: &str,
+) {
+    let alone = Alone::new(exe, also);
     let mut argv = args.to_vec();
     argv.push(SCRIPT);
     let out = alone.run(&argv);
@@ -371,7 +380,7 @@ fn runs_alone_in_an_empty_root(minor: &'static str) {
     let prefix = install(minor);
     check_appliance_script(
         &format!("python{minor}"),
-        &python(minor, &prefix),
+        (&python(minor, &prefix), &[]),
         &["-I", "-c"],
         "",
     );
@@ -434,10 +443,10 @@ fn embed_c_appliance(minor: &'static str) {
         "the stdlib is frozen again although the install's libpython carries it"
     );
     let exe = build.join("embed-c");
-    check_appliance_script(&format!("embed-c {minor}"), &exe, &["-c"], "");
+    check_appliance_script(&format!("embed-c {minor}"), (&exe, &[]), &["-c"], "");
 
     // Both tables in one program, each with its runtime's state.
-    let alone = Alone::new(&exe);
+    let alone = Alone::new(&exe, &[]);
     let out = alone.run(&["-c", TWO_TABLES]);
     assert!(out.status.success(), "{out:?}");
     let first_level =
@@ -489,12 +498,12 @@ fn game_embed_appliance(minor: &'static str) {
     }
     check_appliance_script(
         &format!("game-embed {minor}"),
-        &exe,
+        (&exe, RUST_RUNTIME),
         &["--exec"],
         "game-embed: a script raised an exception:\n",
     );
 
-    let alone = Alone::new(&exe);
+    let alone = Alone::new(&exe, RUST_RUNTIME);
     let out = alone.run(&["--list-scripts"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
