@@ -25,7 +25,8 @@
 #   PYFREEZE_LIB             all of them in one static archive, for a short link line
 #   PYFREEZE_PY_CFLAGS       -I flags for Python.h of PYFREEZE_PYTHON
 #   PYFREEZE_PY_LDFLAGS      link flags for its libpython (libpythonX.Y.a or .so, its
-#                            libraries, and -export-dynamic for extension modules)
+#                            libraries, -export-dynamic for extension modules, and -no-pie
+#                            for a static libpython whose interpreter is linked so)
 #   PYFREEZE_PY_DYNLOAD      its extension-module folder (lib-dynload)
 #   PYFREEZE_STAMP           the target that (re)runs the generator
 #
@@ -66,9 +67,11 @@ PYFREEZE__PY_WORDS = import os, sysconfig as s; v = s.get_config_var; L = v('LIB
 PYFREEZE__SYSCONFIG = $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); print(*(word(w) for k in '$(1)'.split() for w in str(v(k) or '').split() if kept(w)))")
 # The paths, then how `auto` links: a static archive whose MODLIBS names build-tree files
 # that are not installed cannot be linked without them (Debian's 3.12+ lack hashlib's HACL*
-# objects): shared.
-PYFREEZE__PATHS := $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); print(*(v(k) or '' for k in 'INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY'.split()), 'static' if all(kept(w) for w in str(v('MODLIBS') or '').split()) else 'shared')")
-ifneq ($(words $(PYFREEZE__PATHS)),7)
+# objects): shared. Last, whether the interpreter's own executable is position-independent
+# (its ELF type: 2 is a fixed-address executable).
+PYFREEZE__PY_ELF = import sys; elf = lambda p: p and os.path.isfile(p) and (lambda h: h[:4] == b'\x7fELF' and int.from_bytes(h[16:18], 'big' if h[5:6] == b'\x02' else 'little'))(open(p, 'rb').read(18))
+PYFREEZE__PATHS := $(shell $(PYFREEZE_PYTHON) -S -c "$(PYFREEZE__PY_WORDS); $(PYFREEZE__PY_ELF); print(*(v(k) or '' for k in 'INCLUDEPY LIBPL LIBRARY DESTSHARED LIBDIR LDLIBRARY'.split()), 'static' if all(kept(w) for w in str(v('MODLIBS') or '').split()) else 'shared', 'no-pie' if elf(sys.executable) == 2 else 'pie')")
+ifneq ($(words $(PYFREEZE__PATHS)),8)
 $(error pyfreeze.mk: cannot query PYFREEZE_PYTHON=$(PYFREEZE_PYTHON) (got "$(PYFREEZE__PATHS)"); point it at a CPython 3.10+ interpreter)
 endif
 PYFREEZE_PY_CFLAGS := -I$(word 1,$(PYFREEZE__PATHS))
@@ -91,7 +94,12 @@ ifeq ($(wildcard $(PYFREEZE_PY_LIBPYTHON)),)
 $(error pyfreeze.mk: PYFREEZE_PY_LINK=static links $(PYFREEZE__LIBPYTHON), which does not exist; install the interpreter's static library (Debian: libpythonX.Y-dev; pyenv builds it) or link the shared one (PYFREEZE_PY_LINK=shared))
 endif
 # MODLIBS: the libraries of extension modules built into libpython (Debian's zlib, pyexpat).
-PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS MODLIBS SYSLIBS LINKFORSHARED)
+# A static libpython goes into a program linked as the interpreter itself is: -no-pie when its
+# executable is not position-independent (Debian's python3.X; a deep-frozen 3.11 of `pyfreeze
+# cpython build`, whose static code objects would otherwise each need a load-time relocation:
+# some 670,000, 4x the start-up time and 3x the memory).
+PYFREEZE_PY_LDFLAGS := $(PYFREEZE_PY_LIBPYTHON) $(call PYFREEZE__SYSCONFIG,LIBS MODLIBS SYSLIBS LINKFORSHARED) \
+  $(if $(filter no-pie,$(word 8,$(PYFREEZE__PATHS))),-no-pie)
 else ifeq ($(PYFREEZE__LINK),shared)
 PYFREEZE__LIBDIR := $(word 5,$(PYFREEZE__PATHS))
 PYFREEZE__LDLIBRARY := $(word 6,$(PYFREEZE__PATHS))

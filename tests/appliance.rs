@@ -145,6 +145,28 @@ fn ldd(exe: &Path) -> Vec<(String, Option<PathBuf>)> {
         .collect()
 }
 
+/// Whether `exe` is linked at a fixed address (ELF `ET_EXEC`, not `-pie`).
+fn fixed_address(exe: &Path) -> bool {
+    let header = std::fs::read(exe).unwrap();
+    assert_eq!(&header[..4], b"\x7fELF", "{}", exe.display());
+    u16::from_le_bytes([header[16], header[17]]) == 2
+}
+
+/// A program linking the install's static libpython is linked as its interpreter is: at a
+/// fixed address (`-no-pie`) when the interpreter is (3.11's deep-frozen table: else some
+/// 670,000 load-time relocations), position-independent otherwise.
+fn linked_as_the_interpreter(exe: &Path, python: &Path) {
+    assert_eq!(
+        fixed_address(exe),
+        fixed_address(python),
+        "{} (fixed address: {}) is not linked as {} (fixed address: {})",
+        exe.display(),
+        fixed_address(exe),
+        python.display(),
+        fixed_address(python)
+    );
+}
+
 /// `ldd` of `exe` names the C library's objects and nothing else (but `also`).
 fn needs_only_the_c_library(exe: &Path, also: &[&str]) {
     let libs = ldd(exe);
@@ -443,6 +465,7 @@ fn embed_c_appliance(minor: &'static str) {
         "the stdlib is frozen again although the install's libpython carries it"
     );
     let exe = build.join("embed-c");
+    linked_as_the_interpreter(&exe, &python(minor, &prefix));
     check_appliance_script(&format!("embed-c {minor}"), (&exe, &[]), &["-c"], "");
 
     // Both tables in one program, each with its runtime's state.
@@ -496,6 +519,7 @@ fn game_embed_appliance(minor: &'static str) {
         run_ok(&mut cargo);
         std::fs::copy(example_target_dir().join("debug/game-embed"), &exe).unwrap();
     }
+    linked_as_the_interpreter(&exe, &python(minor, &prefix));
     check_appliance_script(
         &format!("game-embed {minor}"),
         (&exe, RUST_RUNTIME),

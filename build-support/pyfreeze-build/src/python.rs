@@ -229,6 +229,23 @@ fn position_independent(libpython: PathBuf) -> PathBuf {
     }
 }
 
+/// Whether `exe` is an ELF executable linked at a fixed address (`ET_EXEC`, not `-pie`).
+fn fixed_address_executable(exe: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 18];
+    std::fs::File::open(exe)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| {
+            let e_type = [header[16], header[17]];
+            // EI_DATA: 2 is big-endian.
+            let e_type = match header[5] {
+                2 => u16::from_be_bytes(e_type),
+                _ => u16::from_le_bytes(e_type),
+            };
+            header[..4] == *b"\x7fELF" && e_type == 2
+        })
+}
+
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
@@ -283,7 +300,17 @@ impl PythonConfig {
                 position_independent(Path::new(var("LIBPL")).join(var("LIBRARY")))
             },
             libs,
-            link_args: words(var("LINKFORSHARED")),
+            link_args: {
+                let mut args = words(var("LINKFORSHARED"));
+                // A static libpython goes into a program linked as the interpreter itself is
+                // (the rule of pyfreeze.mk): Debian's python3.X, a deep-frozen 3.11 of `pyfreeze
+                // cpython build` (whose static code objects would otherwise each need a
+                // load-time relocation) are fixed-address executables.
+                if !shared && fixed_address_executable(&interp.info.executable) {
+                    args.push("-no-pie".into());
+                }
+                args
+            },
             dynload: var("DESTSHARED").into(),
         })
     }
@@ -665,6 +692,25 @@ mod tests {
             "-lm -lexpat  -lexpat \\ \\ \\ \\ \\       -lzstd  -lz",
             none
         ));
+    }
+
+    #[test]
+    fn fixed_address_executables_are_told_from_position_independent_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let elf = |e_type: u8| {
+            let mut h = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+            h.extend([e_type, 0, 0x3e, 0]);
+            let path = dir.path().join(format!("elf-{e_type}"));
+            std::fs::write(&path, h).unwrap();
+            path
+        };
+        assert!(fixed_address_executable(&elf(2)));
+        assert!(!fixed_address_executable(&elf(3)));
+        // This test program: cargo links position-independent executables.
+        assert!(!fixed_address_executable(&std::env::current_exe().unwrap()));
+        std::fs::write(dir.path().join("script"), "#!/bin/sh\nexit 0\n").unwrap();
+        assert!(!fixed_address_executable(&dir.path().join("script")));
+        assert!(!fixed_address_executable(&dir.path().join("missing")));
     }
 
     #[test]
