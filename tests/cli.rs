@@ -789,3 +789,78 @@ fn cpython_build_source_refuses_what_is_not_the_versions_tarball() {
     );
     assert!(!cache.exists() && !dir.path().join("p").exists());
 }
+
+/// `pyfreeze list --sizes`: the bytes the manifest of the same freeze records, summed by
+/// top-level package, largest first, with a header and a total; no source without it.
+#[test]
+fn list_sizes_sums_the_manifests_bytes_by_package() {
+    let f = Fixture::new();
+    let py = py311();
+    let list = |extra: &[&str]| {
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["list", "--sizes", "--python", &py, "--root", "app"])
+                .args(extra)
+                .current_dir(f.path()),
+        )
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.out().join("manifest.json")).unwrap()).unwrap();
+    let top = |name: &str| name.split('.').next().unwrap().to_string();
+    // package -> [modules, bytecode, source, data]
+    let mut expected: std::collections::BTreeMap<String, [u64; 4]> = Default::default();
+    for m in manifest["modules"].as_array().unwrap() {
+        let row = expected
+            .entry(top(m["name"].as_str().unwrap()))
+            .or_default();
+        row[0] += 1;
+        row[1] += m["code_size"].as_u64().unwrap();
+        row[2] += m["source_size"].as_u64().unwrap_or(0);
+    }
+    for r in manifest["resources"].as_array().unwrap() {
+        expected
+            .entry(top(r["package"].as_str().unwrap()))
+            .or_default()[3] += r["size"].as_u64().unwrap();
+    }
+    assert!(
+        expected.len() >= 2 && expected.values().any(|r| r[3] > 0),
+        "{expected:?}"
+    );
+
+    let text = list(&[]);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("PACKAGE\tMODULES\tBYTECODE\tSOURCE\tDATA\tTOTAL")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let (last, rows) = rows.split_last().unwrap();
+    let number = |s: &str| s.parse::<u64>().unwrap();
+    let mut got = std::collections::BTreeMap::new();
+    for r in rows {
+        let n: Vec<u64> = r[1..].iter().map(|s| number(s)).collect();
+        assert_eq!(n[4], n[1] + n[2] + n[3], "{r:?}");
+        got.insert(r[0].to_string(), [n[0], n[1], n[2], n[3]]);
+    }
+    assert_eq!(got, expected, "{text}");
+    let totals: Vec<u64> = rows.iter().map(|r| number(r[5])).collect();
+    assert!(
+        totals.windows(2).all(|w| w[0] >= w[1]),
+        "not largest first:\n{text}"
+    );
+    assert_eq!(last[0], "<total>");
+    let sum = |i: usize| rows.iter().map(|r| number(r[i])).sum::<u64>();
+    for (i, cell) in last.iter().enumerate().skip(1) {
+        assert_eq!(number(cell), sum(i), "column {i}:\n{text}");
+    }
+
+    // Without embedded source, the source column is zero and the rest unchanged.
+    let text = list(&["--no-source"]);
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols[3], "0", "{text}");
+        if let Some(e) = expected.get(cols[0]) {
+            assert_eq!(number(cols[2]), e[1], "{text}");
+        }
+    }
+}

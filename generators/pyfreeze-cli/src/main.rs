@@ -35,7 +35,7 @@ enum Command {
     /// (`PACKAGE/PATH<TAB>data<TAB>FILE`), per distribution (`FOLDER<TAB>distribution<TAB>ORIGIN`)
     /// and its files (`FOLDER/PATH<TAB>metadata<TAB>FILE`), and per entry of a site-packages
     /// folder that is not frozen (`NAME<TAB>skipped<TAB>PATH<TAB>WHY`).
-    List(FreezeArgs),
+    List(ListArgs),
     /// Run an app under the target interpreter and print the stdlib it needs, as the
     /// `stdlib_include` of a pyfreeze.toml (or rewrite that key of a spec file with --update).
     Trace(Box<TraceArgs>),
@@ -138,6 +138,18 @@ struct FreezeArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    freeze: FreezeArgs,
+    /// Print what the table would weigh instead, by top-level package, largest first:
+    /// `PACKAGE<TAB>MODULES<TAB>BYTECODE<TAB>SOURCE<TAB>DATA<TAB>TOTAL` (bytes; the source only
+    /// when embedded; DATA is package data, and for `<metadata>` the distributions' files),
+    /// after a header line and before a `<total>` line.
+    #[arg(long)]
+    sizes: bool,
 }
 
 #[derive(Args)]
@@ -390,7 +402,9 @@ fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), St
         .map_err(|e| format!("cannot write depfile {}: {e}", path.display()))
 }
 
-fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
+/// `pyfreeze freeze`, or with `list` (`Some(sizes)`) `pyfreeze list [--sizes]`.
+fn freeze(args: &FreezeArgs, list: Option<bool>) -> Result<(), String> {
+    let list_only = list.is_some();
     let started = Instant::now();
     let spec = build_spec(args)?;
     let out = match (spec.out_dir(), list_only) {
@@ -423,6 +437,11 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
             generated.already_in_target.len(),
             generated.interpreter.given.display()
         );
+    }
+    if list == Some(true) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(size_report(&generated).as_bytes());
+        return Ok(());
     }
     if list_only {
         let mut stdout = std::io::stdout().lock();
@@ -505,11 +524,75 @@ fn freeze(args: &FreezeArgs, list_only: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// `pyfreeze list --sizes`: bytes by top-level package, largest first (then by name), a header
+/// line first and the totals last; distribution metadata as `<metadata>`.
+fn size_report(generated: &pyfreeze_gen::Generated) -> String {
+    #[derive(Default, Clone, Copy)]
+    struct Row {
+        modules: usize,
+        code: usize,
+        source: usize,
+        data: usize,
+    }
+    impl Row {
+        fn total(&self) -> usize {
+            self.code + self.source + self.data
+        }
+    }
+    let top = |name: &str| name.split('.').next().unwrap_or(name).to_string();
+    let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
+    for m in &generated.modules {
+        let row = rows.entry(top(&m.name)).or_default();
+        row.modules += 1;
+        row.code += m.code.len();
+        row.source += m.source.as_ref().map_or(0, Vec::len);
+    }
+    for r in &generated.resources {
+        rows.entry(top(&r.package)).or_default().data += r.data.len();
+    }
+    let metadata: usize = generated
+        .distributions
+        .iter()
+        .flat_map(|d| &d.files)
+        .map(|f| f.data.len())
+        .sum();
+    if metadata > 0 {
+        rows.entry("<metadata>".into()).or_default().data += metadata;
+    }
+    let mut sorted: Vec<(String, Row)> = rows.into_iter().collect();
+    sorted.sort_by(|(a, x), (b, y)| y.total().cmp(&x.total()).then_with(|| a.cmp(b)));
+    let mut total = Row::default();
+    let mut out = String::from("PACKAGE\tMODULES\tBYTECODE\tSOURCE\tDATA\tTOTAL\n");
+    for (name, r) in &sorted {
+        total.modules += r.modules;
+        total.code += r.code;
+        total.source += r.source;
+        total.data += r.data;
+        out.push_str(&format!(
+            "{name}\t{}\t{}\t{}\t{}\t{}\n",
+            r.modules,
+            r.code,
+            r.source,
+            r.data,
+            r.total()
+        ));
+    }
+    out.push_str(&format!(
+        "<total>\t{}\t{}\t{}\t{}\t{}\n",
+        total.modules,
+        total.code,
+        total.source,
+        total.data,
+        total.total()
+    ));
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Freeze(args) => freeze(args, false),
-        Command::List(args) => freeze(args, true),
+        Command::Freeze(args) => freeze(args, None),
+        Command::List(args) => freeze(&args.freeze, Some(args.sizes)),
         Command::Trace(args) => trace(args),
         Command::Spec(args) => build_spec(args).map(|spec| {
             let text = toml::to_string(&spec.to_toml()).expect("a TOML table serialises");
