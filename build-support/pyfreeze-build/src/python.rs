@@ -4,6 +4,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use pyfreeze_gen::python::names_build_tree_file;
 use pyfreeze_gen::{Interpreter, PythonVersion};
 
 use crate::env::Cargo;
@@ -186,13 +187,6 @@ fn static_archive_needs_build_tree(modlibs: &str, libpl: &Path) -> bool {
     modlibs
         .split_whitespace()
         .any(|w| names_build_tree_file(w) && installed_copy(libpl, w).is_none())
-}
-
-/// A word of a sysconfig link variable that names a file of CPython's build tree, which
-/// `make install` leaves behind: a relative path, or the stray `\` left of a multi-line
-/// object list.
-fn names_build_tree_file(word: &str) -> bool {
-    word == "\\" || (!word.starts_with(['-', '/']) && word.contains('/'))
 }
 
 /// The copy of a build-tree file under `LIBPL`, at the same relative path, where `pyfreeze

@@ -920,10 +920,10 @@ fn tree_make_vars(tree: &Path, names: &[&str]) -> Result<Vec<String>, String> {
     Ok(values)
 }
 
-/// A word of `MODLIBS` that names a file of the build tree: a relative path (the rule of
-/// `pyfreeze.mk` and pyfreeze-build, but for the stray `\` of a multi-line list).
+/// A word of `MODLIBS` that names a file of the build tree (the stray `\` of a multi-line list
+/// names none).
 fn build_tree_file(word: &str) -> bool {
-    !word.starts_with(['-', '/']) && word.contains('/')
+    word != "\\" && pyfreeze_gen::python::names_build_tree_file(word)
 }
 
 #[cfg(test)]

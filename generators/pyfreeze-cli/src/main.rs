@@ -402,9 +402,19 @@ fn write_depfile(path: &Path, target: &str, inputs: &[PathBuf]) -> Result<(), St
         .map_err(|e| format!("cannot write depfile {}: {e}", path.display()))
 }
 
-/// `pyfreeze freeze`, or with `list` (`Some(sizes)`) `pyfreeze list [--sizes]`.
-fn freeze(args: &FreezeArgs, list: Option<bool>) -> Result<(), String> {
-    let list_only = list.is_some();
+/// What `freeze` does with what the spec selects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// `pyfreeze freeze`: write the output folder.
+    Files,
+    /// `pyfreeze list`: print it, a line per module, data file, distribution, skipped entry.
+    List,
+    /// `pyfreeze list --sizes`: print its bytes by top-level package.
+    Sizes,
+}
+
+fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
+    let list_only = output != Output::Files;
     let started = Instant::now();
     let spec = build_spec(args)?;
     let out = match (spec.out_dir(), list_only) {
@@ -438,7 +448,7 @@ fn freeze(args: &FreezeArgs, list: Option<bool>) -> Result<(), String> {
             generated.interpreter.given.display()
         );
     }
-    if list == Some(true) {
+    if output == Output::Sizes {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(size_report(&generated).as_bytes());
         return Ok(());
@@ -591,8 +601,15 @@ fn size_report(generated: &pyfreeze_gen::Generated) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Freeze(args) => freeze(args, None),
-        Command::List(args) => freeze(&args.freeze, Some(args.sizes)),
+        Command::Freeze(args) => freeze(args, Output::Files),
+        Command::List(args) => freeze(
+            &args.freeze,
+            if args.sizes {
+                Output::Sizes
+            } else {
+                Output::List
+            },
+        ),
         Command::Trace(args) => trace(args),
         Command::Spec(args) => build_spec(args).map(|spec| {
             let text = toml::to_string(&spec.to_toml()).expect("a TOML table serialises");

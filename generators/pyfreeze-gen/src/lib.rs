@@ -55,10 +55,7 @@ const RUNTIME_PY: &str = include_str!("../runtime/_pyfreeze_runtime.py");
 /// The name of the runtime module a table for `interp` includes: [`APP_RUNTIME_MODULE`] when
 /// the target's libpython has a [`RUNTIME_MODULE`] of its own ([`target_table`]).
 fn runtime_module(spec: &Spec, interp: &Interpreter) -> &'static str {
-    if target_table(spec, interp)
-        .iter()
-        .any(|m| m == RUNTIME_MODULE)
-    {
+    if carries(target_table(spec, interp), RUNTIME_MODULE) {
         APP_RUNTIME_MODULE
     } else {
         RUNTIME_MODULE
@@ -217,7 +214,8 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     let interp = Interpreter::probe(spec.python(), spec.version())?;
     progress.interpreter(&interp);
 
-    let (mut found, already_in_target) = discover_selected(spec, &interp)?;
+    let runtime = runtime_module(spec, &interp);
+    let (mut found, already_in_target) = discover_selected(spec, &interp, runtime)?;
     progress.discovered(
         found.modules.len() + usize::from(spec.runtime()),
         found.resources.len(),
@@ -232,7 +230,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
     };
     let pending = read_sources(
         spec,
-        runtime_module(spec, &interp),
+        runtime,
         std::mem::take(&mut found.modules),
         scan_below.as_deref(),
         &mut inputs,
@@ -260,7 +258,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             python_version: &interp.full_version(),
             embed_source: spec.embed_source(),
             optimize: spec.optimize(),
-            runtime: spec.runtime().then(|| runtime_module(spec, &interp)),
+            runtime: spec.runtime().then_some(runtime),
         },
     )?;
     Ok(Generated {
@@ -303,7 +301,7 @@ fn check_imports(
         .collect();
     let available = |name: &str| {
         frozen.contains(name)
-            || target_table(spec, interp).iter().any(|c| c == name)
+            || carries(target_table(spec, interp), name)
             || interp.info.builtin_modules.iter().any(|b| b == name)
             || interp.info.extension_modules.iter().any(|e| e == name)
     };
@@ -378,7 +376,11 @@ fn check_imports(
 /// Walks the spec's roots and the stdlib (when selected) through their patterns. Returns what
 /// they select, and the stdlib modules left out because the target carries them
 /// ([`drop_carried_stdlib`]).
-fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<(discover::Found, Vec<String>)> {
+fn discover_selected(
+    spec: &Spec,
+    interp: &Interpreter,
+    runtime: &str,
+) -> Result<(discover::Found, Vec<String>)> {
     let spec_err = |message: String| Error::Spec {
         origin: "spec".into(),
         message,
@@ -421,7 +423,6 @@ fn discover_selected(spec: &Spec, interp: &Interpreter) -> Result<(discover::Fou
         .collect();
     let mut found = discover::discover(&walks)?;
     let already = drop_carried_stdlib(&mut found, target_table(spec, interp));
-    let runtime = runtime_module(spec, interp);
     if spec.runtime() && found.modules.contains_key(runtime) {
         return Err(Error::Discovery(vec![format!(
             "module `{runtime}` clashes with pyfreeze's runtime module; rename it, or set runtime = false"
@@ -443,6 +444,11 @@ fn target_table<'a>(spec: &Spec, interp: &'a Interpreter) -> &'a [String] {
     }
 }
 
+/// Whether the sorted `table` ([`target_table`]) holds module `name`.
+fn carries(table: &[String], name: &str) -> bool {
+    table.binary_search_by(|c| c.as_str().cmp(name)).is_ok()
+}
+
 /// Removes from `found` the modules of the stdlib's walk (and their packages' data files) that
 /// the target's libpython already carries in its extended frozen table (`carried`, sorted,
 /// from [`target_table`]): a program linking it needs no second copy. Returns their names.
@@ -450,11 +456,10 @@ fn target_table<'a>(spec: &Spec, interp: &'a Interpreter) -> &'a [String] {
 /// stdlib's): a module of theirs that the target also carries is served from the program's
 /// table, which comes first.
 fn drop_carried_stdlib(found: &mut discover::Found, carried: &[String]) -> Vec<String> {
-    let is_carried = |name: &str| carried.binary_search_by(|c| c.as_str().cmp(name)).is_ok();
     let dropped: Vec<String> = found
         .modules
         .values()
-        .filter(|m| m.stdlib && is_carried(&m.name))
+        .filter(|m| m.stdlib && carries(carried, &m.name))
         .map(|m| m.name.clone())
         .collect();
     for name in &dropped {

@@ -65,6 +65,22 @@ pub struct Info {
     pub frozen_ext_modules: Vec<String>,
 }
 
+/// Whether a word of a sysconfig link variable (`MODLIBS`) names a file of CPython's build
+/// tree, which `make install` leaves behind: a relative path
+/// (`Modules/_decimal/libmpdec/libmpdec.a`), or the stray `\` left of a multi-line object list
+/// (Debian 3.14's and 3.15's). `pyfreeze cpython build` installs such files under `LIBPL`;
+/// pyfreeze-build links them from there (`build-support/pyfreeze.mk` has the same rule).
+///
+/// ```
+/// use pyfreeze_gen::python::names_build_tree_file;
+/// assert!(names_build_tree_file("Modules/expat/libexpat.a"));
+/// assert!(names_build_tree_file("\\"));
+/// assert!(!names_build_tree_file("/usr/lib/libz.a") && !names_build_tree_file("-lm"));
+/// ```
+pub fn names_build_tree_file(word: &str) -> bool {
+    word == "\\" || (!word.starts_with(['-', '/']) && word.contains('/'))
+}
+
 /// A probed, supported target interpreter.
 #[derive(Debug, Clone)]
 pub struct Interpreter {
