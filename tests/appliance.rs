@@ -31,10 +31,6 @@ const C_LIBRARY: &[&str] = &[
     "librt.so.1",
 ];
 
-/// What a Rust program also needs on a glibc target: the GCC runtime, with which Rust's
-/// standard library unwinds (`libgcc_s`; only a fully static C library would remove it).
-const RUST_RUNTIME: &[&str] = &["libgcc_s.so.1"];
-
 /// What the appliance script prints, one line per module it used (`tests/support/appliance.py`).
 const SCRIPT: &str = include_str!("support/appliance.py");
 
@@ -522,12 +518,12 @@ fn game_embed_appliance(minor: &'static str) {
     linked_as_the_interpreter(&exe, &python(minor, &prefix));
     check_appliance_script(
         &format!("game-embed {minor}"),
-        (&exe, RUST_RUNTIME),
+        (&exe, &[]),
         &["--exec"],
         "game-embed: a script raised an exception:\n",
     );
 
-    let alone = Alone::new(&exe, RUST_RUNTIME);
+    let alone = Alone::new(&exe, &[]);
     let out = alone.run(&["--list-scripts"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");

@@ -78,7 +78,10 @@ fn main() {
         .origin_prefix("/game-embed")
         .stdlib(true)
         .stdlib_include_since("3.13", "_colorize")
-        .stdlib_include_since("3.13", "_opcode_metadata");
+        .stdlib_include_since("3.13", "_opcode_metadata")
+        // GCC's unwinder linked in: with a `--static-extensions` install as the target, the
+        // game needs nothing but the C library (docs/appliance.md).
+        .static_libgcc(true);
     for pattern in STDLIB {
         build.stdlib_include(pattern);
     }

@@ -143,6 +143,7 @@ pub struct Build {
     python_config_file: Option<PathBuf>,
     c_files: Vec<PathBuf>,
     link_python: bool,
+    static_libgcc: bool,
     bindings: bool,
     cc: Option<cc::Build>,
     out_dir: Option<PathBuf>,
@@ -176,6 +177,7 @@ impl Build {
             python_config_file: None,
             c_files: Vec::new(),
             link_python: true,
+            static_libgcc: false,
             bindings: true,
             cc: None,
             out_dir: None,
@@ -256,6 +258,20 @@ impl Build {
     /// ```
     pub fn link_python(&mut self, on: bool) -> &mut Build {
         self.link_python = on;
+        self
+    }
+
+    /// Links GCC's runtime statically (`libgcc_eh.a` and `libgcc.a`, what `gcc -static-libgcc`
+    /// does for C), so the program no longer needs `libgcc_s.so.1`, which Rust's standard
+    /// library links on glibc targets to unwind panics (default off). With a `--static-extensions` CPython
+    /// install as the target, the executable then needs nothing but the C library: the
+    /// one-file appliance of `docs/appliance.md`. Panics still unwind and can be caught.
+    ///
+    /// ```
+    /// pyfreeze_build::Build::new().static_libgcc(true);
+    /// ```
+    pub fn static_libgcc(&mut self, on: bool) -> &mut Build {
+        self.static_libgcc = on;
         self
     }
 

@@ -86,6 +86,9 @@ impl Build {
         if self.link_python {
             python.link_lines(cargo);
         }
+        if self.static_libgcc {
+            link_libgcc_eh(&base, cargo)?;
+        }
 
         let bindings = if self.bindings {
             cargo.track("LIBCLANG_PATH");
@@ -401,4 +404,76 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
                 .with_source(e)
                 .with_hint("check that OUT_DIR is writable")
         })
+}
+
+/// Links `libgcc_eh.a` and `libgcc.a` from the C compiler's own folder
+/// ([`Build::static_libgcc`]): the unwinder and the arithmetic helpers the program would
+/// otherwise take from `libgcc_s.so.1`, which the linker then drops (Rust links with
+/// `--as-needed`).
+fn link_libgcc_eh(base: &cc::Build, cargo: &mut Cargo<'_>) -> Result<()> {
+    let compiler = base.try_get_compiler().map_err(|e| {
+        Error::new(ErrorKind::CCompile, "no C compiler to ask for libgcc_eh.a")
+            .with_source(e)
+            .with_hint("set CC to the GCC that links the program, or drop Build::static_libgcc")
+    })?;
+    let out = compiler
+        .to_command()
+        .arg("-print-file-name=libgcc_eh.a")
+        .output();
+    let printed = out
+        .as_ref()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match printed.as_deref().and_then(libgcc_eh_dir) {
+        Some(dir) => {
+            cargo.line("rustc-link-search", format!("native={}", dir.display()));
+            cargo.line("rustc-link-lib", "static=gcc_eh");
+            // libgcc.a too, whole: C in the program (OpenSSL's, libmpdec's 128-bit divisions)
+            // calls its helpers. The archives of a static libpython's MODLIBS are link
+            // arguments, which rustc puts after every library, `-lgcc_s` included; a helper
+            // they need must already be defined by then, or libgcc_s.so.1 answers it.
+            cargo.line("rustc-link-lib", "static:+whole-archive=gcc");
+            Ok(())
+        }
+        None => Err(Error::new(
+            ErrorKind::CCompile,
+            format!(
+                "the C compiler {} has no libgcc_eh.a, which Build::static_libgcc links",
+                compiler.path().display()
+            ),
+        )
+        .with_hint(
+            "install the GCC runtime's development files (Debian: libgcc-N-dev for gcc-N), \
+             or drop Build::static_libgcc",
+        )),
+    }
+}
+
+/// The folder of the archive `cc -print-file-name=libgcc_eh.a` printed: GCC prints the bare
+/// name back when it has none.
+fn libgcc_eh_dir(printed: &str) -> Option<PathBuf> {
+    let path = Path::new(printed);
+    if !path.is_absolute() || !path.is_file() {
+        return None;
+    }
+    path.parent().map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libgcc_eh_is_found_only_where_gcc_printed_a_file() {
+        assert_eq!(libgcc_eh_dir("libgcc_eh.a"), None);
+        assert_eq!(libgcc_eh_dir("/no/such/libgcc_eh.a"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("libgcc_eh.a");
+        std::fs::write(&archive, b"!<arch>\n").unwrap();
+        assert_eq!(
+            libgcc_eh_dir(archive.to_str().unwrap()),
+            Some(dir.path().to_path_buf())
+        );
+    }
 }

@@ -184,4 +184,13 @@ mod tests {
         assert!(super::pyfreeze::find("json.decoder").is_some());
         assert!(super::pyfreeze::find("email").is_none());
     }
+
+    /// build.rs links GCC's unwinder statically (`static_libgcc`): a panic must still unwind
+    /// to `catch_unwind` (a broken unwinder aborts the test process).
+    #[test]
+    fn panics_unwind_through_the_static_unwinder() {
+        let caught = std::panic::catch_unwind(|| panic!("a caught panic"));
+        let message = caught.unwrap_err();
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"a caught panic"));
+    }
 }
