@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use pyfreeze_tests::{pyfreeze_bin, python, run, run_ok};
+use pyfreeze_tests::{pip_install_target, pyfreeze_bin, python, run, run_ok};
 use serde_json::Value;
 
 /// The ids of the configurations a stock run has, in report order: the JSON format's spelling
@@ -295,6 +295,51 @@ fn quick_bench_3_11_verifies_every_configuration() {
     assert_eq!(
         std::fs::read(again.join("pyfreeze-bench-3.11.svg")).unwrap(),
         std::fs::read(tmp.path().join("pyfreeze-bench-3.11.svg")).unwrap()
+    );
+
+    // pyperf's files: one per configuration, the same again from the JSON, and read by pyperf.
+    let pyperf = tmp.path().join("pyfreeze-bench-3.11.pyperf");
+    for id in &all {
+        let file = format!("pyfreeze-bench-3.11.pyperf/{id}.json");
+        assert_eq!(
+            std::fs::read(again.join(&file)).unwrap(),
+            std::fs::read(tmp.path().join(&file)).unwrap(),
+            "{file}"
+        );
+    }
+    let lib = tmp.path().join("pyperf-lib");
+    pip_install_target(&python(11), &lib, &["pyperf==2.11.0"]);
+    let pyperf_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(python(11));
+        cmd.env("PYTHONPATH", &lib)
+            .args(["-m", "pyperf"])
+            .args(args)
+            .current_dir(&pyperf);
+        run_ok(&mut cmd)
+    };
+    // -v: every benchmark, significant or not (a quick run rarely is).
+    let compared = pyperf_cmd(&["compare_to", "-v", "pathfinder.json", "embed.json"]);
+    for name in ["startup", "import-stdlib"] {
+        let section = format!(
+            "{name}\n{}\n\nMean +- std dev: [pathfinder] ",
+            "=".repeat(name.len())
+        );
+        assert!(compared.contains(&section), "{name} missing:\n{compared}");
+    }
+    assert!(compared.contains(" -> [embed] "), "{compared}");
+    // Every measured process is one run: 3 rounds × 2 of start-up, 2 × 1 of imports.
+    let stats = pyperf_cmd(&["stats", "embed.json"]);
+    let runs: Vec<&str> = stats
+        .lines()
+        .filter(|l| l.starts_with("Number of run with values:"))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            "Number of run with values: 6",
+            "Number of run with values: 2"
+        ],
+        "{stats}"
     );
 
     // The terminal report.

@@ -14,14 +14,15 @@
 //! The rooms, in the order [`run`] goes through them: `args` (flags, rounds), `setup` (the
 //! stock interpreter, the builds compared), `workload` (the module list, the floors' plan),
 //! `config` (the configurations and the rules they are verified by), `verify`, `measure`,
-//! then `report` (terminal, JSON) and `chart` (SVG, from the JSON). The statistics,
-//! per-round ratios included, are in `stats`.
+//! then `report` (terminal, JSON), `chart` (SVG, from the JSON) and `pyperf` (pyperf's
+//! files, from the JSON). The statistics, per-round ratios included, are in `stats`.
 
 mod args;
 mod chart;
 mod config;
 mod harness;
 mod measure;
+mod pyperf;
 mod report;
 mod setup;
 mod stats;
@@ -37,8 +38,8 @@ pub use args::BenchArgs;
 /// Entry point of `pyfreeze bench`.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     if let Some(json) = &args.chart_from {
-        let svg = chart::chart_from_file(json, &args.out)?;
-        eprintln!("pyfreeze bench: wrote {}", svg.display());
+        let written = chart::chart_from_file(json, &args.out)?;
+        eprintln!("pyfreeze bench: wrote {}", shown(&written));
         return Ok(());
     }
     let python = args.python.as_deref().expect("clap requires --python");
@@ -105,12 +106,18 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
     eprintln!(
         "pyfreeze bench: wrote {} in {:.0}s",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" and "),
+        shown(&written),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The files a run wrote, as the last message names them.
+fn shown(written: &[std::path::PathBuf]) -> String {
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

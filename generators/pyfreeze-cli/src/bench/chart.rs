@@ -116,7 +116,9 @@ pub fn chart(j: &Value) -> Result<svg::Chart, String> {
 }
 
 /// `pyfreeze-bench-X.Y.svg` next to nothing else: the chart of a recorded JSON result.
-pub fn chart_from_file(json: &Path, out: &Path) -> Result<PathBuf, String> {
+/// Draws the chart of a recorded result into `out`, and writes its pyperf files beside it;
+/// returns what it wrote.
+pub fn chart_from_file(json: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
     let text = std::fs::read_to_string(json)
         .map_err(|e| format!("cannot read {}: {e}", json.display()))?;
     let j: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))?;
@@ -125,8 +127,11 @@ pub fn chart_from_file(json: &Path, out: &Path) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{}: not a pyfreeze bench result", json.display()))?;
     let chart = chart(&j).map_err(|e| format!("{}: {e}", json.display()))?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let path = out.join(format!("pyfreeze-bench-{minor}.svg"));
+    let stem = format!("pyfreeze-bench-{minor}");
+    let path = out.join(format!("{stem}.svg"));
     std::fs::write(&path, svg::render(&chart))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+    let pyperf = super::pyperf::write(&j, &super::pyperf::folder(out, &stem))
+        .map_err(|e| format!("{}: {e}", json.display()))?;
+    Ok(vec![path, pyperf])
 }

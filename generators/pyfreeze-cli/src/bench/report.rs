@@ -534,7 +534,8 @@ fn to_json(ctx: &Context) -> Value {
     })
 }
 
-/// Prints the tables and writes the JSON and SVG into `out`; returns their paths.
+/// Prints the tables and writes the JSON, the SVG and the pyperf files into `out`; returns
+/// their paths.
 pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
     print!("{}", terminal(ctx));
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -547,5 +548,6 @@ pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
         .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
     std::fs::write(&svg_path, svg::render(&chart(&j)?))
         .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
-    Ok(vec![json_path, svg_path])
+    let pyperf = super::pyperf::write(&j, &super::pyperf::folder(out, &stem))?;
+    Ok(vec![json_path, svg_path, pyperf])
 }
