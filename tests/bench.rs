@@ -463,3 +463,147 @@ fn patched_build_with_a_plain_comparator() {
     );
     assert!(bars["imports"].contains(&"patched".to_string()));
 }
+
+/// Real PyPI code as "the user's program": pytest and its dependencies, installed with
+/// `pip install --target` into one folder.
+const APP_WHEELS: &[&str] = &[
+    "pytest==9.2.0",
+    "pluggy==1.7.0",
+    "iniconfig==2.3.1",
+    "packaging==26.4",
+    "pygments==2.21.0",
+];
+
+#[test]
+fn app_bench_measures_the_users_program_in_every_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("pytest-app");
+    pip_install_target(&python(11), &site, APP_WHEELS);
+    let before = std::fs::read_dir(site.join("pytest")).unwrap().count();
+    let out = bench(
+        "3.11",
+        &[
+            "--app-root",
+            site.to_str().unwrap(),
+            "--import",
+            "pytest",
+            "--import",
+            "pygments.lexers.python",
+        ],
+        &tmp.path().join("out"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The user's folder is left as it was: compiled in the bench's copy, not in place.
+    assert_eq!(
+        std::fs::read_dir(site.join("pytest")).unwrap().count(),
+        before
+    );
+    let j = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.json"));
+    assert_eq!(
+        j["app"]["modules"],
+        serde_json::json!(["pytest", "pygments.lexers.python"])
+    );
+    assert!(
+        j["app"]["modules_in_root"].as_u64().unwrap() > 300,
+        "{}",
+        j["app"]
+    );
+    assert_eq!(j["modules"]["list"], j["app"]["modules"]);
+    let configs: BTreeMap<&str, &Value> = j["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c))
+        .collect();
+    // pytest's graph (_pytest, pluggy, iniconfig, packaging, pygments and their stdlib):
+    // from files for PathFinder, from the zip for zipimport, from the table for embed-c.
+    assert!(
+        count(configs["pathfinder"], "source") > 150,
+        "{}",
+        configs["pathfinder"]
+    );
+    assert!(
+        count(configs["zipimport"], "zip") > 150,
+        "{}",
+        configs["zipimport"]
+    );
+    assert_eq!(count(configs["zipimport"], "source"), 0);
+    let embed = configs["embed"];
+    assert!(count(embed, "pyfreeze") > 150, "{embed}");
+    for kind in ["source", "sourceless", "zip"] {
+        assert_eq!(count(embed, kind), 0, "{kind}: {embed}");
+    }
+    // Both workloads are the app's, in every configuration (floors: imports only).
+    for (workload, ids) in [
+        ("startup", &STOCK_CONFIGS[..]),
+        ("imports", &[&STOCK_CONFIGS[..], &FLOORS[..]].concat()[..]),
+    ] {
+        let results = &j["workloads"][workload]["results"];
+        for id in ids {
+            assert!(
+                results[id]["median_ms"].as_f64().unwrap() > 0.0,
+                "{workload} {id}"
+            );
+        }
+    }
+    assert!(
+        j["workloads"]["startup"]["what"]
+            .as_str()
+            .unwrap()
+            .contains("imports the app's modules"),
+        "{}",
+        j["workloads"]["startup"]
+    );
+    for line in [
+        "start-up: wall time of the process starting and importing the app",
+        "import the app: 2 modules in one process",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+    let pyperf: Value = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.pyperf/embed.json"));
+    let names: Vec<&str> = pyperf["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["app-startup", "import-app"]);
+}
+
+#[test]
+fn app_arguments_that_cannot_work_are_refused_with_what_to_give() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("prog");
+    std::fs::create_dir_all(root.join("game")).unwrap();
+    std::fs::write(root.join("game/__init__.py"), "import json\n").unwrap();
+    std::fs::write(root.join("notes.txt"), "not Python\n").unwrap();
+    std::fs::write(root.join("broken.py"), "import no_such_module_here\n").unwrap();
+    let refused = |extra: &[&str]| {
+        let out = bench("3.11", extra, &tmp.path().join("out"));
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(!tmp.path().join("out").exists(), "nothing written");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let root_arg = root.to_str().unwrap();
+    let err = refused(&["--app-root", root_arg, "--import", "other"]);
+    assert!(
+        err.contains("--import other: not a module of the app root")
+            && err.contains("(its top-level modules: broken, game)"),
+        "{err}"
+    );
+    let err = refused(&["--app-root", root_arg, "--import", "game-2"]);
+    assert!(err.contains("--import game-2: not a module name"), "{err}");
+    let err = refused(&["--app", root.join("notes.txt").to_str().unwrap()]);
+    assert!(err.contains("notes.txt: not a Python file"), "{err}");
+    let err = refused(&["--app", root.join("broken.py").to_str().unwrap()]);
+    assert!(
+        err.contains("the app's modules must import in the stock interpreter")
+            && err.contains("broken: ModuleNotFoundError: No module named 'no_such_module_here'"),
+        "{err}"
+    );
+}

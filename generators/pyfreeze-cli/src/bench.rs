@@ -17,6 +17,7 @@
 //! then `report` (terminal, JSON), `chart` (SVG, from the JSON) and `pyperf` (pyperf's
 //! files, from the JSON). The statistics, per-round ratios included, are in `stats`.
 
+mod app;
 mod args;
 mod chart;
 mod config;
@@ -56,8 +57,12 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         stock.python.display()
     );
     let work = harness::Work::new()?;
-    let workload = workload::select(&stock, &work)?;
-    let embed = setup::build_embed(&stock, &places.repo, &places.cache)?;
+    let app = app::prepare(args, &stock, &places.cache)?;
+    if let Some(app) = &app {
+        work.app_startup(&app.root, &app.modules)?;
+    }
+    let workload = workload::select(&stock, &work, app.as_ref())?;
+    let embed = setup::build_embed(&stock, &places.repo, &places.cache, app.as_ref())?;
     let zip = setup::build_zip_prefix(&stock, &places.cache, &work)?;
     let configs = config::configurations(
         &stock,
@@ -65,10 +70,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         &embed,
         places.patched.as_deref(),
         places.plain.as_deref(),
+        app.as_ref().map(|a| a.root.as_path()),
     );
-    let plan = workload::plan(&stock, &work)?;
+    let plan = workload::plan(&stock, &work, app.as_ref())?;
 
-    let probes = verify::probe_all(&configs, &stock, &workload.list, &work)?;
+    let probes = verify::probe_all(&configs, &stock, &workload.list, &work, app.as_ref())?;
     if places.patched.is_none() {
         setup::hint_patched_builds(&stock);
     }
@@ -77,15 +83,12 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         load: args.wait_load,
         max_secs: args.wait_max,
     };
-    let measured = measure::measure(
-        &configs,
-        &settings,
-        &workload.list,
-        &plan,
-        &work,
-        &wait,
-        load_at_start,
-    )?;
+    let imports = measure::Imports {
+        list: &workload.list,
+        plan: &plan,
+        app: app.as_ref(),
+    };
+    let measured = measure::measure(&configs, &settings, &imports, &work, &wait, load_at_start)?;
 
     let ctx = report::Context {
         command_line,
@@ -99,6 +102,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         embed_manifest: &embed.manifest,
         zip: &zip.zip,
         top: args.top,
+        app: app.as_ref(),
     };
     let written = report::write_all(&ctx, &args.out)?;
     for w in &measured.warnings {

@@ -49,6 +49,19 @@ pub struct BenchArgs {
     /// Longest wait for --wait-load, in seconds; measuring starts anyway after it (with a warning).
     #[arg(long = "wait-max", default_value_t = 1200, value_name = "SECONDS")]
     pub wait_max: u64,
+    /// Measure your program instead of the whole stdlib: SCRIPT is imported as a module (its
+    /// top level and everything it imports, not its `if __name__ == "__main__":` block), with
+    /// its folder as the app root (see --app-root).
+    #[arg(long, value_name = "SCRIPT", conflicts_with_all = ["imports", "app_root"])]
+    pub app: Option<PathBuf>,
+    /// Measure importing these modules of your program (repeatable; with --app-root).
+    #[arg(long = "import", value_name = "MODULE", requires = "app_root")]
+    pub imports: Vec<String>,
+    /// The folder your program's modules import from (what goes first on sys.path; put its
+    /// pure-Python dependencies there too, e.g. with `pip install --target`). It is copied into
+    /// the cache and compiled there, and frozen whole into embed-c.
+    #[arg(long = "app-root", value_name = "DIR", requires = "imports")]
+    pub app_root: Option<PathBuf>,
     /// Rows of the per-module breakdown printed (the JSON has all).
     #[arg(long, default_value_t = 12)]
     pub top: usize,

@@ -103,15 +103,30 @@ pub fn chart(j: &Value) -> Result<svg::Chart, String> {
                     .map_or("?".into(), |o| format!("{o:.2}"))
             ),
         ],
-        panels: vec![
-            panel("startup", "start-up: the whole process, empty script".into())?,
-            panel(
-                "imports",
-                format!(
-                    "import the pure stdlib: {list} modules listed, {loaded} loaded, in one process"
-                ),
-            )?,
-        ],
+        panels: if j["app"].is_object() {
+            vec![
+                panel(
+                    "startup",
+                    "start-up: the whole process, importing the app".into(),
+                )?,
+                panel(
+                    "imports",
+                    format!(
+                        "import the app: {list} modules listed, {loaded} loaded, in one process"
+                    ),
+                )?,
+            ]
+        } else {
+            vec![
+                panel("startup", "start-up: the whole process, empty script".into())?,
+                panel(
+                    "imports",
+                    format!(
+                        "import the pure stdlib: {list} modules listed, {loaded} loaded, in one process"
+                    ),
+                )?,
+            ]
+        },
     })
 }
 

@@ -98,6 +98,8 @@ pub struct Rules {
     pub forbidden: &'static [&'static str],
     /// `(module, kind)`: allowed besides the above.
     pub exceptions: &'static [(&'static str, &'static str)],
+    /// For the modules of the app (`--app`): the kinds allowed instead of the above.
+    pub app: &'static [&'static str],
     /// No module may be compiled from source while importing (the `.pyc` must be warm).
     pub warm_pyc: bool,
     /// No `.py`/`.pyc` file may be opened while importing.
@@ -134,6 +136,9 @@ pub struct Config {
     pub program: PathBuf,
     /// Arguments before the script (`-I -S -B`, or embed-c's `--run`).
     pub pre_args: Vec<String>,
+    /// The app's folder, put first on `sys.path` (`--app`, for configurations that import it
+    /// from files).
+    pub path: Option<PathBuf>,
     pub floor: Option<Floor>,
     pub rules: Rules,
     /// The reference its ratio is also given against (patched: plain).
@@ -153,20 +158,25 @@ const STOCK_RULES: Rules = Rules {
     startup: &["source", "frozen"],
     forbidden: &["sourceless", "zip", "pyfreeze", "frozen-ext", "memory"],
     exceptions: &[],
+    app: &["source"],
     warm_pyc: true,
     no_py_files: false,
     in_table: false,
     sys_path: SysPath::Any,
 };
 
-/// The configurations, in report order. `patched` and `plain` are the prefixes given.
+/// The configurations, in report order. `patched` and `plain` are the prefixes given; `app`
+/// the folder of `--app`, which the configurations that import it from files get on
+/// `sys.path` (embed-c freezes it, the zip holds it).
 pub fn configurations(
     stock: &Stock,
     zip: &ZipPrefix,
     embed: &Embed,
     patched: Option<&Path>,
     plain: Option<&Path>,
+    app: Option<&Path>,
 ) -> Vec<Config> {
+    let path = app.map(Path::to_path_buf);
     let py = format!("python{}", stock.minor);
     let mut v = vec![Config {
         id: ConfigId::PathFinder,
@@ -177,6 +187,7 @@ pub fn configurations(
         ),
         program: stock.python.clone(),
         pre_args: stock_args(),
+        path: path.clone(),
         floor: None,
         rules: STOCK_RULES,
         also_against: None,
@@ -191,6 +202,7 @@ pub fn configurations(
             pre_args: ["-I", "-S", "-B", "-X", "frozen_modules=off"]
                 .map(String::from)
                 .to_vec(),
+            path: path.clone(),
             floor: None,
             rules: Rules {
                 listed: &["source"],
@@ -211,12 +223,14 @@ pub fn configurations(
         ),
         program: zip.python.clone(),
         pre_args: stock_args(),
+        path: None,
         floor: None,
         rules: Rules {
             listed: &["zip", "frozen"],
             startup: &["zip", "frozen"],
             forbidden: &["source", "sourceless", "pyfreeze", "frozen-ext", "memory"],
             exceptions: &[],
+            app: &["zip"],
             warm_pyc: false,
             no_py_files: true,
             in_table: false,
@@ -230,12 +244,14 @@ pub fn configurations(
         what: "examples/embed-c: stdlib in pyfreeze's table, stock static libpython, sys.path = [lib-dynload]".into(),
         program: embed.binary.clone(),
         pre_args: vec!["--run".into()],
+        path: None,
         floor: None,
         rules: Rules {
             listed: &["pyfreeze"],
             startup: &["pyfreeze"],
             forbidden: &["source", "sourceless", "zip", "frozen-ext", "memory"],
             exceptions: &[],
+            app: &["pyfreeze"],
             warm_pyc: false,
             no_py_files: true,
             in_table: true,
@@ -253,6 +269,7 @@ pub fn configurations(
             ),
             program: prefix.join(format!("bin/{py}")),
             pre_args: stock_args(),
+            path: path.clone(),
             floor: None,
             rules: STOCK_RULES,
             also_against: None,
@@ -268,6 +285,7 @@ pub fn configurations(
             ),
             program: prefix.join(format!("bin/{py}")),
             pre_args: stock_args(),
+            path: path.clone(),
             floor: None,
             rules: Rules {
                 listed: &["frozen-ext"],
@@ -276,6 +294,8 @@ pub fn configurations(
                 // CPython's bootstrap table (importlib._bootstrap*, zipimport) comes before the
                 // extended table in the lookup: zipimport is CPython's own frozen copy.
                 exceptions: &[("zipimport", "frozen")],
+                // From its table when the build froze the app, else from the app's folder.
+                app: &["frozen-ext", "source"],
                 warm_pyc: false,
                 no_py_files: true,
                 in_table: true,
@@ -289,6 +309,7 @@ pub fn configurations(
         startup: &["source", "frozen"],
         forbidden: &["sourceless", "zip", "pyfreeze", "frozen-ext"],
         exceptions: &[],
+        app: &["memory"],
         warm_pyc: false,
         no_py_files: false,
         in_table: false,
@@ -300,6 +321,7 @@ pub fn configurations(
         what: "marshal.loads of every loaded module's bytecode, already in memory".into(),
         program: stock.python.clone(),
         pre_args: stock_args(),
+        path: path.clone(),
         floor: Some(Floor::Unmarshal),
         rules: floor_rules,
         also_against: None,
@@ -310,6 +332,7 @@ pub fn configurations(
         what: "module bodies executed from code objects already in memory".into(),
         program: stock.python.clone(),
         pre_args: stock_args(),
+        path,
         floor: Some(Floor::Exec),
         rules: floor_rules,
         also_against: None,

@@ -2,7 +2,8 @@
 
 Runs inside every configuration's interpreter (a stock python, the embed-c program, a patched
 CPython) as `__main__`, does one thing chosen by argv[1], and writes one JSON object to the
-file named by argv[2]:
+file named by argv[2] (after `--path DIR`, which puts DIR first on sys.path: the app's folder of
+`pyfreeze bench --app`):
 
   check   LIST            import each module of LIST (one name a line), collecting failures
   plan    LIST OUT.tsv OUT.bin
@@ -474,4 +475,7 @@ MODES = {
 }
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--path":  # the app's folder (pyfreeze bench --app), first on sys.path
+        sys.path.insert(0, sys.argv[2])
+        del sys.argv[1:3]
     write_result(MODES[sys.argv[1]](*sys.argv[3:]))

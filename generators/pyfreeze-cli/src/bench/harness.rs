@@ -13,7 +13,10 @@ const HARNESS: &str = include_str!("harness.py");
 pub struct Work {
     _dir: tempfile::TempDir,
     harness: PathBuf,
+    /// The start-up workload: an empty script, or (`--app`) one importing the app's modules.
     pub startup_script: PathBuf,
+    /// The same, putting the app's folder first on `sys.path` first.
+    pub startup_script_app_path: PathBuf,
     /// The module list every configuration imports, one name a line.
     pub list: PathBuf,
     /// The stdlib selection: `name<TAB>kind<TAB>file` lines.
@@ -37,6 +40,7 @@ impl Work {
         let w = Work {
             harness: p.join("harness.py"),
             startup_script: p.join("startup.py"),
+            startup_script_app_path: p.join("startup-app-path.py"),
             list: p.join("list.txt"),
             selection: p.join("selection.tsv"),
             data: p.join("data.tsv"),
@@ -48,6 +52,7 @@ impl Work {
         };
         write(&w.harness, HARNESS.as_bytes())?;
         write(&w.startup_script, b"")?;
+        write(&w.startup_script_app_path, b"")?;
         std::fs::create_dir_all(&w.cwd).map_err(|e| format!("{}: {e}", w.cwd.display()))?;
         Ok(w)
     }
@@ -69,21 +74,50 @@ pub fn command(program: &Path, cwd: &Path) -> Command {
     cmd
 }
 
+impl Work {
+    /// Writes the start-up scripts of `--app`: each imports `modules`, one after putting `root`
+    /// first on `sys.path`.
+    pub fn app_startup(&self, root: &Path, modules: &[String]) -> Result<(), String> {
+        let imports: String = modules
+            .iter()
+            .map(|m| format!("__import__({})\n", py_str(m)))
+            .collect();
+        let insert = format!(
+            "import sys\nsys.path.insert(0, {})\n",
+            py_str(&root.display().to_string())
+        );
+        write(&self.startup_script, imports.as_bytes())?;
+        write(
+            &self.startup_script_app_path,
+            (insert + &imports).as_bytes(),
+        )
+    }
+}
+
+/// A Python string literal of `text` (JSON's escapes are Python's).
+fn py_str(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
+}
+
 /// Runs the harness in `mode` under `program pre_args` and returns its JSON result. `who`
-/// names the run in errors (a configuration id, or the set-up step).
+/// names the run in errors (a configuration id, or the set-up step). `path`: a folder the
+/// harness puts first on `sys.path` (the app's, `--app`).
 pub fn run_harness(
     who: &str,
     program: &Path,
     pre_args: &[String],
+    path: Option<&Path>,
     work: &Work,
     mode: &str,
     args: &[&Path],
 ) -> Result<Value, String> {
     let _ = std::fs::remove_file(&work.result);
     let mut cmd = command(program, &work.cwd);
-    cmd.args(pre_args)
-        .arg(&work.harness)
-        .arg(mode)
+    cmd.args(pre_args).arg(&work.harness);
+    if let Some(path) = path {
+        cmd.arg("--path").arg(path);
+    }
+    cmd.arg(mode)
         .arg(&work.result)
         .args(args)
         .stdin(Stdio::null());

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::app::App;
 use super::args::Settings;
 use super::config::{self, Config, ConfigId, Floor};
 use super::harness::{command, run_harness, tail, Work};
@@ -49,13 +50,22 @@ pub struct Wait {
     pub max_secs: u64,
 }
 
+/// What the import workload imports, and how its runs are verified.
+pub struct Imports<'a> {
+    /// The module list, in import order.
+    pub list: &'a [String],
+    /// What the floors replay.
+    pub plan: &'a Plan,
+    /// The program of `--app`, whose modules follow their own rule.
+    pub app: Option<&'a App>,
+}
+
 /// Measures both workloads (start-up also with `site` for plain and patched), after waiting
 /// for the load average to drop if asked. `load_at_start`: when the bench started.
 pub fn measure(
     configs: &[Config],
     settings: &Settings,
-    list: &[String],
-    plan: &Plan,
+    imports: &Imports<'_>,
     work: &Work,
     wait: &Wait,
     load_at_start: Option<[f64; 3]>,
@@ -77,7 +87,7 @@ pub fn measure(
         let refs: Vec<&Config> = site_configs.iter().collect();
         Some(measure_startup(&refs, settings, work)?)
     };
-    let imports = measure_imports(&all, settings, list, plan, work)?;
+    let imports = measure_imports(&all, settings, imports, work)?;
     let measure_secs = measure_started.elapsed().as_secs_f64();
     let load_after = system::loadavg();
     let others = cpu_before
@@ -154,7 +164,8 @@ impl Progress {
     }
 }
 
-/// Start-up: wall time of the whole process running an empty script.
+/// Start-up: wall time of the whole process running an empty script (`--app`: a script
+/// importing the app's modules).
 fn measure_startup(
     configs: &[&Config],
     settings: &Settings,
@@ -162,8 +173,12 @@ fn measure_startup(
 ) -> Result<Measured, String> {
     let run = |cfg: &Config| -> Result<f64, String> {
         let mut cmd = command(&cfg.program, &work.cwd);
+        let script = match cfg.path {
+            Some(_) => &work.startup_script_app_path,
+            None => &work.startup_script,
+        };
         cmd.args(&cfg.pre_args)
-            .arg(&work.startup_script)
+            .arg(script)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -210,6 +225,7 @@ fn import_run(cfg: &Config, work: &Work) -> Result<Value, String> {
         cfg.id.as_str(),
         &cfg.program,
         &cfg.pre_args,
+        cfg.path.as_deref(),
         work,
         mode,
         &args,
@@ -220,12 +236,12 @@ fn import_run(cfg: &Config, work: &Work) -> Result<Value, String> {
 fn measure_imports(
     configs: &[&Config],
     settings: &Settings,
-    list: &[String],
-    plan: &Plan,
+    what: &Imports<'_>,
     work: &Work,
 ) -> Result<Measured, String> {
+    let Imports { list, plan, app } = *what;
     for cfg in configs.iter().filter(|c| c.floor.is_some()) {
-        check_import_run(cfg, &import_run(cfg, work)?, list, plan)?; // warm-up, verified
+        check_import_run(cfg, &import_run(cfg, work)?, list, plan, app)?; // warm-up, verified
     }
     let mut m = Measured::default();
     let mut progress = Progress::new("imports");
@@ -233,7 +249,7 @@ fn measure_imports(
         for cfg in stats::rotated(configs, round) {
             for _ in 0..settings.repeats {
                 let v = import_run(cfg, work)?;
-                let (total, entries) = check_import_run(cfg, &v, list, plan)?;
+                let (total, entries) = check_import_run(cfg, &v, list, plan, app)?;
                 m.samples
                     .entry(cfg.id)
                     .or_default()

@@ -6,7 +6,8 @@
 //! pyperf's model is a benchmark (a name, a unit) made of runs (worker processes), each with
 //! values. Every measured process of the bench is one run with one value, in seconds; the run
 //! carries its round (`pyfreeze_round`), since the bench alternates configurations round by
-//! round. Workloads map to benchmark names: `startup`, `startup-site`, `import-stdlib`.
+//! round. Workloads map to benchmark names: `startup`, `startup-site`, `import-stdlib`; for
+//! `--app`, `app-startup`, `app-startup-site`, `import-app`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,9 +34,17 @@ pub fn suites(j: &Value) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
     for cfg in configs {
         let id = cfg["id"].as_str().ok_or("a configuration has no id")?;
+        let app = j["app"].is_object();
         let benchmarks: Vec<Value> = BENCHMARKS
             .iter()
-            .filter_map(|(key, name)| benchmark(&j["workloads"][key], id, name))
+            .filter_map(|(key, name)| {
+                let name = match (app, *name) {
+                    (true, "import-stdlib") => "import-app".to_string(),
+                    (true, other) => format!("app-{other}"),
+                    (false, other) => other.to_string(),
+                };
+                benchmark(&j["workloads"][key], id, &name)
+            })
             .collect();
         if benchmarks.is_empty() {
             continue;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use super::app::App;
 use super::args::Settings;
 use super::chart::chart;
 use super::config::{Config, ConfigId};
@@ -33,6 +34,8 @@ pub struct Context<'a> {
     pub embed_manifest: &'a Path,
     pub zip: &'a Path,
     pub top: usize,
+    /// The program of `--app`, when it is the workload.
+    pub app: Option<&'a App>,
 }
 
 /// Each configuration's summary, with its ratio to the reference.
@@ -250,7 +253,20 @@ fn terminal(ctx: &Context) -> String {
         m.others_cpus.map_or("?".into(), |o| format!("{o:.2}")),
         m.measure_secs
     );
-    let _ = writeln!(
+    if let Some(app) = ctx.app {
+        let _ = writeln!(
+            out,
+            "app: {} ({} modules, copied to {}); the workloads import {}, loading {} modules ({} pure, {} of bytecode)",
+            app.given.display(),
+            app.selection.len(),
+            app.root.display(),
+            app.modules.join(", "),
+            ctx.plan.modules,
+            ctx.plan.pure,
+            mb(ctx.plan.bytecode_bytes)
+        );
+    } else {
+        let _ = writeln!(
         out,
         "modules: {} selected by `pyfreeze list --stdlib`; {} excluded ({} side effects, {} fail in the stock interpreter, {} namespace); {} imported by every configuration, loading {} modules ({} pure, {} of bytecode)",
         ctx.workload.selection.len(),
@@ -263,6 +279,7 @@ fn terminal(ctx: &Context) -> String {
         ctx.plan.pure,
         mb(ctx.plan.bytecode_bytes)
     );
+    }
     let _ = writeln!(out, "configurations:");
     for cfg in ctx.configs {
         let detail = match ctx.probes.get(&cfg.id) {
@@ -284,8 +301,14 @@ fn terminal(ctx: &Context) -> String {
     let s = &ctx.settings;
     let _ = writeln!(
         out,
-        "\nstart-up: wall time of the process running an empty script, {} rounds × {} runs",
-        s.startup_rounds, s.startup_repeats
+        "\nstart-up: wall time of the process {}, {} rounds × {} runs",
+        if ctx.app.is_some() {
+            "starting and importing the app"
+        } else {
+            "running an empty script"
+        },
+        s.startup_rounds,
+        s.startup_repeats
     );
     workload_table(&mut out, ctx, &ctx.measured.startup, false);
     if let Some(m) = ctx.measured.startup_site.as_ref() {
@@ -298,7 +321,8 @@ fn terminal(ctx: &Context) -> String {
     }
     let _ = writeln!(
         out,
-        "\nimport the stdlib: {} modules in one process, time of the import loop, {} rounds × {} runs",
+        "\nimport the {}: {} modules in one process, time of the import loop, {} rounds × {} runs",
+        if ctx.app.is_some() { "app" } else { "stdlib" },
         ctx.workload.list.len(),
         s.rounds,
         s.repeats
@@ -515,13 +539,27 @@ fn to_json(ctx: &Context) -> Value {
             "bytecode_bytes": ctx.plan.bytecode_bytes,
         },
         "configurations": configs,
+        "app": ctx.app.map(|a| json!({
+            "root": a.given,
+            "copy": a.root,
+            "modules": a.modules,
+            "modules_in_root": a.selection.len(),
+        })),
         "workloads": {
             "startup": {
-                "what": "wall time of the whole process running an empty script as __main__",
+                "what": if ctx.app.is_some() {
+                    "wall time of the whole process running a script that imports the app's modules"
+                } else {
+                    "wall time of the whole process running an empty script as __main__"
+                },
                 "results": workload_json(ctx, &ctx.measured.startup),
             },
             "imports": {
-                "what": "time of the loop importing every listed module, measured inside the process",
+                "what": if ctx.app.is_some() {
+                    "time of the loop importing the app's modules, measured inside the process"
+                } else {
+                    "time of the loop importing every listed module, measured inside the process"
+                },
                 "results": workload_json(ctx, &ctx.measured.imports),
             },
             "startup_site": ctx.measured.startup_site.as_ref().map(|m| json!({

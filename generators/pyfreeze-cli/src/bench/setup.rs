@@ -9,6 +9,7 @@ use std::time::Instant;
 use pyfreeze_gen::versions::supported_list;
 use pyfreeze_gen::{pyenv, Interpreter, PythonVersion};
 
+use super::app::App;
 use super::args::BenchArgs;
 use super::harness::{run_harness, stock_args, tail, write, Work};
 use super::system;
@@ -96,7 +97,14 @@ fn default_repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn build_embed(stock: &Stock, repo: &Path, cache: &Path) -> Result<Embed, String> {
+/// Builds embed-c for `stock` into the cache; with `--app`, into a folder of its own, with the
+/// app's folder frozen too (a second root, whole).
+pub fn build_embed(
+    stock: &Stock,
+    repo: &Path,
+    cache: &Path,
+    app: Option<&App>,
+) -> Result<Embed, String> {
     let example = repo.join("examples/embed-c");
     if !example.join("Makefile").is_file() {
         return Err(format!(
@@ -104,9 +112,13 @@ pub fn build_embed(stock: &Stock, repo: &Path, cache: &Path) -> Result<Embed, St
             repo.display()
         ));
     }
-    let build = cache.join(format!("embed-c-{}", stock.version));
+    let name = match app {
+        Some(_) => format!("embed-c-{}-app", stock.version),
+        None => format!("embed-c-{}", stock.version),
+    };
+    let build = cache.join(&name);
     std::fs::create_dir_all(cache).map_err(|e| format!("{}: {e}", cache.display()))?;
-    let log_path = cache.join(format!("embed-c-{}.log", stock.version));
+    let log_path = cache.join(format!("{name}.log"));
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
     let started = Instant::now();
@@ -116,13 +128,20 @@ pub fn build_embed(stock: &Stock, repo: &Path, cache: &Path) -> Result<Embed, St
         build.display(),
         log_path.display()
     );
-    let status = Command::new("make")
-        .arg("-C")
+    let mut make = Command::new("make");
+    make.arg("-C")
         .arg(&example)
         .arg(format!("-j{}", system::cpus()))
         .arg(format!("PYTHON={}", stock.python.display()))
         .arg(format!("PYTHON_VERSION={}", stock.minor))
-        .arg(format!("BUILD={}", build.display()))
+        .arg(format!("BUILD={}", build.display()));
+    if let Some(app) = app {
+        make.arg(format!(
+            "PYFREEZE_FLAGS=--quiet --root {}",
+            app.root.display()
+        ));
+    }
+    let status = make
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
@@ -175,6 +194,7 @@ pub fn build_zip_prefix(stock: &Stock, cache: &Path, work: &Work) -> Result<ZipP
         "zipimport",
         &stock.python,
         &stock_args(),
+        None,
         work,
         "zip",
         &[&work.selection, &work.data, &zip],

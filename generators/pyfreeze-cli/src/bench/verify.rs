@@ -4,9 +4,11 @@
 //! way it claims fails the bench, naming the modules.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde_json::Value;
 
+use super::app::App;
 use super::config::{Config, ConfigId, Floor, Rules, SysPath};
 use super::harness::{run_harness, Work};
 use super::setup::Stock;
@@ -19,10 +21,11 @@ pub fn probe_all(
     stock: &Stock,
     list: &[String],
     work: &Work,
+    app: Option<&App>,
 ) -> Result<BTreeMap<ConfigId, Probe>, String> {
     let mut probes = BTreeMap::new();
     for cfg in configs.iter().filter(|c| c.floor.is_none()) {
-        let p = probe(cfg, stock, list, work)?;
+        let p = probe(cfg, stock, list, work, app)?;
         eprintln!(
             "pyfreeze bench: {:<11} verified: {} ({})",
             cfg.id,
@@ -51,22 +54,35 @@ fn kind_map(v: &Value) -> BTreeMap<String, String> {
 
 /// Checks the loader of every module against the configuration's rules. `startup`: the kinds
 /// at start-up (None when unknown: then the listed modules loaded at start-up are not told
-/// apart, and must satisfy either rule). Returns the problems, one line each.
+/// apart, and must satisfy either rule). `is_app`: whether a module is the app's (`--app`),
+/// checked against `rules.app` instead. Returns the problems, one line each.
 pub fn check_kinds(
     rules: &Rules,
     list: &[String],
     startup: Option<&BTreeMap<String, String>>,
     after: &BTreeMap<String, String>,
+    is_app: &dyn Fn(&str) -> bool,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let allowed_for = |name: &str, kind: &str, set: &[&str]| {
         kind == "alias" || set.contains(&kind) || rules.exceptions.contains(&(name, kind))
     };
+    for (name, kind) in after.iter().filter(|(name, _)| is_app(name)) {
+        if kind != "namespace" && !allowed_for(name, kind, rules.app) {
+            problems.push(format!(
+                "{name}: served by `{kind}`, expected {} (a module of the app)",
+                rules.app.join(" or ")
+            ));
+        }
+    }
     for name in list {
         let Some(kind) = after.get(name) else {
             problems.push(format!("{name}: not in sys.modules after the import loop"));
             continue;
         };
+        if is_app(name) {
+            continue;
+        }
         let at_startup = startup.map(|s| s.contains_key(name));
         let ok = match at_startup {
             Some(true) => allowed_for(name, kind, rules.startup),
@@ -90,7 +106,7 @@ pub fn check_kinds(
             ));
         }
     }
-    for (name, kind) in after {
+    for (name, kind) in after.iter().filter(|(name, _)| !is_app(name)) {
         if rules.forbidden.contains(&kind.as_str()) && !rules.exceptions.contains(&(name, kind)) {
             problems.push(format!(
                 "{name}: served by `{kind}`, which this configuration must not use"
@@ -184,22 +200,35 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The predicate of [`check_kinds`]: whether a module is the app's.
+pub fn app_owns(app: Option<&App>) -> impl Fn(&str) -> bool + '_ {
+    move |name| app.is_some_and(|a| a.owns(name))
+}
+
 /// Runs the probe of a (non-floor) configuration and verifies it. Doubles as the warm-up run.
-fn probe(cfg: &Config, stock: &Stock, list: &[String], work: &Work) -> Result<Probe, String> {
+fn probe(
+    cfg: &Config,
+    stock: &Stock,
+    list: &[String],
+    work: &Work,
+    app: Option<&App>,
+) -> Result<Probe, String> {
     let v = run_harness(
         cfg.id.as_str(),
         &cfg.program,
         &cfg.pre_args,
+        cfg.path.as_deref(),
         work,
         "probe",
         &[&work.list],
     )?;
     let startup = kind_map(&v["startup_kinds"]);
     let after = kind_map(&v["kinds"]);
+    let is_app = app_owns(app);
     fail_if(
         cfg,
         "loader per module",
-        &check_kinds(&cfg.rules, list, Some(&startup), &after),
+        &check_kinds(&cfg.rules, list, Some(&startup), &after, &is_app),
     )?;
     let mut problems = Vec::new();
     let version = v["version"].as_str().unwrap_or("").to_string();
@@ -218,7 +247,13 @@ fn probe(cfg: &Config, stock: &Stock, list: &[String], work: &Work) -> Result<Pr
         }
     }
     if cfg.rules.no_py_files {
-        for file in strings(&v["opened"]) {
+        // The app's own files, when the configuration imports it from its folder.
+        let app_file = |f: &str| {
+            cfg.path
+                .as_ref()
+                .is_some_and(|p| Path::new(f).starts_with(p))
+        };
+        for file in strings(&v["opened"]).into_iter().filter(|f| !app_file(f)) {
             problems.push(format!("{file}: opened while importing"));
         }
     }
@@ -231,9 +266,13 @@ fn probe(cfg: &Config, stock: &Stock, list: &[String], work: &Work) -> Result<Pr
         } else {
             // An alias is another module under a second name (3.13.x's collections.abc is
             // _collections_abc, installed by collections): that module is the one checked.
-            let missing = list
-                .iter()
-                .filter(|n| !table.contains(*n) && after.get(*n).is_none_or(|k| k != "alias"));
+            // The app may come from its folder (a patched build that did not freeze it).
+            let missing = list.iter().filter(|n| {
+                let kind = after.get(*n).map(String::as_str);
+                !table.contains(*n)
+                    && kind != Some("alias")
+                    && !(is_app(n) && kind.is_some_and(|k| k == "source"))
+            });
             for name in missing {
                 problems.push(format!("{name}: not in the frozen table"));
             }
@@ -279,7 +318,9 @@ pub fn check_import_run(
     v: &Value,
     list: &[String],
     plan: &Plan,
+    app: Option<&App>,
 ) -> Result<(u64, Vec<u64>), String> {
+    let is_app = app_owns(app);
     let total = v["total_ns"]
         .as_u64()
         .ok_or_else(|| format!("{}: no total_ns in the harness result", cfg.id))?;
@@ -303,7 +344,7 @@ pub fn check_import_run(
             }
         }
         Some(Floor::Exec) => {
-            let mut problems = check_kinds(&cfg.rules, list, None, &kind_map(&v["kinds"]));
+            let mut problems = check_kinds(&cfg.rules, list, None, &kind_map(&v["kinds"]), &is_app);
             for name in strings(&v["not_executed"]) {
                 problems.push(format!("{name}: in the plan but its body never ran"));
             }
@@ -320,7 +361,7 @@ pub fn check_import_run(
             fail_if(
                 cfg,
                 "loader per module, measured run",
-                &check_kinds(&cfg.rules, list, None, &kind_map(&v["kinds"])),
+                &check_kinds(&cfg.rules, list, None, &kind_map(&v["kinds"]), &is_app),
             )?;
         }
     }
@@ -349,6 +390,7 @@ mod tests {
         startup: &["pyfreeze"],
         forbidden: &["source", "sourceless", "zip"],
         exceptions: &[],
+        app: &["pyfreeze"],
         warm_pyc: false,
         no_py_files: true,
         in_table: true,
@@ -366,8 +408,8 @@ mod tests {
         ]);
         let startup = kinds(&[("codecs", "pyfreeze"), ("sys", "builtin")]);
         let l = list(&["json", "codecs", "importlib._bootstrap"]);
-        assert!(check_kinds(&EMBED, &l, Some(&startup), &after).is_empty());
-        assert!(check_kinds(&EMBED, &l, None, &after).is_empty());
+        assert!(check_kinds(&EMBED, &l, Some(&startup), &after, &|_| false).is_empty());
+        assert!(check_kinds(&EMBED, &l, None, &after, &|_| false).is_empty());
     }
 
     #[test]
@@ -377,7 +419,13 @@ mod tests {
             ("json.decoder", "pyfreeze"),
             ("mod_outside_list", "sourceless"),
         ]);
-        let problems = check_kinds(&EMBED, &list(&["json", "json.decoder"]), None, &after);
+        let problems = check_kinds(
+            &EMBED,
+            &list(&["json", "json.decoder"]),
+            None,
+            &after,
+            &|_| false,
+        );
         assert_eq!(
             problems,
             [
@@ -395,6 +443,7 @@ mod tests {
             startup: &["source", "frozen"],
             forbidden: &[],
             exceptions: &[("zipimport", "frozen")],
+            app: &["memory"],
             warm_pyc: false,
             no_py_files: false,
             in_table: false,
@@ -411,6 +460,7 @@ mod tests {
             &list(&["codecs", "json", "zipimport", "gone"]),
             Some(&startup),
             &after,
+            &|_| false,
         );
         assert_eq!(
             problems,
@@ -419,8 +469,43 @@ mod tests {
                 "json: served by `frozen`, expected memory",
             ]
         );
-        let problems = check_kinds(&rules, &list(&["codecs"]), Some(&kinds(&[])), &after);
+        let problems = check_kinds(
+            &rules,
+            &list(&["codecs"]),
+            Some(&kinds(&[])),
+            &after,
+            &|_| false,
+        );
         assert_eq!(problems, ["codecs: served by `frozen`, expected memory"]);
+    }
+
+    #[test]
+    fn the_app_modules_follow_the_app_rule_wherever_they_are() {
+        // A patched build that did not freeze the app: the app from its folder, the stdlib
+        // from the table, and a stdlib module from a file is still caught.
+        let rules = Rules {
+            listed: &["frozen-ext"],
+            forbidden: &["source"],
+            app: &["frozen-ext", "source"],
+            ..EMBED
+        };
+        let after = kinds(&[
+            ("game", "source"),
+            ("game.world", "frozen-ext"),
+            ("game.assets", "namespace"),
+            ("game.cache", "sourceless"),
+            ("json", "frozen-ext"),
+            ("csv", "source"),
+        ]);
+        let is_app = |n: &str| n == "game" || n.starts_with("game.");
+        let problems = check_kinds(&rules, &list(&["game"]), None, &after, &is_app);
+        assert_eq!(
+            problems,
+            [
+                "csv: served by `source`, which this configuration must not use",
+                "game.cache: served by `sourceless`, expected frozen-ext or source (a module of the app)",
+            ]
+        );
     }
 
     #[test]
@@ -431,6 +516,7 @@ mod tests {
             what: String::new(),
             program: PathBuf::from("/x"),
             pre_args: vec![],
+            path: None,
             floor: None,
             rules: EMBED,
             also_against: None,

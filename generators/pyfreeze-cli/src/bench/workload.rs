@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use pyfreeze_gen::{Kind, NoProgress, SpecBuilder};
 
+use super::app::App;
 use super::harness::{run_harness, stock_args, write, Work};
 use super::setup::Stock;
 
@@ -21,20 +22,39 @@ pub struct Workload {
 }
 
 /// Selects the stdlib of `stock`, writes the selection and its package data into `work` (the
-/// zip is made from them) and keeps the modules that import cleanly in the stock interpreter
-/// (`work.list`).
-pub fn select(stock: &Stock, work: &Work) -> Result<Workload, String> {
+/// zip is made from them, with the app's when given) and keeps the modules that import cleanly
+/// in the stock interpreter (`work.list`); with `--app`, the list is the app's modules instead,
+/// each of which must import cleanly.
+pub fn select(stock: &Stock, work: &Work, app: Option<&App>) -> Result<Workload, String> {
     let (selection, data) = select_stdlib(stock)?;
+    let app_selection = app.map_or(&[][..], |a| &a.selection[..]);
     let selection_tsv: String = selection
         .iter()
+        .chain(app_selection)
         .map(|m| format!("{}\t{}\t{}\n", m.name, m.kind.as_str(), m.origin.display()))
         .collect();
     write(&work.selection, selection_tsv.as_bytes())?;
+    let app_data = app.map_or(&[][..], |a| &a.data[..]);
     let data_tsv: String = data
         .iter()
+        .chain(app_data)
         .map(|(arc, path)| format!("{arc}\t{}\n", path.display()))
         .collect();
     write(&work.data, data_tsv.as_bytes())?;
+    if let Some(app) = app {
+        app_list(stock, app, work)?;
+        eprintln!(
+            "pyfreeze bench: app: {} modules in {}, importing {}",
+            app.selection.len(),
+            app.given.display(),
+            app.modules.join(", ")
+        );
+        return Ok(Workload {
+            selection,
+            list: app.modules.clone(),
+            excluded: BTreeMap::new(),
+        });
+    }
     let (list, excluded) = module_list(stock, &selection, work)?;
     eprintln!(
         "pyfreeze bench: {} modules selected by `pyfreeze list --stdlib`, {} excluded, {} imported by every configuration",
@@ -136,6 +156,7 @@ fn module_list(
         "module list",
         &stock.python,
         &stock_args(),
+        None,
         work,
         "check",
         &[&work.list],
@@ -158,6 +179,34 @@ fn module_list(
     Ok((list, excluded))
 }
 
+/// The app's modules as the list; each must import in the stock interpreter.
+fn app_list(stock: &Stock, app: &App, work: &Work) -> Result<(), String> {
+    write(&work.list, (app.modules.join("\n") + "\n").as_bytes())?;
+    let check = run_harness(
+        "app",
+        &stock.python,
+        &stock_args(),
+        Some(&app.root),
+        work,
+        "check",
+        &[&work.list],
+    )?;
+    let errors = check["errors"].as_object().cloned().unwrap_or_default();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the app's modules must import in the stock interpreter {} (from {}, `-I -S`):\n{}",
+        stock.python.display(),
+        app.given.display(),
+        errors
+            .iter()
+            .map(|(name, e)| format!("  {name}: {}", e.as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
+}
+
 /// What the plan run found: the modules the import loop loads in the stock interpreter.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -168,11 +217,12 @@ pub struct Plan {
 
 /// The plan run: the stock interpreter imports the list once and records, in `work.plan_tsv`
 /// and `work.plan_bin`, every module the loop loads and its bytecode.
-pub fn plan(stock: &Stock, work: &Work) -> Result<Plan, String> {
+pub fn plan(stock: &Stock, work: &Work, app: Option<&App>) -> Result<Plan, String> {
     let planned = run_harness(
         "plan",
         &stock.python,
         &stock_args(),
+        app.map(|a| a.root.as_path()),
         work,
         "plan",
         &[&work.list, &work.plan_tsv, &work.plan_bin],
