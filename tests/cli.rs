@@ -815,7 +815,7 @@ fn list_sizes_sums_the_manifests_bytes_by_package() {
             .or_default();
         row[0] += 1;
         row[1] += m["code_size"].as_u64().unwrap();
-        row[2] += m["source_size"].as_u64().unwrap_or(0);
+        row[2] += m["source_stored_size"].as_u64().unwrap_or(0); // as stored: compressed or not
     }
     for r in manifest["resources"].as_array().unwrap() {
         expected

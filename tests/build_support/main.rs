@@ -46,7 +46,7 @@ fn main() {
         let source = pyfreeze::find(name)
             .and_then(|m| m.source())
             .unwrap_or_default();
-        print!("{}", String::from_utf8_lossy(source));
+        print!("{}", String::from_utf8_lossy(&source));
         return;
     }
     if let Err(e) = pyfreeze::layout::check() {

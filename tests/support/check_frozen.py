@@ -118,6 +118,28 @@ def reload_check(name):
     return result
 
 
+def sources_unlike_files():
+    """Every table module whose origin is a file on disk (the stdlib's) whose embedded source,
+    as the table's accessor decodes it (compressed or not), is not that file's bytes; and how
+    many were compared."""
+    if hasattr(_imp, "_frozen_ext_source"):
+        read = _imp._frozen_ext_source
+    else:
+        read = _pyfreeze.get_source
+    unlike, compared = [], 0
+    for name, _flags, origin in table_modules():
+        try:
+            with open(origin, "rb") as f:
+                on_disk = f.read()
+        except OSError:  # a folder (namespace package), or an origin mapped away
+            continue
+        compared += 1
+        if read(name) != on_disk:
+            unlike.append(name)
+    return [compared, unlike]
+
+
+checks["sources_unlike_files"] = sources_unlike_files()
 checks["reload"] = reload_check("json.decoder")
 checks["json_file"] = json.__file__
 checks["json_path"] = json.__path__

@@ -229,6 +229,18 @@ fn api(
     });
 
     let start = interpreter(inputs.runtime);
+    // Sources are compressed only in tables with the runtime, whose C decodes them.
+    let decode_source = if inputs.runtime {
+        quote! {
+            // SAFETY: the runtime reads only inside the module's stored source and writes
+            // exactly pyfreeze_source_size() bytes into `out`.
+            let mut out = vec![0u8; unsafe { ffi::pyfreeze_source_size(self) } as usize];
+            (unsafe { ffi::pyfreeze_source_read(self, out.as_mut_ptr()) } == 0)
+                .then_some(::std::borrow::Cow::Owned(out))
+        }
+    } else {
+        quote! { None }
+    };
 
     quote! {
         /// The frozen-module table linked into this program: its modules and package data,
@@ -347,10 +359,19 @@ fn api(
                     unsafe { bytes(self.code, self.code_size) }
                 }
 
-                /// The source file's bytes, when sources are embedded.
-                pub fn source(&self) -> Option<&'static [u8]> {
-                    // SAFETY: `source` is NULL or points at `source_size` static bytes.
-                    (!self.source.is_null()).then(|| unsafe { bytes(self.source, self.source_size) })
+                /// The source file's bytes, when sources are embedded: borrowed from the
+                /// table, or decoded when the table stores them compressed (`compress_source`).
+                pub fn source(&self) -> Option<::std::borrow::Cow<'static, [u8]>> {
+                    if self.source.is_null() {
+                        return None;
+                    }
+                    if self.flags & ffi::PYFREEZE_SOURCE_DEFLATE == 0 {
+                        // SAFETY: `source` points at `source_size` static bytes.
+                        return Some(::std::borrow::Cow::Borrowed(unsafe {
+                            bytes(self.source, self.source_size)
+                        }));
+                    }
+                    #decode_source
                 }
 
                 /// Whether it is a package (regular or namespace).

@@ -550,12 +550,28 @@ fn size_report(generated: &pyfreeze_gen::Generated) -> String {
         }
     }
     let top = |name: &str| name.split('.').next().unwrap_or(name).to_string();
+    // The source as the table stores it (compressed or not): the manifest says.
+    let manifest: serde_json::Value = generated
+        .files
+        .iter()
+        .find(|f| f.path == "manifest.json")
+        .and_then(|f| serde_json::from_slice(&f.bytes).ok())
+        .unwrap_or_default();
+    let stored: std::collections::BTreeMap<&str, usize> = manifest["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let size = m["source_stored_size"].as_u64()?;
+            Some((m["name"].as_str()?, size as usize))
+        })
+        .collect();
     let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
     for m in &generated.modules {
         let row = rows.entry(top(&m.name)).or_default();
         row.modules += 1;
         row.code += m.code.len();
-        row.source += m.source.as_ref().map_or(0, Vec::len);
+        row.source += stored.get(m.name.as_str()).copied().unwrap_or(0);
     }
     for r in &generated.resources {
         rows.entry(top(&r.package)).or_default().data += r.data.len();

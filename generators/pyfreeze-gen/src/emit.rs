@@ -147,6 +147,7 @@ fn header(version: &PythonVersion) -> String {
     let _ = writeln!(h, "#define PYFREEZE_TARGET_VERSION \"{}\"", version.name());
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAGIC {}\n", version.magic);
     h.push_str(&schema::c_flag_defines());
+    h.push_str(&schema::c_stock_flag_defines());
     h.push('\n');
     h.push_str(&schema::MODULE.c_declaration());
     h.push('\n');
@@ -175,7 +176,12 @@ fn header(version: &PythonVersion) -> String {
          extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];\n\n\
          /* pyfreeze_runtime.c (stock libpython) */\n\
          const struct pyfreeze_module *pyfreeze_find(const char *name);\n\
-         int pyfreeze_install(void);\n\n\
+         int pyfreeze_install(void);\n\
+         /* The length of a module's source once decoded (0 without source). */\n\
+         uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);\n\
+         /* Writes the decoded source into out (pyfreeze_source_size() bytes): 0, or -1 when\n\
+            there is no source or its compressed bytes are corrupt. */\n\
+         int pyfreeze_source_read(const struct pyfreeze_module *m, unsigned char *out);\n\n\
          #ifdef __cplusplus\n}\n#endif\n\n#endif /* PYFREEZE_H */\n",
     );
     h
@@ -212,6 +218,7 @@ fn externs(out: &mut String, modules: &[FrozenModule], with_source: bool) {
 
 fn table(
     modules: &[FrozenModule],
+    stored: &[Option<StoredSource>],
     resources: &[FrozenResource],
     distributions: &[FrozenDistribution],
     path_first: &[(String, String)],
@@ -234,20 +241,25 @@ fn table(
         );
     }
     t.push_str("\nconst struct pyfreeze_module pyfreeze_modules[] = {\n");
-    for m in modules {
+    for (m, source) in modules.iter().zip(stored) {
         let sym = module_symbol(&m.name);
         t.push_str(&row(&schema::MODULE, |f| {
             Some(match f {
                 "name" => c_string(&m.name),
                 "origin" => c_string(&m.origin),
                 "code" => format!("{sym}_code"),
-                "source" => match m.source {
+                "source" => match source {
                     Some(_) => format!("{sym}_source"),
                     None => "0".into(),
                 },
                 "code_size" => m.code.len().to_string(),
-                "source_size" => m.source.as_ref().map_or(0, |s| s.len()).to_string(),
-                "flags" => flags_expr(m.kind).into(),
+                "source_size" => source.as_ref().map_or(0, |s| s.bytes.len()).to_string(),
+                "flags" => match source {
+                    Some(s) if s.compressed => {
+                        format!("{} | PYFREEZE_SOURCE_DEFLATE", flags_expr(m.kind))
+                    }
+                    _ => flags_expr(m.kind).into(),
+                },
                 "resources_start" => m.resources.start.to_string(),
                 "resources_count" => m.resources.len().to_string(),
                 _ => return None,
@@ -369,6 +381,9 @@ struct ManifestModule<'a> {
     code_sha256: String,
     source_size: Option<usize>,
     source_sha256: Option<String>,
+    /// The bytes the table stores: `source_size`, or fewer when compressed.
+    source_stored_size: Option<usize>,
+    source_compressed: bool,
 }
 
 #[derive(Serialize)]
@@ -412,6 +427,9 @@ pub struct EmitOptions<'a> {
     pub version: &'static PythonVersion,
     pub python_version: &'a str,
     pub embed_source: bool,
+    /// Store sources compressed ([`schema::FLAG_SOURCE_DEFLATE`]): only for a table with the
+    /// runtime, which decodes them.
+    pub compress_source: bool,
     pub optimize: u8,
     /// The name of the runtime module the table includes (see [`runtime_c`]), if any.
     pub runtime: Option<&'a str>,
@@ -538,9 +556,17 @@ fn render(
         .map(|d| names.name("distributions", &d.name))
         .collect();
 
+    let stored: Vec<Option<StoredSource>> = modules
+        .iter()
+        .map(|m| {
+            m.source
+                .as_deref()
+                .map(|s| stored_source(s, opts.compress_source))
+        })
+        .collect();
     let mut files = Vec::new();
-    for (m, c_file) in modules.iter().zip(&module_files) {
-        files.push(output(c_file, module_c(m)));
+    for ((m, c_file), source) in modules.iter().zip(&module_files).zip(&stored) {
+        files.push(output(c_file, module_c(m, source.as_ref())));
     }
     for ((package, rs), c_file) in by_package.iter().zip(&resource_files) {
         files.push(output(c_file, resource_c(package, rs)));
@@ -551,7 +577,7 @@ fn render(
     files.push(output("pyfreeze.h", header(opts.version)));
     files.push(output(
         TABLE_C,
-        table(modules, resources, distributions, path_first),
+        table(modules, &stored, resources, distributions, path_first),
     ));
     files.push(output(
         STOCK_C,
@@ -576,8 +602,11 @@ fn render(
         "manifest.json",
         manifest(
             modules,
-            &module_files,
-            &code.offsets,
+            &ModuleOutputs {
+                c_files: &module_files,
+                code_offsets: &code.offsets,
+                stored: &stored,
+            },
             resources,
             &resource_file_of,
             &distributions
@@ -595,6 +624,34 @@ fn render(
     files
 }
 
+/// A module's source as the table stores it: the file's bytes, or with
+/// [`EmitOptions::compress_source`] the decoded size (4 bytes, little-endian) and a raw
+/// DEFLATE stream of them ([`schema::FLAG_SOURCE_DEFLATE`]), when that is smaller.
+pub struct StoredSource {
+    pub bytes: Vec<u8>,
+    pub compressed: bool,
+}
+
+/// The stored form of `source` ([`StoredSource`]); compression is deterministic (the best
+/// level of one `miniz_oxide` version, pinned by `Cargo.lock`).
+pub fn stored_source(source: &[u8], compress: bool) -> StoredSource {
+    if compress {
+        let size = u32::try_from(source.len()).expect("sources are checked to fit in 32 bits");
+        let mut bytes = size.to_le_bytes().to_vec();
+        bytes.extend(miniz_oxide::deflate::compress_to_vec(source, 10));
+        if bytes.len() < source.len() {
+            return StoredSource {
+                bytes,
+                compressed: true,
+            };
+        }
+    }
+    StoredSource {
+        bytes: source.to_vec(),
+        compressed: false,
+    }
+}
+
 fn output(path: &str, text: String) -> OutputFile {
     OutputFile {
         path: path.into(),
@@ -602,14 +659,14 @@ fn output(path: &str, text: String) -> OutputFile {
     }
 }
 
-/// One module's C file: its source (when embedded) and its marshalled code, as arrays named
-/// after [`module_symbol`], which the tables reference.
-pub fn module_c(m: &FrozenModule) -> String {
+/// One module's C file: its source as stored (when embedded) and its marshalled code, as
+/// arrays named after [`module_symbol`], which the tables reference.
+pub fn module_c(m: &FrozenModule, source: Option<&StoredSource>) -> String {
     let mut c = String::from(PREAMBLE);
     let _ = writeln!(c, "/* {}: {} */\n", m.name, comment_text(&m.origin));
     let sym = module_symbol(&m.name);
-    if let Some(src) = &m.source {
-        array(&mut c, &format!("{sym}_source"), src);
+    if let Some(src) = source {
+        array(&mut c, &format!("{sym}_source"), &src.bytes);
         c.push('\n');
     }
     array(&mut c, &format!("{sym}_code"), &m.code);
@@ -661,10 +718,16 @@ fn sources_mk(c_sources: &[String]) -> String {
 
 /// `manifest.json`: what was frozen, from which target, with sizes and hashes; written last
 /// by [`crate::write_output`], it marks a complete output folder.
+/// Where each module went: its C file, its code's offset in `code_file`, its stored source.
+struct ModuleOutputs<'a> {
+    c_files: &'a [String],
+    code_offsets: &'a [usize],
+    stored: &'a [Option<StoredSource>],
+}
+
 fn manifest(
     modules: &[FrozenModule],
-    module_files: &[String],
-    code_offsets: &[usize],
+    outputs: &ModuleOutputs<'_>,
     resources: &[FrozenResource],
     resource_file_of: &BTreeMap<&str, &str>,
     distributions: &[(&FrozenDistribution, &str)],
@@ -679,16 +742,18 @@ fn manifest(
         ]),
         options: BTreeMap::from([
             ("embed_source", opts.embed_source.into()),
+            ("compress_source", opts.compress_source.into()),
             ("optimize", opts.optimize.into()),
             ("runtime", opts.runtime.is_some().into()),
         ]),
-        totals: totals(modules, resources),
+        totals: totals(modules, outputs.stored, resources),
         code_file: CODE_FILE,
         modules: modules
             .iter()
-            .zip(module_files)
-            .zip(code_offsets)
-            .map(|((m, c_file), &code_offset)| ManifestModule {
+            .zip(outputs.c_files)
+            .zip(outputs.code_offsets)
+            .zip(outputs.stored)
+            .map(|(((m, c_file), &code_offset), stored)| ManifestModule {
                 name: &m.name,
                 kind: m.kind.as_str(),
                 origin: &m.origin,
@@ -699,6 +764,8 @@ fn manifest(
                 code_sha256: sha256_hex(&m.code),
                 source_size: m.source.as_ref().map(Vec::len),
                 source_sha256: m.source.as_deref().map(sha256_hex),
+                source_stored_size: stored.as_ref().map(|s| s.bytes.len()),
+                source_compressed: stored.as_ref().is_some_and(|s| s.compressed),
             })
             .collect(),
         resources: resources
@@ -734,7 +801,11 @@ fn manifest(
     json
 }
 
-fn totals(modules: &[FrozenModule], resources: &[FrozenResource]) -> BTreeMap<&'static str, usize> {
+fn totals(
+    modules: &[FrozenModule],
+    stored: &[Option<StoredSource>],
+    resources: &[FrozenResource],
+) -> BTreeMap<&'static str, usize> {
     BTreeMap::from([
         ("modules", modules.len()),
         ("code_bytes", modules.iter().map(|m| m.code.len()).sum()),
@@ -745,6 +816,10 @@ fn totals(modules: &[FrozenModule], resources: &[FrozenResource]) -> BTreeMap<&'
                 .filter_map(|m| m.source.as_ref())
                 .map(Vec::len)
                 .sum(),
+        ),
+        (
+            "source_stored_bytes",
+            stored.iter().flatten().map(|s| s.bytes.len()).sum(),
         ),
         ("resources", resources.len()),
         (
@@ -783,6 +858,63 @@ mod tests {
     }
 
     #[test]
+    fn sources_are_stored_compressed_only_where_that_is_smaller() {
+        let text = b"def f(x):\n    return x\n".repeat(50);
+        let stored = stored_source(&text, true);
+        assert!(stored.compressed && stored.bytes.len() < text.len() / 4);
+        assert_eq!(stored.bytes[..4], (text.len() as u32).to_le_bytes());
+        assert_eq!(
+            miniz_oxide::inflate::decompress_to_vec(&stored.bytes[4..]).unwrap(),
+            text
+        );
+        // An empty `__init__.py`, a line: compressing would add bytes.
+        for small in [&b""[..], b"x = 1\n"] {
+            let stored = stored_source(small, true);
+            assert!(!stored.compressed);
+            assert_eq!(stored.bytes, small);
+        }
+        assert!(!stored_source(&text, false).compressed);
+
+        // The table row says so, and the manifest keeps both sizes.
+        let mut big = module("big");
+        big.source = Some(text.clone());
+        let mut small = module("small");
+        small.source = Some(b"x = 1\n".to_vec());
+        let opts = EmitOptions {
+            version: PythonVersion::find(3, 11).unwrap(),
+            python_version: "3.11.0",
+            embed_source: true,
+            compress_source: true,
+            optimize: 0,
+            runtime: Some(crate::RUNTIME_MODULE),
+        };
+        let files = try_emit(&[big, small], &[], &[], &[], &opts).unwrap();
+        let text_of = |path: &str| {
+            let f = files.iter().find(|f| f.path == path).unwrap();
+            String::from_utf8(f.bytes.clone()).unwrap()
+        };
+        let table = text_of(TABLE_C);
+        let row = |name: &str| {
+            table
+                .lines()
+                .find(|l| l.contains(&format!(".name = \"{name}\"")))
+                .unwrap()
+                .to_string()
+        };
+        assert!(
+            row("big").contains(".flags = 0 | PYFREEZE_SOURCE_DEFLATE"),
+            "{table}"
+        );
+        assert!(row("small").contains(".flags = 0,"), "{table}");
+        let manifest: serde_json::Value = serde_json::from_str(&text_of("manifest.json")).unwrap();
+        let big = &manifest["modules"][0];
+        assert_eq!(big["source_size"], text.len());
+        assert_eq!(big["source_compressed"], true);
+        assert!(big["source_stored_size"].as_u64().unwrap() < text.len() as u64 / 4);
+        assert!(text_of("pyfreeze.h").contains("#define PYFREEZE_SOURCE_DEFLATE 0x4u"));
+    }
+
+    #[test]
     fn names_alike_after_sanitising_with_equal_hash_prefixes_are_reported() {
         // Both sanitise to `m____` and share the first 32 bits of their SHA-256.
         let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
@@ -791,6 +923,7 @@ mod tests {
             version: PythonVersion::find(3, 11).unwrap(),
             python_version: "3.11.0",
             embed_source: false,
+            compress_source: false,
             optimize: 0,
             runtime: None,
         };

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
-use pyfreeze_gen::emit::{module_c, module_symbol, try_emit, EmitOptions};
+use pyfreeze_gen::emit::{module_c, module_symbol, stored_source, try_emit, EmitOptions};
 use pyfreeze_gen::schema::StockLayout;
 use pyfreeze_gen::schema::{FLAG_NAMESPACE, FLAG_PACKAGE};
 use pyfreeze_gen::versions::SUPPORTED;
@@ -112,13 +112,17 @@ fn round_trip(batch: &[(Vec<u8>, Option<Vec<u8>>)]) -> (String, String) {
     for (i, (code, source)) in batch.iter().enumerate() {
         let name = format!("m{i}");
         let sym = module_symbol(&name);
-        unit.push_str(&module_c(&module(
-            name,
-            Kind::Module,
-            format!("/o/{i}*/"),
-            code.clone(),
-            source.clone(),
-        )));
+        let stored = source.as_deref().map(|s| stored_source(s, false));
+        unit.push_str(&module_c(
+            &module(
+                name,
+                Kind::Module,
+                format!("/o/{i}*/"),
+                code.clone(),
+                source.clone(),
+            ),
+            stored.as_ref(),
+        ));
         let _ = writeln!(
             main,
             "extern const unsigned char {sym}_code[{}];",
@@ -337,6 +341,7 @@ proptest! {
             version,
             python_version: "3.x",
             embed_source: true,
+            compress_source: false,
             optimize: 0,
             runtime: None,
         };

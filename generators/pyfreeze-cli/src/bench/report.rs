@@ -88,7 +88,10 @@ fn manifest_totals(path: &Path) -> Option<Frozen> {
     Some(Frozen {
         modules: t["modules"].as_u64()?,
         bytecode: t["code_bytes"].as_u64()?,
-        source: t["source_bytes"].as_u64()?,
+        // As stored (compressed or not); older manifests only have the decoded size.
+        source: t["source_stored_bytes"]
+            .as_u64()
+            .or_else(|| t["source_bytes"].as_u64())?,
         data: t["resource_bytes"].as_u64()?,
     })
 }

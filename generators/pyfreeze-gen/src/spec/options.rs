@@ -83,6 +83,11 @@ macro_rules! for_each_spec_option {
                 /// with source lines.
                 embed_source: one Switch = "true", key "embed_source", flag "no-source" value "",
                     build embed_source, example "false";
+                /// Store each embedded source compressed (raw DEFLATE, about a quarter of its
+                /// size), decoded when `get_source()`, `inspect` or a traceback asks for it. Only
+                /// in tables with the runtime: a patched CPython's table keeps plain source.
+                compress_source: one Switch = "true", key "compress_source",
+                    flag "no-compress-source" value "", build compress_source, example "false";
                 /// Embed the non-Python files inside packages, for `importlib.resources`.
                 package_data: one Switch = "true", key "package_data", flag "no-data" value "",
                     build package_data, example "false";

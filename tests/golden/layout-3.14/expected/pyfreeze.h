@@ -17,6 +17,7 @@ extern "C" {
 
 #define PYFREEZE_PACKAGE 0x1u /* the module is a package (regular or namespace) */
 #define PYFREEZE_NAMESPACE 0x2u /* the package has no `__init__.py`; `origin` is its directory and `code` an empty module */
+#define PYFREEZE_SOURCE_DEFLATE 0x4u /* `source` is compressed: the decoded size (4 bytes, little-endian), then a raw DEFLATE stream (RFC 1951); `source_size` counts both */
 
 /* One frozen module. Rows are sorted by `name` (bytewise, as `strcmp`). */
 struct pyfreeze_module {
@@ -87,6 +88,11 @@ extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];
 /* pyfreeze_runtime.c (stock libpython) */
 const struct pyfreeze_module *pyfreeze_find(const char *name);
 int pyfreeze_install(void);
+/* The length of a module's source once decoded (0 without source). */
+uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);
+/* Writes the decoded source into out (pyfreeze_source_size() bytes): 0, or -1 when
+there is no source or its compressed bytes are corrupt. */
+int pyfreeze_source_read(const struct pyfreeze_module *m, unsigned char *out);
 
 #ifdef __cplusplus
 }
