@@ -51,6 +51,16 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The result's configurations by id.
+fn configs_by_id(j: &Value) -> BTreeMap<&str, &Value> {
+    j["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c))
+        .collect()
+}
+
 fn count(v: &Value, kind: &str) -> u64 {
     v["modules_by_loader"][kind].as_u64().unwrap_or(0)
 }
@@ -184,12 +194,7 @@ fn quick_bench_3_11_verifies_every_configuration() {
     assert!(m["bytecode_bytes"].as_u64().unwrap() > 1_000_000);
 
     // Every configuration verified how it served the modules, and the counts agree.
-    let configs: BTreeMap<&str, &Value> = j["configurations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["id"].as_str().unwrap(), c))
-        .collect();
+    let configs = configs_by_id(&j);
     let order: Vec<&str> = j["configurations"]
         .as_array()
         .unwrap()
@@ -437,12 +442,7 @@ fn patched_build_with_a_plain_comparator() {
         String::from_utf8_lossy(&out.stderr)
     );
     let j = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.json"));
-    let configs: BTreeMap<&str, &Value> = j["configurations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["id"].as_str().unwrap(), c))
-        .collect();
+    let configs = configs_by_id(&j);
     let p = configs["patched"];
     assert_eq!(p["verified"], true);
     assert!(count(p, "frozen-ext") > 500, "{p}");
@@ -514,12 +514,7 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
         j["app"]
     );
     assert_eq!(j["modules"]["list"], j["app"]["modules"]);
-    let configs: BTreeMap<&str, &Value> = j["configurations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["id"].as_str().unwrap(), c))
-        .collect();
+    let configs = configs_by_id(&j);
     // pytest's graph (_pytest, pluggy, iniconfig, packaging, pygments and their stdlib):
     // from files for PathFinder, from the zip for zipimport, from the table for embed-c.
     assert!(

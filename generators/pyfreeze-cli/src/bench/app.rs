@@ -13,7 +13,7 @@ use pyfreeze_gen::{NoProgress, SpecBuilder};
 use super::args::BenchArgs;
 use super::harness::command;
 use super::setup::Stock;
-use super::workload::Selected;
+use super::workload::{selection_of, DataFile, Selected};
 
 /// The program under test.
 pub struct App {
@@ -26,7 +26,7 @@ pub struct App {
     /// The copy's modules, as the generator selects them (the zip holds them).
     pub selection: Vec<Selected>,
     /// The copy's package data: `(archive path, file)`.
-    pub data: Vec<(String, PathBuf)>,
+    pub data: Vec<DataFile>,
     /// Top-level names of the copy's modules: a module under one of them is the app's.
     tops: BTreeSet<String>,
 }
@@ -98,27 +98,7 @@ pub fn prepare(args: &BenchArgs, stock: &Stock, cache: &Path) -> Result<Option<A
         .map_err(|e| format!("app root {}: {e}", given.display()))?;
     let generated = pyfreeze_gen::generate(&spec, &NoProgress)
         .map_err(|e| format!("app root {}: {e}", given.display()))?;
-    let data = generated
-        .resources
-        .iter()
-        .map(|r| {
-            (
-                format!("{}/{}", r.package.replace('.', "/"), r.rel),
-                r.path.clone(),
-            )
-        })
-        .collect();
-    let selection: Vec<Selected> = generated
-        .modules
-        .into_iter()
-        .filter_map(|m| {
-            Some(Selected {
-                name: m.name,
-                kind: m.kind,
-                origin: m.path?,
-            })
-        })
-        .collect();
+    let (selection, data) = selection_of(generated);
     let tops: BTreeSet<String> = selection
         .iter()
         .map(|m| m.name.split('.').next().unwrap_or_default().to_string())

@@ -78,7 +78,7 @@ pub struct Selected {
 }
 
 /// A package data file: its path in the zip, and the file.
-type DataFile = (String, PathBuf);
+pub type DataFile = (String, PathBuf);
 
 /// The stdlib selection of `pyfreeze list --stdlib --python PY`, and its package data files
 /// as `(archive path, file)` (the zip holds them, as the frozen table does).
@@ -92,6 +92,12 @@ fn select_stdlib(stock: &Stock) -> Result<(Vec<Selected>, Vec<DataFile>), String
         .build()
         .map_err(|e| e.to_string())?;
     let generated = pyfreeze_gen::generate(&spec, &NoProgress).map_err(|e| e.to_string())?;
+    Ok(selection_of(generated))
+}
+
+/// What a generator run selected, as the zip holds it: the modules with a file (namespace
+/// packages have none), and the package data as `(archive path, file)`.
+pub fn selection_of(generated: pyfreeze_gen::Generated) -> (Vec<Selected>, Vec<DataFile>) {
     let data = generated
         .resources
         .iter()
@@ -113,7 +119,7 @@ fn select_stdlib(stock: &Stock) -> Result<(Vec<Selected>, Vec<DataFile>), String
             })
         })
         .collect();
-    Ok((modules, data))
+    (modules, data)
 }
 
 /// Why a selected module is left out of the workload, before any import is tried.
