@@ -290,6 +290,9 @@ fn quick_bench_3_11_verifies_every_configuration() {
 
     // The chart depends only on the numbers: drawn again from the JSON, it is the same file.
     let again = tmp.path().join("again");
+    // A file an earlier run left for a configuration this one did not measure goes.
+    std::fs::create_dir_all(again.join("pyfreeze-bench-3.11.pyperf")).unwrap();
+    std::fs::write(again.join("pyfreeze-bench-3.11.pyperf/gone.json"), "{}").unwrap();
     run_ok(
         Command::new(pyfreeze_bin())
             .args(["bench", "--chart-from"])
@@ -312,6 +315,7 @@ fn quick_bench_3_11_verifies_every_configuration() {
             "{file}"
         );
     }
+    assert!(!again.join("pyfreeze-bench-3.11.pyperf/gone.json").exists());
     let lib = tmp.path().join("pyperf-lib");
     pip_install_target(&python(11), &lib, &["pyperf==2.11.0"]);
     let pyperf_cmd = |args: &[&str]| {
@@ -503,7 +507,7 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
         std::fs::read_dir(site.join("pytest")).unwrap().count(),
         before
     );
-    let j = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.json"));
+    let j = read_json(&tmp.path().join("out/pyfreeze-bench-3.11-app.json"));
     assert_eq!(
         j["app"]["modules"],
         serde_json::json!(["pytest", "pygments.lexers.python"])
@@ -560,7 +564,10 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
     ] {
         assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
     }
-    let pyperf: Value = read_json(&tmp.path().join("out/pyfreeze-bench-3.11.pyperf/embed.json"));
+    let pyperf: Value = read_json(
+        &tmp.path()
+            .join("out/pyfreeze-bench-3.11-app.pyperf/embed.json"),
+    );
     let names: Vec<&str> = pyperf["benchmarks"]
         .as_array()
         .unwrap()

@@ -815,7 +815,10 @@ fn list_sizes_sums_the_manifests_bytes_by_package() {
             .or_default();
         row[0] += 1;
         row[1] += m["code_size"].as_u64().unwrap();
-        row[2] += m["source_stored_size"].as_u64().unwrap_or(0); // as stored: compressed or not
+        // As stored: compressed or not, present whenever the source is.
+        let stored = m["source_stored_size"].as_u64();
+        assert_eq!(stored.is_some(), m["source_size"].is_u64(), "{m}");
+        row[2] += stored.unwrap_or(0);
     }
     for r in manifest["resources"].as_array().unwrap() {
         expected

@@ -140,6 +140,8 @@ def sources_unlike_files():
 
 
 checks["sources_unlike_files"] = sources_unlike_files()
+if not hasattr(_imp, "_frozen_ext_source"):  # the stock runtime: are sources compressed?
+    checks["compressed_sources"] = bool(_pyfreeze.find("json.decoder")[0] & _pyfreeze.SOURCE_DEFLATE)
 checks["reload"] = reload_check("json.decoder")
 checks["json_file"] = json.__file__
 checks["json_path"] = json.__path__

@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Variables Cargo sets for every build-script run; tracking them would add nothing (the
 /// same exception cc makes).
-const SET_BY_CARGO: &[&str] = &["OUT_DIR", "CARGO_MANIFEST_DIR"];
+const SET_BY_CARGO: &[&str] = &["OUT_DIR", "CARGO_MANIFEST_DIR", "CARGO_CFG_TARGET_ENV"];
 
 enum Source {
     Process,

@@ -508,6 +508,7 @@ mod tests {
             .stdlib_exclude(ex("stdlib_exclude"))
             .check_imports(on("check_imports"))
             .embed_source(on("embed_source"))
+            .compress_source(on("compress_source"))
             .package_data(on("package_data"))
             .metadata(on("metadata"))
             .origin_map(from, to)

@@ -537,7 +537,18 @@ impl PythonConfig {
 
     /// The `cargo:` lines that link the static libpython, its libraries and its linker
     /// flags, in the order a static link needs (after the tables that use them).
-    pub(crate) fn link_lines(&self, cargo: &mut Cargo<'_>) {
+    ///
+    /// A library given by path (`MODLIBS`' `libssl.a`, `libmpdec.a`) is a library in its place
+    /// on the line: rustc puts link arguments after every library, past Rust's own
+    /// `-lgcc_s`, which would then answer the libgcc calls those archives make. With `links`
+    /// (a folder of the build's), each gets a link there under a name of its own
+    /// (`libpyfreeze_lib<N>_<name>.a`: two archives of one name in different folders stay
+    /// apart) and is linked by that name; without, it stays a link argument.
+    pub(crate) fn link_lines(&self, cargo: &mut Cargo<'_>, links: Option<&Path>) -> Result<()> {
+        let mut linked = Vec::new();
+        if let Some(dir) = links {
+            linked = self.link_archives(dir)?;
+        }
         let mut printed: Vec<(String, String)> = Vec::new();
         let mut emit = |cargo: &mut Cargo<'_>, key: &str, value: String| {
             // Repeated library and search lines (`-lm` is often in LIBS and SYSLIBS) add nothing.
@@ -592,6 +603,15 @@ impl PythonConfig {
                 if let Some(fw) = words.next() {
                     emit(cargo, "rustc-link-lib", format!("framework={fw}"));
                 }
+            } else if let Some((_, name)) = linked.iter().find(|(path, _)| path == w) {
+                if let Some(dir) = links {
+                    emit(
+                        cargo,
+                        "rustc-link-search",
+                        format!("native={}", dir.display()),
+                    );
+                }
+                emit(cargo, "rustc-link-lib", format!("static:-bundle={name}"));
             } else {
                 emit(cargo, "rustc-link-arg", w.clone());
             }
@@ -599,6 +619,57 @@ impl PythonConfig {
         for w in &self.link_args {
             emit(cargo, "rustc-link-arg", w.clone());
         }
+        Ok(())
+    }
+
+    /// Links every archive given by absolute path into `dir` under a name of its own (see
+    /// [`PythonConfig::link_lines`]), removing links left by an earlier build; returns
+    /// `(path, library name)` pairs.
+    fn link_archives(&self, dir: &Path) -> Result<Vec<(String, String)>> {
+        let io = |path: &Path, e: std::io::Error| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot link {} for the linker: {e}", path.display()),
+            )
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let mut linked = Vec::new();
+        let archives = self.libs.iter().filter(|w| {
+            let path = Path::new(w.as_str());
+            path.is_absolute() && path.extension().is_some_and(|x| x == "a") && path.is_file()
+        });
+        for word in archives {
+            if linked.iter().any(|(w, _)| w == word) {
+                continue;
+            }
+            let stem = Path::new(word.as_str())
+                .file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default();
+            let stem: String = stem
+                .strip_prefix("lib")
+                .unwrap_or(&stem)
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let name = format!("pyfreeze_lib{}_{stem}", linked.len());
+            let link = dir.join(format!("lib{name}.a"));
+            if std::fs::read_link(&link).ok().as_deref() != Some(Path::new(word.as_str())) {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(word, &link).map_err(|e| io(&link, e))?;
+            }
+            linked.push((word.clone(), name));
+        }
+        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))?.flatten() {
+            let file = entry.file_name();
+            let known = linked
+                .iter()
+                .any(|(_, name)| file.to_string_lossy() == format!("lib{name}.a"));
+            if !known {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(linked)
     }
 }
 
@@ -616,13 +687,55 @@ mod tests {
     }
 
     #[test]
+    fn archives_by_path_are_linked_by_a_name_of_their_own_in_their_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = |dir: &str, file: &str| {
+            let d = tmp.path().join(dir);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(file), "!<arch>\n").unwrap();
+            d.join(file).display().to_string()
+        };
+        let (ssl, other_ssl, expat) = (
+            lib("usr", "libssl.a"),
+            lib("other", "libssl.a"),
+            lib("py/Modules/expat", "libexpat.a"),
+        );
+        let c = cfg(&format!("-lm {ssl} {expat} {other_ssl} -lpthread"), "");
+        let links = tmp.path().join("links");
+        std::fs::create_dir_all(&links).unwrap();
+        std::fs::write(links.join("libpyfreeze_lib9_stale.a"), "").unwrap();
+        let mut out = Vec::new();
+        c.link_lines(&mut Cargo::fixed(&mut out, &[]), Some(&links))
+            .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().skip(2).collect();
+        let search = format!("cargo:rustc-link-search=native={}", links.display());
+        assert_eq!(
+            lines,
+            [
+                "cargo:rustc-link-lib=m",
+                &search,
+                "cargo:rustc-link-lib=static:-bundle=pyfreeze_lib0_ssl",
+                "cargo:rustc-link-lib=static:-bundle=pyfreeze_lib1_expat",
+                "cargo:rustc-link-lib=static:-bundle=pyfreeze_lib2_ssl",
+                "cargo:rustc-link-lib=pthread",
+            ]
+        );
+        let target = |name: &str| std::fs::read_link(links.join(name)).unwrap();
+        assert_eq!(target("libpyfreeze_lib0_ssl.a"), Path::new(&ssl));
+        assert_eq!(target("libpyfreeze_lib2_ssl.a"), Path::new(&other_ssl));
+        assert!(!links.join("libpyfreeze_lib9_stale.a").exists());
+    }
+
+    #[test]
     fn link_lines_put_libpython_first_then_its_libraries_and_flags() {
         let c = cfg(
             "-lcrypt -ldl -L/py/lib -Wl,-rpath,/py/lib -lm -lm",
             "-Xlinker -export-dynamic",
         );
         let mut out = Vec::new();
-        c.link_lines(&mut Cargo::fixed(&mut out, &[]));
+        c.link_lines(&mut Cargo::fixed(&mut out, &[]), None)
+            .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "cargo:rustc-link-search=native=/py/lib/python3.10/config-3.10-x86_64-linux-gnu\n\
@@ -646,7 +759,8 @@ mod tests {
             let c = PythonConfig::from_reader(text.as_bytes(), "t.cfg").unwrap();
             assert!(c.is_shared());
             let mut out = Vec::new();
-            c.link_lines(&mut Cargo::fixed(&mut out, &[]));
+            c.link_lines(&mut Cargo::fixed(&mut out, &[]), None)
+                .unwrap();
             String::from_utf8(out).unwrap()
         };
         assert_eq!(

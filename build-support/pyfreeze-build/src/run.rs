@@ -84,7 +84,7 @@ impl Build {
         c_files.push(start_c);
         self.compile_c(lib_name, &base, &c_files, &out_root.join("pyfreeze-obj"))?;
         if self.link_python {
-            python.link_lines(cargo);
+            python.link_lines(cargo, Some(&out_root.join("pyfreeze-link")))?;
         }
         if self.static_libgcc {
             link_libgcc_eh(&base, cargo)?;
@@ -411,6 +411,17 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
 /// otherwise take from `libgcc_s.so.1`, which the linker then drops (Rust links with
 /// `--as-needed`).
 fn link_libgcc_eh(base: &cc::Build, cargo: &mut Cargo<'_>) -> Result<()> {
+    let target_env = cargo.env("CARGO_CFG_TARGET_ENV");
+    if target_env.as_deref().is_some_and(|e| e != "gnu") {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "Build::static_libgcc is for glibc targets (this one's C library is {:?})",
+                target_env.unwrap_or_default()
+            ),
+        )
+        .with_hint("drop Build::static_libgcc: Rust on musl links an unwinder of its own"));
+    }
     let compiler = base.try_get_compiler().map_err(|e| {
         Error::new(ErrorKind::CCompile, "no C compiler to ask for libgcc_eh.a")
             .with_source(e)
@@ -419,27 +430,36 @@ fn link_libgcc_eh(base: &cc::Build, cargo: &mut Cargo<'_>) -> Result<()> {
     let out = compiler
         .to_command()
         .arg("-print-file-name=libgcc_eh.a")
-        .output();
-    let printed = out
-        .as_ref()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    match printed.as_deref().and_then(libgcc_eh_dir) {
+        .output()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::CCompile,
+                format!("cannot run the C compiler {}", compiler.path().display()),
+            )
+            .with_source(e)
+            .with_hint("set CC to the GCC that links the program, or drop Build::static_libgcc")
+        })?;
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dir = out
+        .status
+        .success()
+        .then(|| libgcc_eh_dir(&printed))
+        .flatten()
+        .filter(|dir| dir.join("libgcc.a").is_file());
+    match dir {
         Some(dir) => {
             cargo.line("rustc-link-search", format!("native={}", dir.display()));
             cargo.line("rustc-link-lib", "static=gcc_eh");
-            // libgcc.a too, whole: C in the program (OpenSSL's, libmpdec's 128-bit divisions)
-            // calls its helpers. The archives of a static libpython's MODLIBS are link
-            // arguments, which rustc puts after every library, `-lgcc_s` included; a helper
-            // they need must already be defined by then, or libgcc_s.so.1 answers it.
-            cargo.line("rustc-link-lib", "static:+whole-archive=gcc");
+            // libgcc.a too: C in the program (OpenSSL's, libmpdec's 128-bit divisions) calls
+            // its helpers. libpython's archives come before it on the line (link_lines), and
+            // Rust's `-lgcc_s` after, so libgcc_s.so.1 is left with nothing to answer.
+            cargo.line("rustc-link-lib", "static=gcc");
             Ok(())
         }
         None => Err(Error::new(
             ErrorKind::CCompile,
             format!(
-                "the C compiler {} has no libgcc_eh.a, which Build::static_libgcc links",
+                "the C compiler {} has no libgcc_eh.a and libgcc.a, which Build::static_libgcc links",
                 compiler.path().display()
             ),
         )

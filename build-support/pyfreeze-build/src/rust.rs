@@ -235,8 +235,13 @@ fn api(
             // SAFETY: the runtime reads only inside the module's stored source and writes
             // exactly pyfreeze_source_size() bytes into `out`.
             let mut out = vec![0u8; unsafe { ffi::pyfreeze_source_size(self) } as usize];
-            (unsafe { ffi::pyfreeze_source_read(self, out.as_mut_ptr()) } == 0)
-                .then_some(::std::borrow::Cow::Owned(out))
+            // SAFETY: as above.
+            if unsafe { ffi::pyfreeze_source_read(self, out.as_mut_ptr()) } != 0 {
+                // The table is part of the program: a stream that does not decode is a broken
+                // build, not a missing source.
+                panic!("pyfreeze: the compressed source of {} is corrupt", self.name());
+            }
+            Some(::std::borrow::Cow::Owned(out))
         }
     } else {
         quote! { None }

@@ -556,7 +556,7 @@ fn size_report(generated: &pyfreeze_gen::Generated) -> String {
         .iter()
         .find(|f| f.path == "manifest.json")
         .and_then(|f| serde_json::from_slice(&f.bytes).ok())
-        .unwrap_or_default();
+        .expect("the generator emits manifest.json");
     let stored: std::collections::BTreeMap<&str, usize> = manifest["modules"]
         .as_array()
         .into_iter()

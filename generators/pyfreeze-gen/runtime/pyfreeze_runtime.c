@@ -616,7 +616,8 @@ static int activate(void)
     if (module == NULL)
         return -1;
     if (PyModule_AddIntConstant(module, "PACKAGE", PYFREEZE_PACKAGE) < 0 ||
-        PyModule_AddIntConstant(module, "NAMESPACE", PYFREEZE_NAMESPACE) < 0)
+        PyModule_AddIntConstant(module, "NAMESPACE", PYFREEZE_NAMESPACE) < 0 ||
+        PyModule_AddIntConstant(module, "SOURCE_DEFLATE", PYFREEZE_SOURCE_DEFLATE) < 0)
         goto done;
     if (PyDict_SetItemString(PyImport_GetModuleDict(), "_pyfreeze", module) < 0)
         goto done;

@@ -52,6 +52,13 @@ pub fn prepare(args: &BenchArgs, stock: &Stock, cache: &Path) -> Result<Option<A
                     script.display()
                 ));
             };
+            if !is_module_name(&stem) || stem == "__init__" || stem == "__main__" {
+                return Err(format!(
+                    "--app {}: `{stem}` cannot be imported as a module; give the package it \
+                     belongs to with --app-root DIR --import PACKAGE, or rename the script",
+                    script.display()
+                ));
+            }
             let folder = script.parent().filter(|p| !p.as_os_str().is_empty());
             (folder.unwrap_or(Path::new(".")).to_path_buf(), vec![stem])
         }
@@ -59,12 +66,7 @@ pub fn prepare(args: &BenchArgs, stock: &Stock, cache: &Path) -> Result<Option<A
         (None, None) => return Ok(None),
     };
     for m in &modules {
-        let valid = !m.is_empty()
-            && m.split('.').all(|part| {
-                part.chars().next().is_some_and(|c| !c.is_ascii_digit())
-                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
-            });
-        if !valid {
+        if !is_module_name(m) {
             return Err(format!(
                 "--import {m}: not a module name (dotted names, like `app.cli`)"
             ));
@@ -76,10 +78,33 @@ pub fn prepare(args: &BenchArgs, stock: &Stock, cache: &Path) -> Result<Option<A
     if !given.is_dir() {
         return Err(format!("app root {}: not a folder", given.display()));
     }
-    let name = given
+    // The copy's folder: the folder's name, kept to characters a Makefile passes on as they
+    // are (embed-c's build gets it in PYFREEZE_FLAGS), and a hash of where it is, so two apps
+    // in folders of one name keep their own copies.
+    let name: String = given
         .file_name()
-        .map_or("app".into(), |n| n.to_string_lossy().into_owned());
-    let root = cache.join(format!("app-{}", stock.version)).join(&name);
+        .map_or("app".into(), |n| n.to_string_lossy().into_owned())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = pyfreeze_gen::emit::sha256_hex(given.as_os_str().as_encoded_bytes());
+    let root = cache
+        .join(format!("app-{}", stock.version))
+        .join(format!("{name}-{}", &hash[..8]));
+    let plain = |c: char| c.is_ascii_graphic() && !"$\\'\"`;&|<>*?#%(){}[]".contains(c);
+    if !root.to_str().is_some_and(|p| p.chars().all(plain)) {
+        return Err(format!(
+            "the bench's cache {} has a character that embed-c's Makefile cannot take in a \
+             path (a space, a quote, `$`...); pass --cache DIR with a plain path",
+            cache.display()
+        ));
+    }
     let copied = sync_tree(&given, &root)?;
     eprintln!(
         "pyfreeze bench: app: {} copied to {} ({copied} files changed), compiling its .pyc",
@@ -127,7 +152,17 @@ pub fn prepare(args: &BenchArgs, stock: &Stock, cache: &Path) -> Result<Option<A
     Ok(Some(app))
 }
 
-/// Folders never copied: bytecode caches, version control, virtual environments' tooling.
+/// Whether `name` is a dotted module name (`app.cli`).
+fn is_module_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| !c.is_ascii_digit())
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// What is never copied: bytecode caches, and hidden files and folders (version control,
+/// editors' state).
 fn skipped(name: &str) -> bool {
     name == "__pycache__" || name.starts_with('.')
 }
@@ -150,15 +185,25 @@ fn sync_tree(from: &Path, to: &Path) -> Result<usize, String> {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
+        // A link is copied as the file it points to; a folder only when it is one itself (a
+        // linked folder could loop); anything else is left out.
+        let kind = entry.file_type().map_err(|e| io(&src, e))?;
+        let is_dir = kind.is_dir();
+        if !(is_dir || kind.is_file() || kind.is_symlink() && src.is_file()) {
+            continue;
+        }
         wanted.insert(name);
-        if src.is_dir() {
+        // What changed from file to folder, or back, is replaced.
+        if is_dir && dst.is_file() {
+            std::fs::remove_file(&dst).map_err(|e| io(&dst, e))?;
+        } else if !is_dir && dst.is_dir() {
+            std::fs::remove_dir_all(&dst).map_err(|e| io(&dst, e))?;
+        }
+        if is_dir {
             changed += sync_tree(&src, &dst)?;
-        } else if src.is_file() {
+        } else {
             let bytes = std::fs::read(&src).map_err(|e| io(&src, e))?;
             if std::fs::read(&dst).ok().as_deref() != Some(&bytes[..]) {
-                if dst.is_dir() {
-                    std::fs::remove_dir_all(&dst).map_err(|e| io(&dst, e))?;
-                }
                 pyfreeze_gen::write_if_changed(&dst, &bytes).map_err(|e| io(&dst, e))?;
                 changed += 1;
             }
@@ -246,5 +291,16 @@ mod tests {
             "x = 2\n"
         );
         assert!(!dst.join("main.py").exists());
+
+        // A file that became a folder, and a folder that became a file; a linked folder is
+        // not followed.
+        std::fs::remove_file(src.join("pkg/__init__.py")).unwrap();
+        std::fs::create_dir_all(src.join("pkg/__init__.py")).unwrap();
+        std::fs::write(src.join("pkg2"), "").unwrap();
+        std::fs::create_dir_all(dst.join("pkg2")).unwrap();
+        std::os::unix::fs::symlink(&src, src.join("loop")).unwrap();
+        sync_tree(&src, &dst).unwrap();
+        assert!(dst.join("pkg/__init__.py").is_dir() && dst.join("pkg2").is_file());
+        assert!(!dst.join("loop").exists());
     }
 }

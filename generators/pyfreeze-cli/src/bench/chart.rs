@@ -142,7 +142,7 @@ pub fn chart_from_file(json: &Path, out: &Path) -> Result<Vec<PathBuf>, String> 
         .ok_or_else(|| format!("{}: not a pyfreeze bench result", json.display()))?;
     let chart = chart(&j).map_err(|e| format!("{}: {e}", json.display()))?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let stem = format!("pyfreeze-bench-{minor}");
+    let stem = super::report::stem(minor, j["app"].is_object());
     let path = out.join(format!("{stem}.svg"));
     std::fs::write(&path, svg::render(&chart))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -60,13 +60,24 @@ pub fn suites(j: &Value) -> Result<Vec<(String, String)>, String> {
     Ok(files)
 }
 
-/// Writes the files of [`suites`] into `dir` (each only when its bytes change); returns it.
+/// Writes the files of [`suites`] into `dir` (each only when its bytes change) and removes the
+/// `.json` files an earlier run left there for configurations this one did not measure;
+/// returns `dir`.
 pub fn write(j: &Value, dir: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
     for (id, text) in suites(j)? {
         let path = dir.join(format!("{id}.json"));
         pyfreeze_gen::write_if_changed(&path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_some_and(|x| x == "json") && !written.contains(&path) {
+            std::fs::remove_file(&path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
     }
     Ok(dir.to_path_buf())
 }

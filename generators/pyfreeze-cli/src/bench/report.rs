@@ -575,12 +575,18 @@ fn to_json(ctx: &Context) -> Value {
     })
 }
 
+/// The name of a result's files: `pyfreeze-bench-X.Y`, or `pyfreeze-bench-X.Y-app` for a run
+/// of `--app`, so that it does not replace the stdlib's.
+pub fn stem(minor: &str, app: bool) -> String {
+    format!("pyfreeze-bench-{minor}{}", if app { "-app" } else { "" })
+}
+
 /// Prints the tables and writes the JSON, the SVG and the pyperf files into `out`; returns
 /// their paths.
 pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
     print!("{}", terminal(ctx));
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let stem = format!("pyfreeze-bench-{}", ctx.stock.minor);
+    let stem = stem(&ctx.stock.minor, ctx.app.is_some());
     let json_path = out.join(format!("{stem}.json"));
     let svg_path = out.join(format!("{stem}.svg"));
     let j = to_json(ctx);
