@@ -1,7 +1,8 @@
-//! The stock runtime's DEFLATE decoder (pyfreeze_runtime.c, `pf_inflate`), compiled alone with
-//! the address and undefined-behaviour sanitizers: it must decode what the generator's
-//! compressor (miniz_oxide) writes at every level, and read and write only inside its buffers
-//! whatever corrupt stream it is given.
+//! The stock runtime's reading of stored sources (pyfreeze_runtime.c: `pyfreeze_source_size`,
+//! `pyfreeze_source_read` and their DEFLATE decoder), compiled alone with the address and
+//! undefined-behaviour sanitizers, over what the generator stores (`emit::stored_source`): it
+//! must give back every source at every compression level, and read and write only inside
+//! its buffers whatever corrupt bytes it is given.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,12 +10,18 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
+use pyfreeze_gen::emit::stored_source;
+use pyfreeze_gen::schema;
 
-/// A program that decodes records `[u32 decoded size][u32 stream size][stream]` from the file
+/// A program that reads records `[u32 flags][u32 stored size][stored bytes]` from the file
 /// named by argv[1] and writes, per record, `[u8 status][decoded bytes if status is 0]`.
 const HARNESS: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
+static uint32_t u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -22,33 +29,37 @@ int main(int argc, char **argv)
     FILE *in = fopen(argv[1], "rb");
     unsigned char head[8];
     while (in && fread(head, 1, 8, in) == 8) {
-        size_t out_size = head[0] | head[1] << 8 | head[2] << 16 | (size_t)head[3] << 24;
-        size_t in_size = head[4] | head[5] << 8 | head[6] << 16 | (size_t)head[7] << 24;
+        struct pyfreeze_module m = {0};
+        m.flags = u32(head);
+        m.source_size = u32(head + 4);
         /* Exact-size buffers, so that the sanitizer sees any access past them. */
-        unsigned char *stream = malloc(in_size ? in_size : 1), *out = malloc(out_size ? out_size : 1);
-        if (fread(stream, 1, in_size, in) != in_size)
+        unsigned char *stored = malloc(m.source_size ? m.source_size : 1);
+        if (fread(stored, 1, m.source_size, in) != m.source_size)
             return 2;
-        int status = pf_inflate(stream, in_size, out, out_size);
+        m.source = stored;
+        size_t size = pyfreeze_source_size(&m);
+        unsigned char *out = malloc(size ? size : 1);
+        int status = pyfreeze_source_read(&m, out);
         putchar(status == 0 ? 0 : 1);
         if (status == 0)
-            fwrite(out, 1, out_size, stdout);
-        free(stream);
+            fwrite(out, 1, size, stdout);
+        free(stored);
         free(out);
     }
     return 0;
 }
 "#;
 
-/// The decoder's part of the runtime: from its section comment to the first function that
-/// needs the table.
-fn decoder_c() -> &'static str {
+/// The runtime's source reading: from the decoder's section comment to the first function
+/// that needs Python.
+fn reading_c() -> &'static str {
     let c = pyfreeze_gen::emit::RUNTIME_C;
     let start = c
         .find("/* ---- Compressed sources")
         .expect("the decoder's section");
     let end = c
-        .find("uint32_t pyfreeze_source_size")
-        .expect("the end of the decoder");
+        .find("static PyObject *pf_get_source")
+        .expect("the end of the source reading");
     &c[start..end]
 }
 
@@ -58,21 +69,20 @@ fn harness() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let c = dir.path().join("inflate.c");
         let text = format!(
-            "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n{}\n{HARNESS}",
-            decoder_c()
+            "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n{}{}{}\n{HARNESS}",
+            schema::c_stock_flag_defines(),
+            schema::MODULE.c_declaration(),
+            reading_c()
         );
         std::fs::write(&c, text).unwrap();
         let exe = dir.path().join("inflate");
         let out = Command::new("cc")
+            .args(["-O1", "-g", "-Wall", "-Wextra", "-Werror"])
             .args([
-                "-O1",
-                "-g",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
                 "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all",
+                "-o",
             ])
-            .args(["-fno-sanitize-recover=all", "-o"])
             .arg(&exe)
             .arg(&c)
             .output()
@@ -87,27 +97,46 @@ fn harness() -> &'static Path {
     exe
 }
 
-/// Decodes each `(decoded size, stream)`; `Some(bytes)` where the decoder succeeded.
-fn decode(records: &[(usize, Vec<u8>)]) -> Vec<Option<Vec<u8>>> {
-    let mut input = tempfile::NamedTempFile::new().unwrap();
-    for (size, stream) in records {
-        input.write_all(&(*size as u32).to_le_bytes()).unwrap();
-        input
-            .write_all(&(stream.len() as u32).to_le_bytes())
-            .unwrap();
-        input.write_all(stream).unwrap();
-    }
-    input.flush().unwrap();
-    let out = Command::new(harness()).arg(input.path()).output().unwrap();
+/// Reads back `records`: `Some(bytes)` where the runtime succeeded, as many as the record's
+/// header says (or all its bytes when it is stored plain).
+fn read_back_sized(records: &[(u32, Vec<u8>)]) -> Vec<Option<Vec<u8>>> {
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|(flags, stored)| {
+            if flags & schema::FLAG_SOURCE_DEFLATE == 0 {
+                stored.len()
+            } else if stored.len() < 4 {
+                0
+            } else {
+                u32::from_le_bytes(stored[..4].try_into().unwrap()) as usize
+            }
+        })
+        .collect();
+    read_back_with(records, &sizes)
+}
+
+fn read_back_with(records: &[(u32, Vec<u8>)], sizes: &[usize]) -> Vec<Option<Vec<u8>>> {
+    let out = {
+        let mut input = tempfile::NamedTempFile::new().unwrap();
+        for (flags, stored) in records {
+            input.write_all(&flags.to_le_bytes()).unwrap();
+            input
+                .write_all(&(stored.len() as u32).to_le_bytes())
+                .unwrap();
+            input.write_all(stored).unwrap();
+        }
+        input.flush().unwrap();
+        Command::new(harness()).arg(input.path()).output().unwrap()
+    };
     assert!(
         out.status.success(),
         "the decoder crashed or a sanitizer stopped it:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let mut rest = &out.stdout[..];
-    records
+    sizes
         .iter()
-        .map(|(size, _)| {
+        .map(|size| {
             let (status, after) = rest.split_first().expect("a status per record");
             rest = after;
             (*status == 0).then(|| {
@@ -117,6 +146,13 @@ fn decode(records: &[(usize, Vec<u8>)]) -> Vec<Option<Vec<u8>>> {
             })
         })
         .collect()
+}
+
+/// The stored form of `source` at compression `level` (as `stored_source` at its own level).
+fn stored_at(source: &[u8], level: u8) -> (u32, Vec<u8>) {
+    let mut bytes = (source.len() as u32).to_le_bytes().to_vec();
+    bytes.extend(miniz_oxide::deflate::compress_to_vec(source, level));
+    (schema::FLAG_SOURCE_DEFLATE, bytes)
 }
 
 fn python_like() -> impl Strategy<Value = Vec<u8>> {
@@ -139,19 +175,17 @@ fn python_like() -> impl Strategy<Value = Vec<u8>> {
 }
 
 #[test]
-fn every_stdlib_sized_text_round_trips_at_every_level() {
+fn large_text_round_trips_at_every_level_and_as_the_generator_stores_it() {
     // The runtime itself, many times: ~300 kB of C with long matches.
     let text: Vec<u8> = pyfreeze_gen::emit::RUNTIME_C.as_bytes().repeat(15);
-    let records: Vec<(usize, Vec<u8>)> = (0..=10u8)
-        .map(|level| {
-            (
-                text.len(),
-                miniz_oxide::deflate::compress_to_vec(&text, level),
-            )
-        })
-        .collect();
-    for (level, got) in decode(&records).into_iter().enumerate() {
-        assert!(got.as_deref() == Some(&text[..]), "level {level}");
+    let mut records: Vec<(u32, Vec<u8>)> =
+        (0..=10u8).map(|level| stored_at(&text, level)).collect();
+    let stored = stored_source(&text, true);
+    assert!(stored.compressed);
+    records.push((schema::FLAG_SOURCE_DEFLATE, stored.bytes));
+    records.push((0, text.clone())); // stored plain
+    for (i, got) in read_back_sized(&records).into_iter().enumerate() {
+        assert!(got.as_deref() == Some(&text[..]), "record {i}");
     }
 }
 
@@ -159,48 +193,45 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn decodes_what_the_compressor_writes(batch in proptest::collection::vec((python_like(), 0..=10u8), 1..16)) {
-        let records: Vec<(usize, Vec<u8>)> = batch
-            .iter()
-            .map(|(data, level)| (data.len(), miniz_oxide::deflate::compress_to_vec(data, *level)))
-            .collect();
-        for ((data, _), got) in batch.iter().zip(decode(&records)) {
-            prop_assert_eq!(got.as_deref(), Some(&data[..]));
+    fn reads_back_what_the_generator_stores(batch in proptest::collection::vec((python_like(), 0..=10u8), 1..16)) {
+        let mut records = Vec::new();
+        for (data, level) in &batch {
+            records.push(stored_at(data, *level));
+            let stored = stored_source(data, true);
+            let flags = if stored.compressed { schema::FLAG_SOURCE_DEFLATE } else { 0 };
+            records.push((flags, stored.bytes));
+        }
+        let got = read_back_sized(&records);
+        for (i, (data, _)) in batch.iter().enumerate() {
+            prop_assert_eq!(got[2 * i].as_deref(), Some(&data[..]));
+            prop_assert_eq!(got[2 * i + 1].as_deref(), Some(&data[..]));
         }
     }
 
     #[test]
-    fn corrupt_streams_are_errors_not_crashes(
+    fn corrupt_stored_sources_are_errors_or_what_a_reference_decoder_reads(
         data in python_like(),
         flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
-        size_delta in -3i64..3,
     ) {
-        let stream = miniz_oxide::deflate::compress_to_vec(&data, 10);
-        let mut bad = stream.clone();
+        let (flags, good) = stored_at(&data, 10);
+        let mut bad = good.clone();
+        // The stream's bytes, not the decoded size before them: the runtime allocates what
+        // the (trusted, generated) size says.
         for (at, byte) in &flips {
-            let i = at.index(bad.len().max(1)).min(bad.len().saturating_sub(1));
-            if !bad.is_empty() {
-                bad[i] ^= byte | 1;
+            let i = 4 + at.index(bad.len() - 4);
+            bad[i] ^= byte | 1;
+        }
+        let truncated = good[..cut.index(good.len())].to_vec();
+        // The memory checks are the harness's; here, what a corrupt stream may decode to.
+        let got = read_back_sized(&[(flags, bad.clone()), (flags, truncated)]);
+        if let Some(out) = &got[0] {
+            // Accepted: then it is what miniz_oxide reads from the same stream.
+            if let Ok(reference) = miniz_oxide::inflate::decompress_to_vec(&bad[4..]) {
+                prop_assert_eq!(out, &reference);
             }
         }
-        let truncated = stream[..cut.index(stream.len().max(1)).min(stream.len())].to_vec();
-        let size = (data.len() as i64 + size_delta).max(0) as usize;
-        // Whatever each decode returns, it must return (the harness checks memory accesses);
-        // a truncated stream or a wrong size never decodes.
-        let got = decode(&[(data.len(), bad), (data.len(), truncated.clone()), (size, stream)]);
-        if truncated.len() < stream_len_without_padding(&data) {
-            prop_assert!(got[1].is_none());
-        }
-        if size != data.len() {
-            prop_assert!(got[2].is_none());
-        }
+        // A stream cut short never decodes (its end-of-block code is gone).
+        prop_assert!(got[1].is_none());
     }
-}
-
-/// Streams shorter than this cannot hold `data` (a conservative bound: any stream ends with
-/// at least one byte after its last literal).
-fn stream_len_without_padding(data: &[u8]) -> usize {
-    let full = miniz_oxide::deflate::compress_to_vec(data, 10).len();
-    full.saturating_sub(1)
 }
