@@ -517,8 +517,14 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
             .filter_map(|m| m.source.as_ref())
             .map(Vec::len)
             .sum();
+        let stored: usize = stored_source_sizes(&generated).values().sum();
+        let stored = if stored < source {
+            format!(", stored in {:.1} MB", stored as f64 / 1e6)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source), {} data files, {} distributions -> {}: {} written, {} unchanged, {} removed in {:.1}s",
+            "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source{stored}), {} data files, {} distributions -> {}: {} written, {} unchanged, {} removed in {:.1}s",
             generated.modules.len(),
             code as f64 / 1e6,
             source as f64 / 1e6,
@@ -532,6 +538,28 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Each module's source as the table stores it (compressed or not), by name: what the
+/// generator's manifest says.
+fn stored_source_sizes(
+    generated: &pyfreeze_gen::Generated,
+) -> std::collections::BTreeMap<String, usize> {
+    let manifest: serde_json::Value = generated
+        .files
+        .iter()
+        .find(|f| f.path == "manifest.json")
+        .and_then(|f| serde_json::from_slice(&f.bytes).ok())
+        .expect("the generator emits manifest.json");
+    manifest["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let size = m["source_stored_size"].as_u64()?;
+            Some((m["name"].as_str()?.to_string(), size as usize))
+        })
+        .collect()
 }
 
 /// `pyfreeze list --sizes`: bytes by top-level package, largest first (then by name), a header
@@ -550,22 +578,7 @@ fn size_report(generated: &pyfreeze_gen::Generated) -> String {
         }
     }
     let top = |name: &str| name.split('.').next().unwrap_or(name).to_string();
-    // The source as the table stores it (compressed or not): the manifest says.
-    let manifest: serde_json::Value = generated
-        .files
-        .iter()
-        .find(|f| f.path == "manifest.json")
-        .and_then(|f| serde_json::from_slice(&f.bytes).ok())
-        .expect("the generator emits manifest.json");
-    let stored: std::collections::BTreeMap<&str, usize> = manifest["modules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let size = m["source_stored_size"].as_u64()?;
-            Some((m["name"].as_str()?, size as usize))
-        })
-        .collect();
+    let stored = stored_source_sizes(generated);
     let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
     for m in &generated.modules {
         let row = rows.entry(top(&m.name)).or_default();
