@@ -61,6 +61,7 @@ fn main() {
             (false, false) => "module",
         };
         let source = m.source().map_or(-1, |s| s.len() as i64);
+        assert_eq!(m.source_len() as i64, source.max(0), "{}", m.name());
         println!(
             "module {} {kind} {} {source} {}",
             m.name(),

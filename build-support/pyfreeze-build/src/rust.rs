@@ -246,6 +246,12 @@ fn api(
     } else {
         quote! { None }
     };
+    let source_len = if inputs.runtime {
+        // SAFETY: reads only the module's row and the 4-byte size of a compressed source.
+        quote! { unsafe { ffi::pyfreeze_source_size(self) as usize } }
+    } else {
+        quote! { self.source_size as usize }
+    };
 
     quote! {
         /// The frozen-module table linked into this program: its modules and package data,
@@ -377,6 +383,12 @@ fn api(
                         }));
                     }
                     #decode_source
+                }
+
+                /// The length of its source once decoded (0 without source), without
+                /// decoding it.
+                pub fn source_len(&self) -> usize {
+                    #source_len
                 }
 
                 /// Whether it is a package (regular or namespace).

@@ -65,7 +65,7 @@ fn list_scripts() {
         .collect();
     for m in &game {
         let kind = if m.is_package() { "package" } else { "module" };
-        let source = m.source().map_or(0, |s| s.len());
+        let source = m.source_len();
         println!(
             "{:<16} {kind:<8} {:>6} B code {:>6} B source  {}",
             m.name(),
