@@ -133,8 +133,11 @@ def sources_unlike_files():
                 on_disk = f.read()
         except OSError:  # a folder (namespace package), or an origin mapped away
             continue
+        data = read(name)
+        if data is None and isinstance(getattr(sys.modules.get(name), "__loader__", None), type):
+            continue  # CPython's own frozen module wins the lookup (zipimport): not the table's
         compared += 1
-        if read(name) != on_disk:
+        if data != on_disk:
             unlike.append(name)
     return [compared, unlike]
 
