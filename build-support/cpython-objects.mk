@@ -11,12 +11,13 @@ PYFREEZE_DEEP_C := $(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),deep/table.c) \
 	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(patsubst modules/%,deep/%,$(filter modules/%,$(PYFREEZE_C))))
 PYFREEZE_OBJS := $(patsubst %.c,$(PYFREEZE_OUT)/obj/%.o,$(PYFREEZE_C) $(PYFREEZE_DEEP_C))
 
-# In libpython the table's arrays are named as the series' Python/frozen.c expects
-# (_PyFrozenExt_modules, ...), and every other symbol of the generator (pyfreeze_m_*_code,
-# the counts, ...) is local: libpython then exports only _Py names, and a program that links
-# it with a pyfreeze table of its own (pyfreeze_modules, ...) keeps both.
+# In libpython the table's arrays and its source reader are named as the series'
+# Python/frozen.c expects (_PyFrozenExt_modules, ..., _PyFrozenExt_source_read), and every
+# other symbol of the generator (pyfreeze_m_*_code, the counts, ...) is local: libpython then
+# exports only _Py names, and a program that links it with a pyfreeze table of its own
+# (pyfreeze_modules, ...) keeps both.
 PYFREEZE_OBJCOPY ?= $(shell $(CC) -print-prog-name=objcopy)
-PYFREEZE__RENAMED := modules resources distributions dist_files
+PYFREEZE__RENAMED := modules resources distributions dist_files source_size source_read
 
 $(TARGET): $(PYFREEZE_OBJS)
 	@echo "LD -r $@ ($(words $^) objects)"

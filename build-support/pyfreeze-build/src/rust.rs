@@ -229,30 +229,6 @@ fn api(
     });
 
     let start = interpreter(inputs.runtime);
-    // Sources are compressed only in tables with the runtime, whose C decodes them.
-    let decode_source = if inputs.runtime {
-        quote! {
-            // SAFETY: the runtime reads only inside the module's stored source and writes
-            // exactly pyfreeze_source_size() bytes into `out`.
-            let mut out = vec![0u8; unsafe { ffi::pyfreeze_source_size(self) } as usize];
-            // SAFETY: as above.
-            if unsafe { ffi::pyfreeze_source_read(self, out.as_mut_ptr()) } != 0 {
-                // The table is part of the program: a stream that does not decode is a broken
-                // build, not a missing source.
-                panic!("pyfreeze: the compressed source of {} is corrupt", self.name());
-            }
-            Some(::std::borrow::Cow::Owned(out))
-        }
-    } else {
-        quote! { None }
-    };
-    let source_len = if inputs.runtime {
-        // SAFETY: reads only the module's row and the 4-byte size of a compressed source.
-        quote! { unsafe { ffi::pyfreeze_source_size(self) as usize } }
-    } else {
-        quote! { self.source_size as usize }
-    };
-
     quote! {
         /// The frozen-module table linked into this program: its modules and package data,
         /// read through the Rust view bindgen made of `pyfreeze.h`.
@@ -382,13 +358,22 @@ fn api(
                             bytes(self.source, self.source_size)
                         }));
                     }
-                    #decode_source
+                    // SAFETY: pyfreeze_source.c reads only inside the module's stored source
+                    // and writes exactly pyfreeze_source_size() bytes into `out`.
+                    let mut out = vec![0u8; unsafe { ffi::pyfreeze_source_size(self) } as usize];
+                    if unsafe { ffi::pyfreeze_source_read(self, out.as_mut_ptr()) } != 0 {
+                        // The table is part of the program: a stream that does not decode is
+                        // a broken build, not a missing source.
+                        panic!("pyfreeze: the compressed source of {} is corrupt", self.name());
+                    }
+                    Some(::std::borrow::Cow::Owned(out))
                 }
 
                 /// The length of its source once decoded (0 without source), without
                 /// decoding it.
                 pub fn source_len(&self) -> usize {
-                    #source_len
+                    // SAFETY: reads the module's row and the 4-byte size of a compressed source.
+                    unsafe { ffi::pyfreeze_source_size(self) as usize }
                 }
 
                 /// Whether it is a package (regular or namespace).

@@ -518,13 +518,6 @@ fn build_spec(user: Option<&Path>) -> Result<String, String> {
             user.display()
         ));
     }
-    if spec.compress_source() {
-        return Err(format!(
-            "{}: a patched CPython serves its table's source as is; remove `compress_source = true` \
-             (compressed source is for tables with the stock runtime)",
-            user.display()
-        ));
-    }
     let table = toml::to_string(&spec.to_toml()).map_err(|e| e.to_string())?;
     Ok(format!(
         "# Written by `pyfreeze cpython build`: the stdlib (Tools/pyfreeze/stdlib.toml) and\n\
@@ -1026,13 +1019,6 @@ mod tests {
         );
         let err = build_spec(Some(&tmp.path().join("missing.toml"))).unwrap_err();
         assert!(err.contains("missing.toml"), "{err}");
-        // The patches read plain source: the build's own spec says so, a spec cannot undo it.
-        std::fs::write(&spec, "compress_source = true\n[[root]]\npath = \".\"\n").unwrap();
-        let err = build_spec(Some(&spec)).unwrap_err();
-        assert!(err.contains("remove `compress_source = true`"), "{err}");
-        assert!(build_spec(None)
-            .unwrap()
-            .contains("compress_source = false"));
     }
 
     #[test]

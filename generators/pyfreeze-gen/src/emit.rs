@@ -30,6 +30,9 @@ pub const RUNTIME_C: &str = include_str!("../runtime/pyfreeze_runtime.c");
 const TABLE_C: &str = "pyfreeze_table.c";
 const STOCK_C: &str = "pyfreeze_stock.c";
 const RUNTIME_C_FILE: &str = "pyfreeze_runtime.c";
+/// Reading a module's source, compressed or not (plain C): in every output.
+pub const SOURCE_C: &str = include_str!("../runtime/pyfreeze_source.c");
+const SOURCE_C_FILE: &str = "pyfreeze_source.c";
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -147,7 +150,6 @@ fn header(version: &PythonVersion) -> String {
     let _ = writeln!(h, "#define PYFREEZE_TARGET_VERSION \"{}\"", version.name());
     let _ = writeln!(h, "#define PYFREEZE_TARGET_MAGIC {}\n", version.magic);
     h.push_str(&schema::c_flag_defines());
-    h.push_str(&schema::c_stock_flag_defines());
     h.push('\n');
     h.push_str(&schema::MODULE.c_declaration());
     h.push('\n');
@@ -176,8 +178,8 @@ fn header(version: &PythonVersion) -> String {
          extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];\n\n\
          /* pyfreeze_runtime.c (stock libpython) */\n\
          const struct pyfreeze_module *pyfreeze_find(const char *name);\n\
-         int pyfreeze_install(void);\n\
-         /* The length of a module's source once decoded (0 without source). */\n\
+         int pyfreeze_install(void);\n\n\
+         /* pyfreeze_source.c: the length of a module's source once decoded (0 without source). */\n\
          uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);\n\
          /* Writes the decoded source into out (pyfreeze_source_size() bytes): 0, or -1 when\n\
             there is no source or its compressed bytes are corrupt. */\n\
@@ -427,8 +429,8 @@ pub struct EmitOptions<'a> {
     pub version: &'static PythonVersion,
     pub python_version: &'a str,
     pub embed_source: bool,
-    /// Store sources compressed ([`schema::FLAG_SOURCE_DEFLATE`]): only for a table with the
-    /// runtime, which decodes them.
+    /// Store sources compressed ([`schema::FLAG_SOURCE_DEFLATE`]), which `pyfreeze_source.c`
+    /// decodes.
     pub compress_source: bool,
     pub optimize: u8,
     /// The name of the runtime module the table includes (see [`runtime_c`]), if any.
@@ -541,7 +543,7 @@ fn render(
     path_first: &[(String, String)],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
-    let mut names = CFileNames::new(&[TABLE_C, STOCK_C, RUNTIME_C_FILE]);
+    let mut names = CFileNames::new(&[TABLE_C, STOCK_C, RUNTIME_C_FILE, SOURCE_C_FILE]);
     let module_files: Vec<_> = modules
         .iter()
         .map(|m| names.name("modules", &m.name))
@@ -583,7 +585,12 @@ fn render(
         STOCK_C,
         stock_table(modules, opts.version.stock_layout),
     ));
-    let mut c_sources = vec![TABLE_C.to_string(), STOCK_C.to_string()];
+    files.push(output(SOURCE_C_FILE, SOURCE_C.into()));
+    let mut c_sources = vec![
+        TABLE_C.to_string(),
+        STOCK_C.to_string(),
+        SOURCE_C_FILE.to_string(),
+    ];
     if let Some(name) = opts.runtime {
         files.push(output(RUNTIME_C_FILE, runtime_c(name)));
         c_sources.push(RUNTIME_C_FILE.into());

@@ -257,7 +257,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             version: interp.version,
             python_version: &interp.full_version(),
             embed_source: spec.embed_source(),
-            compress_source: spec.embed_source() && spec.compress_source() && spec.runtime(),
+            compress_source: spec.embed_source() && spec.compress_source(),
             optimize: spec.optimize(),
             runtime: spec.runtime().then_some(runtime),
         },

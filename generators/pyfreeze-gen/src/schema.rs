@@ -20,6 +20,7 @@ pub struct Struct {
 
 pub const FLAG_PACKAGE: u32 = 0x1;
 pub const FLAG_NAMESPACE: u32 = 0x2;
+pub const FLAG_SOURCE_DEFLATE: u32 = 0x4;
 
 /// Module flag bits of `pyfreeze_module.flags`: C name, value, meaning. `pyfreeze.h` and a
 /// patched CPython's `pycore_frozen_ext.h` define them ([`c_flag_defines`]); Python code gets
@@ -35,31 +36,16 @@ pub const FLAGS: &[(&str, u32, &str)] = &[
         FLAG_NAMESPACE,
         "the package has no `__init__.py`; `origin` is its directory and `code` an empty module",
     ),
+    (
+        "PYFREEZE_SOURCE_DEFLATE",
+        FLAG_SOURCE_DEFLATE,
+        "`source` is compressed: the decoded size (4 bytes, little-endian), then a raw DEFLATE stream (RFC 1951); `source_size` counts both",
+    ),
 ];
-
-pub const FLAG_SOURCE_DEFLATE: u32 = 0x4;
-
-/// Flag bits that only the tables of the stock runtime carry (`pyfreeze.h`): the generator
-/// compresses sources only for a table that includes the runtime, which decodes them, so a
-/// patched CPython's table never sets them and its `pycore_frozen_ext.h` does not define them.
-pub const STOCK_FLAGS: &[(&str, u32, &str)] = &[(
-    "PYFREEZE_SOURCE_DEFLATE",
-    FLAG_SOURCE_DEFLATE,
-    "`source` is compressed: the decoded size (4 bytes, little-endian), then a raw DEFLATE stream (RFC 1951); `source_size` counts both",
-)];
 
 /// `#define PYFREEZE_PACKAGE 0x1u /* meaning */`, one line per flag.
 pub fn c_flag_defines() -> String {
-    defines(FLAGS)
-}
-
-/// The same for [`STOCK_FLAGS`], which only `pyfreeze.h` defines.
-pub fn c_stock_flag_defines() -> String {
-    defines(STOCK_FLAGS)
-}
-
-fn defines(flags: &[(&str, u32, &str)]) -> String {
-    flags
+    FLAGS
         .iter()
         .map(|(name, value, doc)| format!("#define {name} {value:#x}u /* {doc} */\n"))
         .collect()
@@ -343,11 +329,6 @@ pub fn markdown_reference() -> String {
     out.push_str("\nFlags:\n\n| flag | value | meaning |\n|---|---|---|\n");
     for (name, value, doc) in FLAGS {
         out.push_str(&format!("| `{name}` | `{value:#x}` | {doc} |\n"));
-    }
-    for (name, value, doc) in STOCK_FLAGS {
-        out.push_str(&format!(
-            "| `{name}` | `{value:#x}` | {doc} (tables with the stock runtime only) |\n"
-        ));
     }
     out.push_str("\n### Package data\n\n");
     out.push_str(&RESOURCE.markdown());

@@ -84,8 +84,7 @@ macro_rules! for_each_spec_option {
                 embed_source: one Switch = "true", key "embed_source", flag "no-source" value "",
                     build embed_source, example "false";
                 /// Store each embedded source compressed (raw DEFLATE, about a quarter of its
-                /// size), decoded when `get_source()`, `inspect` or a traceback asks for it. Only
-                /// in tables with the runtime: a patched CPython's table keeps plain source.
+                /// size), decoded when `get_source()`, `inspect` or a traceback asks for it.
                 compress_source: one Switch = "true", key "compress_source",
                     flag "no-compress-source" value "", build compress_source, example "false";
                 /// Embed the non-Python files inside packages, for `importlib.resources`.

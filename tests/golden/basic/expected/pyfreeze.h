@@ -89,7 +89,8 @@ extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];
 /* pyfreeze_runtime.c (stock libpython) */
 const struct pyfreeze_module *pyfreeze_find(const char *name);
 int pyfreeze_install(void);
-/* The length of a module's source once decoded (0 without source). */
+
+/* pyfreeze_source.c: the length of a module's source once decoded (0 without source). */
 uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);
 /* Writes the decoded source into out (pyfreeze_source_size() bytes): 0, or -1 when
 there is no source or its compressed bytes are corrupt. */

@@ -2,6 +2,7 @@
 PYFREEZE_GENERATED_C := \
 	pyfreeze_table.c \
 	pyfreeze_stock.c \
+	pyfreeze_source.c \
 	modules/app.c \
 	modules/app.__main__.c \
 	modules/app.core.c \

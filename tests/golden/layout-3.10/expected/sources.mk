@@ -2,5 +2,6 @@
 PYFREEZE_GENERATED_C := \
 	pyfreeze_table.c \
 	pyfreeze_stock.c \
+	pyfreeze_source.c \
 	modules/m.c \
 	modules/pkg.c

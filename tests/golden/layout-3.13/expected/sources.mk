@@ -2,6 +2,7 @@
 PYFREEZE_GENERATED_C := \
 	pyfreeze_table.c \
 	pyfreeze_stock.c \
+	pyfreeze_source.c \
 	pyfreeze_runtime.c \
 	modules/_pyfreeze_runtime.c \
 	modules/m.c \
