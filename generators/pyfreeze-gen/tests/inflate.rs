@@ -91,47 +91,36 @@ fn harness() -> &'static Path {
 /// Reads back `records`: `Some(bytes)` where the runtime succeeded, as many as the record's
 /// header says (or all its bytes when it is stored plain).
 fn read_back_sized(records: &[(u32, Vec<u8>)]) -> Vec<Option<Vec<u8>>> {
-    let sizes: Vec<usize> = records
-        .iter()
-        .map(|(flags, stored)| {
-            if flags & schema::FLAG_SOURCE_DEFLATE == 0 {
-                stored.len()
-            } else if stored.len() < 4 {
-                0
-            } else {
-                u32::from_le_bytes(stored[..4].try_into().unwrap()) as usize
-            }
-        })
-        .collect();
-    read_back_with(records, &sizes)
-}
-
-fn read_back_with(records: &[(u32, Vec<u8>)], sizes: &[usize]) -> Vec<Option<Vec<u8>>> {
-    let out = {
-        let mut input = tempfile::NamedTempFile::new().unwrap();
-        for (flags, stored) in records {
-            input.write_all(&flags.to_le_bytes()).unwrap();
-            input
-                .write_all(&(stored.len() as u32).to_le_bytes())
-                .unwrap();
-            input.write_all(stored).unwrap();
-        }
-        input.flush().unwrap();
-        Command::new(harness()).arg(input.path()).output().unwrap()
-    };
+    let mut input = tempfile::NamedTempFile::new().unwrap();
+    for (flags, stored) in records {
+        input.write_all(&flags.to_le_bytes()).unwrap();
+        input
+            .write_all(&(stored.len() as u32).to_le_bytes())
+            .unwrap();
+        input.write_all(stored).unwrap();
+    }
+    input.flush().unwrap();
+    let out = Command::new(harness()).arg(input.path()).output().unwrap();
     assert!(
         out.status.success(),
         "the decoder crashed or a sanitizer stopped it:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let mut rest = &out.stdout[..];
-    sizes
+    records
         .iter()
-        .map(|size| {
+        .map(|(flags, stored)| {
+            let size = if flags & schema::FLAG_SOURCE_DEFLATE == 0 {
+                stored.len()
+            } else if stored.len() < 4 {
+                0
+            } else {
+                u32::from_le_bytes(stored[..4].try_into().unwrap()) as usize
+            };
             let (status, after) = rest.split_first().expect("a status per record");
             rest = after;
             (*status == 0).then(|| {
-                let (bytes, after) = rest.split_at(*size);
+                let (bytes, after) = rest.split_at(size);
                 rest = after;
                 bytes.to_vec()
             })
