@@ -19,7 +19,8 @@
 # without this step).
 #
 # Each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
-# module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once) and registers
+# module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once), makes its set
+# constants frozensets (write_frozensets) and registers
 # the module's finaliser with _PyImport_FrozenExtDeepAtFini(); it returns a new reference to
 # the module's code object. Only modules that were imported are ever touched, at start-up and
 # at exit.
@@ -35,7 +36,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 3"
+DRIVER = "pyfreeze-deepfreeze 4"
 JOBS = 2
 
 
@@ -95,7 +96,8 @@ def write_if_changed(path, text):
 # finaliser. Lazy per-module interning needs more, and takes it from the module:
 # - Printer, to write one module's objects (generate(), block(), write(), and the patchups and
 #   deallocs it collects) into a file of its own; subclassed (interning_printer) only to record
-#   which tuple items hold strings to intern, which Printer does not keep;
+#   which tuple items hold strings to intern and which hold frozensets (written as tuples),
+#   which Printer does not keep;
 # - get_localsplus(), is_frozen_header(), decode_frozen_data() (the --cpython inputs), and
 #   `strings`, patched in load_deepfreeze() for a bug of 3.11's;
 # - two rewrites of the C it writes, each explained where it is made (_OBJECT and
@@ -137,6 +139,9 @@ def interning_printer(deepfreeze):
             super().__init__(file)
             self.tuples = []  # (C name, [(index, str value, C expression)])
             self.names_tuples = set()  # C expressions of co_names / co_localsplusnames
+            # (tuple item address, C expression of the static tuple it holds) for every item
+            # that is a frozenset: Printer writes frozensets as tuples of their sorted items.
+            self.frozensets = []
 
         def generate_tuple(self, name, t):
             ret = super().generate_tuple(name, t)
@@ -144,6 +149,9 @@ def interning_printer(deepfreeze):
                 # Cache hits: the items' expressions, without writing anything.
                 items = [(i, v, self.generate("%s_%d" % (name, i), v)) for i, v in enumerate(t) if type(v) is str]
                 self.tuples.append((name, ret, items))
+                for i, v in enumerate(t):
+                    if type(v) is frozenset:
+                        self.frozensets.append(("&%s._object.ob_item[%d]" % (name, i), self.generate("%s_%d" % (name, i), v)))
             return ret
 
         def generate_code(self, name, code):
@@ -201,6 +209,25 @@ def write_interned(p, stem, slots):
     p.write("};")
 
 
+# CPython's deepfreeze.py writes a frozenset constant (`x in {"a", "b"}` compiles to one) as a
+# static tuple of its items (a set's hash table cannot be laid out statically), so the code
+# would see a tuple where compiling its source gives a frozenset: membership tests become
+# linear, and an unhashable operand gives False instead of TypeError. The module's first use
+# replaces each such tuple item with a frozenset of the static tuple's items, and its finaliser
+# puts the static tuple back (a re-initialised interpreter makes new sets).
+def write_frozensets(p, stem, sets):
+    """The arrays the getter and the finaliser walk: each tuple item that holds a frozenset,
+    and the static tuple of the set's items that Printer wrote there."""
+    p.write("static PyObject **const %s_set_slots[] = {" % stem)
+    for slot, _ in sets:
+        p.write("    %s," % slot)
+    p.write("};")
+    p.write("static PyObject *const %s_set_items[] = {" % stem)
+    for _, items in sets:
+        p.write("    %s," % items)
+    p.write("};")
+
+
 def generate(module, data):
     import marshal
 
@@ -224,9 +251,19 @@ def lazy_module(code, stem, getter):
     if slots:
         write_interned(p, stem, slots)
     p.write("")
+    sets = p.frozensets
+    if sets:
+        write_frozensets(p, stem, sets)
+    p.write("")
     p.write("static int %s_ready;" % stem)
     p.write("")
     with p.block("static void\n%s_fini(void)" % stem):
+        if sets:
+            with p.block("for (Py_ssize_t i = 0; i < %d; i++)" % len(sets)):
+                p.write("PyObject *set = *%s_set_slots[i];" % stem)
+                with p.block("if (set != %s_set_items[i])" % stem):
+                    p.write("*%s_set_slots[i] = %s_set_items[i];" % (stem, stem))
+                    p.write("Py_DECREF(set);")
         for line in p.deallocs:
             p.write(line)
         p.write("%s_ready = 0;" % stem)
@@ -237,6 +274,14 @@ def lazy_module(code, stem, getter):
                 p.write("_PyImport_FrozenExtDeepIntern(%s_strs, %s_counts, %d, %s_slots);" % (stem, stem, len(slots), stem))
             for line in p.patchups:
                 p.write(line)
+            if sets:
+                # After interning, so that the sets hold the interned strings.
+                with p.block("for (Py_ssize_t i = 0; i < %d; i++)" % len(sets)):
+                    with p.block("if (*%s_set_slots[i] == %s_set_items[i])" % (stem, stem)):
+                        p.write("PyObject *set = PyFrozenSet_New(%s_set_items[i]);" % stem)
+                        with p.block("if (set == NULL)"):
+                            p.write("return NULL;")
+                        p.write("*%s_set_slots[i] = set;" % stem)
             with p.block("if (_PyImport_FrozenExtDeepAtFini(%s_fini) < 0)" % stem):
                 p.write("return NULL;")
             p.write("%s_ready = 1;" % stem)

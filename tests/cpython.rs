@@ -426,6 +426,27 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
         "{}: only {checked} names checked",
         t.minor
     );
+    // Every table module's code holds the constants that compiling its source gives (set
+    // constants are frozensets, not the tuples CPython's deepfreeze.py writes).
+    let out = Command::new(&py)
+        .arg("-I")
+        .arg(repo().join("tests/support/check_consts.py"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let first = said.lines().next().unwrap_or_default();
+    assert!(
+        out.status.success() && first.ends_with(" bad 0"),
+        "{}: {said}{}",
+        t.minor,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let compared: usize = first.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(
+        compared > 500,
+        "{}: only {compared} modules compared",
+        t.minor
+    );
     // Sub-interpreters share the static code objects (interned once, finalised with the main
     // interpreter): importing in two of them, then in the main one, must work. (Re-initialising
     // the main interpreter, which interns again, is test_embed's, in the CPython suite.)

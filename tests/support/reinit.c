@@ -1,8 +1,9 @@
 /* Initialises and finalises the interpreter three times, importing frozen modules each time:
    the static (deep-frozen) code objects are interned on first use, finalised at exit and must
    be interned again by the next interpreter. The second round runs with -X frozen_ext=off
-   (files on disk win): each interpreter follows its own config, not the first one's. Prints
-   one line per round, with the loader of json. */
+   (files on disk win): each interpreter follows its own config, not the first one's. Set
+   constants must be frozensets in every round (deep-frozen code holds them as tuples until
+   first use, and gets them back at exit). Prints one line per round, with the loader of json. */
 #include <Python.h>
 
 int
@@ -22,11 +23,15 @@ main(void)
         if (PyStatus_Exception(status)) {
             Py_ExitStatusException(status);
         }
-        char code[512];
+        char code[1024];
         snprintf(code, sizeof code,
                  "import json, os, zipimport, email.mime.text, decimal, inspect\n"
                  "assert json.loads(json.dumps({'a': [1]})) == {'a': [1]}\n"
                  "assert 'def dumps' in inspect.getsource(json)\n"
+                 "import _markupbase\n"
+                 "code = _markupbase.ParserBase.parse_marked_section.__code__\n"
+                 "sets = [c for c in code.co_consts if type(c) is frozenset]\n"
+                 "assert frozenset({'if', 'else', 'endif'}) in sets, code.co_consts\n"
                  "loader = json.__loader__\n"
                  "print('round %d', decimal.Decimal('1.5') * 2, os.path.basename(json.__file__),\n"
                  "      getattr(loader, '__name__', type(loader).__name__))\n",
