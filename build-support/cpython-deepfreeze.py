@@ -36,7 +36,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 4"
+DRIVER = "pyfreeze-deepfreeze 5"
 JOBS = 2
 
 
@@ -265,7 +265,8 @@ def lazy_module(code, stem, getter):
                     p.write("*%s_set_slots[i] = %s_set_items[i];" % (stem, stem))
                     p.write("Py_DECREF(set);")
         for line in p.deallocs:
-            p.write(line)
+            # Leaves code that never warmed up as written (see _PyImport_FrozenExtDeepCodeFini).
+            p.write(line.replace("_PyStaticCode_Dealloc(", "_PyImport_FrozenExtDeepCodeFini("))
         p.write("%s_ready = 0;" % stem)
     p.write("")
     with p.block("PyObject *\n%s(void)" % getter):
