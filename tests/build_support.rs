@@ -639,6 +639,27 @@ fn bad_input_gives_one_framed_error_naming_the_fix() {
         ]
     );
 
+    // A spec that leaves the code out, which only a patched CPython serves.
+    std::fs::write(fx.dir.join("pyfreeze.toml"), "embed_bytecode = false\n").unwrap();
+    std::fs::write(
+        fx.dir.join("build.rs"),
+        BUILD_RS.replace(
+            ".root(\"scripts\")",
+            ".root(\"scripts\").spec_file(\"pyfreeze.toml\")",
+        ),
+    )
+    .unwrap();
+    let body = framed_error(&fx.build(&[], false));
+    assert_eq!(
+        body,
+        [
+            "pyfreeze-build: error: the spec file sets embed_bytecode = false: the table would \
+             hold no code, which only a CPython patched by pyfreeze serves (from its deep-frozen \
+             objects)",
+            "pyfreeze-build: hint: remove embed_bytecode from the spec file",
+        ]
+    );
+
     // A script that does not compile names the file, line and column.
     std::fs::write(fx.dir.join("build.rs"), BUILD_RS).unwrap();
     std::fs::write(

@@ -22,6 +22,14 @@ impl Build {
             None => None,
         };
         let selection = self.spec(file.as_ref(), &self.options)?;
+        if !selection.embed_bytecode() {
+            return Err(Error::new(
+                ErrorKind::Selection,
+                "the spec file sets embed_bytecode = false: the table would hold no code, which \
+                 only a CPython patched by pyfreeze serves (from its deep-frozen objects)",
+            )
+            .with_hint("remove embed_bytecode from the spec file"));
+        }
 
         let interp = self.find_interpreter(cargo, &selection, selection.version())?;
         let (python, config_file) = self.python_config(cargo, &interp)?;

@@ -208,10 +208,12 @@ fn flags_expr(kind: Kind) -> &'static str {
     }
 }
 
-fn externs(out: &mut String, modules: &[FrozenModule], with_source: bool) {
+fn externs(out: &mut String, modules: &[FrozenModule], with_code: bool, with_source: bool) {
     for m in modules {
         let sym = module_symbol(&m.name);
-        let _ = writeln!(out, "extern const unsigned char {sym}_code[];");
+        if with_code {
+            let _ = writeln!(out, "extern const unsigned char {sym}_code[];");
+        }
         if with_source && m.source.is_some() {
             let _ = writeln!(out, "extern const unsigned char {sym}_source[];");
         }
@@ -224,10 +226,11 @@ fn table(
     resources: &[FrozenResource],
     distributions: &[FrozenDistribution],
     path_first: &[(String, String)],
+    embed_bytecode: bool,
 ) -> String {
     let mut t = String::from(PREAMBLE);
     t.push_str("#include \"pyfreeze.h\"\n\n");
-    externs(&mut t, modules, true);
+    externs(&mut t, modules, embed_bytecode, true);
     for r in resources {
         let _ = writeln!(
             t,
@@ -249,12 +252,14 @@ fn table(
             Some(match f {
                 "name" => c_string(&m.name),
                 "origin" => c_string(&m.origin),
-                "code" => format!("{sym}_code"),
+                "code" if embed_bytecode => format!("{sym}_code"),
+                "code" => "0".into(),
                 "source" => match source {
                     Some(_) => format!("{sym}_source"),
                     None => "0".into(),
                 },
-                "code_size" => m.code.len().to_string(),
+                "code_size" if embed_bytecode => m.code.len().to_string(),
+                "code_size" => "0".into(),
                 "source_size" => source.as_ref().map_or(0, |s| s.bytes.len()).to_string(),
                 "flags" => match source {
                     Some(s) if s.compressed => {
@@ -348,7 +353,7 @@ fn table(
 fn stock_table(modules: &[FrozenModule], layout: StockLayout) -> String {
     let mut t = String::from(PREAMBLE);
     t.push_str("#include \"pyfreeze.h\"\n\n");
-    externs(&mut t, modules, false);
+    externs(&mut t, modules, true, false);
     t.push_str("\nconst struct pyfreeze_frozen pyfreeze_frozen_modules[] = {\n");
     let s = layout.as_struct();
     for m in modules {
@@ -432,6 +437,9 @@ pub struct EmitOptions<'a> {
     /// Store sources compressed ([`schema::FLAG_SOURCE_DEFLATE`]), which `pyfreeze_source.c`
     /// decodes.
     pub compress_source: bool,
+    /// Whether the rows hold each module's marshalled code (off: `code` NULL, no code
+    /// arrays, no stock table and no runtime C; `code.bin` keeps the code for deep-freezing).
+    pub embed_bytecode: bool,
     pub optimize: u8,
     /// The name of the runtime module the table includes (see [`runtime_c`]), if any.
     pub runtime: Option<&'a str>,
@@ -568,7 +576,10 @@ fn render(
         .collect();
     let mut files = Vec::new();
     for ((m, c_file), source) in modules.iter().zip(&module_files).zip(&stored) {
-        files.push(output(c_file, module_c(m, source.as_ref())));
+        files.push(output(
+            c_file,
+            module_c(m, source.as_ref(), opts.embed_bytecode),
+        ));
     }
     for ((package, rs), c_file) in by_package.iter().zip(&resource_files) {
         files.push(output(c_file, resource_c(package, rs)));
@@ -579,19 +590,27 @@ fn render(
     files.push(output("pyfreeze.h", header(opts.version)));
     files.push(output(
         TABLE_C,
-        table(modules, &stored, resources, distributions, path_first),
-    ));
-    files.push(output(
-        STOCK_C,
-        stock_table(modules, opts.version.stock_layout),
+        table(
+            modules,
+            &stored,
+            resources,
+            distributions,
+            path_first,
+            opts.embed_bytecode,
+        ),
     ));
     files.push(output(SOURCE_C_FILE, SOURCE_C.into()));
-    let mut c_sources = vec![
-        TABLE_C.to_string(),
-        STOCK_C.to_string(),
-        SOURCE_C_FILE.to_string(),
-    ];
-    if let Some(name) = opts.runtime {
+    let mut c_sources = vec![TABLE_C.to_string(), SOURCE_C_FILE.to_string()];
+    // The stock table and the runtime's C half serve the rows' code: without it, only a
+    // CPython patched to serve deep-frozen code can use the table.
+    if opts.embed_bytecode {
+        files.push(output(
+            STOCK_C,
+            stock_table(modules, opts.version.stock_layout),
+        ));
+        c_sources.insert(1, STOCK_C.to_string());
+    }
+    if let Some(name) = opts.runtime.filter(|_| opts.embed_bytecode) {
         files.push(output(RUNTIME_C_FILE, runtime_c(name)));
         c_sources.push(RUNTIME_C_FILE.into());
     }
@@ -668,15 +687,19 @@ fn output(path: &str, text: String) -> OutputFile {
 
 /// One module's C file: its source as stored (when embedded) and its marshalled code, as
 /// arrays named after [`module_symbol`], which the tables reference.
-pub fn module_c(m: &FrozenModule, source: Option<&StoredSource>) -> String {
+pub fn module_c(m: &FrozenModule, source: Option<&StoredSource>, embed_bytecode: bool) -> String {
     let mut c = String::from(PREAMBLE);
     let _ = writeln!(c, "/* {}: {} */\n", m.name, comment_text(&m.origin));
     let sym = module_symbol(&m.name);
     if let Some(src) = source {
         array(&mut c, &format!("{sym}_source"), &src.bytes);
-        c.push('\n');
+        if embed_bytecode {
+            c.push('\n');
+        }
     }
-    array(&mut c, &format!("{sym}_code"), &m.code);
+    if embed_bytecode {
+        array(&mut c, &format!("{sym}_code"), &m.code);
+    }
     c
 }
 
@@ -750,6 +773,7 @@ fn manifest(
         options: BTreeMap::from([
             ("embed_source", opts.embed_source.into()),
             ("compress_source", opts.compress_source.into()),
+            ("embed_bytecode", opts.embed_bytecode.into()),
             ("optimize", opts.optimize.into()),
             ("runtime", opts.runtime.is_some().into()),
         ]),
@@ -892,6 +916,7 @@ mod tests {
             python_version: "3.11.0",
             embed_source: true,
             compress_source: true,
+            embed_bytecode: true,
             optimize: 0,
             runtime: Some(crate::RUNTIME_MODULE),
         };
@@ -922,6 +947,57 @@ mod tests {
     }
 
     #[test]
+    fn without_bytecode_the_rows_hold_no_code_and_code_bin_keeps_it() {
+        let mut m = module("pkg");
+        m.code = vec![0xe3, 1, 2, 3];
+        m.source = Some(b"x = 1\n".to_vec());
+        let opts = EmitOptions {
+            version: PythonVersion::find(3, 11).unwrap(),
+            python_version: "3.11.0",
+            embed_source: true,
+            compress_source: true,
+            embed_bytecode: false,
+            optimize: 0,
+            runtime: Some(crate::RUNTIME_MODULE),
+        };
+        let files = try_emit(&[m], &[], &[], &[], &opts).unwrap();
+        let text_of = |path: &str| {
+            let f = files.iter().find(|f| f.path == path);
+            f.map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        };
+        let table = text_of(TABLE_C).unwrap();
+        let row = table
+            .lines()
+            .find(|l| l.contains(".name = \"pkg\""))
+            .unwrap();
+        assert!(
+            row.contains(".code = 0,") && row.contains(".code_size = 0,"),
+            "{row}"
+        );
+        assert!(!table.contains("_code[]"), "{table}");
+        let module = text_of("modules/pkg.c").unwrap();
+        assert!(
+            module.contains("_source[") && !module.contains("_code["),
+            "{module}"
+        );
+        // Nothing that would serve the rows' code is written.
+        assert_eq!(text_of(STOCK_C), None);
+        assert_eq!(text_of(RUNTIME_C_FILE), None);
+        let sources = text_of("sources.mk").unwrap();
+        assert!(
+            !sources.contains(STOCK_C) && !sources.contains(RUNTIME_C_FILE),
+            "{sources}"
+        );
+        // code.bin and the manifest keep the code, for the deep-freezing step.
+        let code = files.iter().find(|f| f.path == CODE_FILE).unwrap();
+        assert_eq!(code.bytes, [0xe3, 1, 2, 3]);
+        let manifest: serde_json::Value =
+            serde_json::from_str(&text_of("manifest.json").unwrap()).unwrap();
+        assert_eq!(manifest["options"]["embed_bytecode"], false);
+        assert_eq!(manifest["modules"][0]["code_size"], 4);
+    }
+
+    #[test]
     fn names_alike_after_sanitising_with_equal_hash_prefixes_are_reported() {
         // Both sanitise to `m____` and share the first 32 bits of their SHA-256.
         let (a, b) = ("m\u{e0}\u{f8}\u{e4}\u{f1}", "m\u{e1}\u{fe}\u{e5}\u{e5}");
@@ -931,6 +1007,7 @@ mod tests {
             python_version: "3.11.0",
             embed_source: false,
             compress_source: false,
+            embed_bytecode: true,
             optimize: 0,
             runtime: None,
         };

@@ -258,6 +258,7 @@ pub fn generate(spec: &Spec, progress: &dyn Progress) -> Result<Generated> {
             python_version: &interp.full_version(),
             embed_source: spec.embed_source(),
             compress_source: spec.embed_source() && spec.compress_source(),
+            embed_bytecode: spec.embed_bytecode(),
             optimize: spec.optimize(),
             runtime: spec.runtime().then_some(runtime),
         },

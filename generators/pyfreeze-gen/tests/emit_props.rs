@@ -122,6 +122,7 @@ fn round_trip(batch: &[(Vec<u8>, Option<Vec<u8>>)]) -> (String, String) {
                 source.clone(),
             ),
             stored.as_ref(),
+            true,
         ));
         let _ = writeln!(
             main,
@@ -342,6 +343,7 @@ proptest! {
             python_version: "3.x",
             embed_source: true,
             compress_source: false,
+            embed_bytecode: true,
             optimize: 0,
             runtime: None,
         };

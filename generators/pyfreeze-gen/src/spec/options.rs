@@ -87,6 +87,12 @@ macro_rules! for_each_spec_option {
                 /// size), decoded when `get_source()`, `inspect` or a traceback asks for it.
                 compress_source: one Switch = "true", key "compress_source",
                     flag "no-compress-source" value "", build compress_source, example "false";
+                /// Embed each module's marshalled code. Off only for a CPython patched by
+                /// pyfreeze that deep-freezes the table (its build turns it off): the modules'
+                /// code is then static objects, the rows hold none (`code` NULL), and neither
+                /// the stock table nor the runtime's C half is written.
+                embed_bytecode: one Switch = "true", key "embed_bytecode", flag "no-bytecode"
+                    value "", build -, example "false";
                 /// Embed the non-Python files inside packages, for `importlib.resources`.
                 package_data: one Switch = "true", key "package_data", flag "no-data" value "",
                     build package_data, example "false";
