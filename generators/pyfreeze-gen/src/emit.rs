@@ -438,7 +438,8 @@ pub struct EmitOptions<'a> {
     /// decodes.
     pub compress_source: bool,
     /// Whether the rows hold each module's marshalled code (off: `code` NULL, no code
-    /// arrays, no stock table and no runtime C; `code.bin` keeps the code for deep-freezing).
+    /// arrays, the stock table and the runtime C an `#error`; `code.bin` keeps the code for
+    /// deep-freezing).
     pub embed_bytecode: bool,
     pub optimize: u8,
     /// The name of the runtime module the table includes (see [`runtime_c`]), if any.
@@ -600,18 +601,36 @@ fn render(
         ),
     ));
     files.push(output(SOURCE_C_FILE, SOURCE_C.into()));
-    let mut c_sources = vec![TABLE_C.to_string(), SOURCE_C_FILE.to_string()];
-    // The stock table and the runtime's C half serve the rows' code: without it, only a
-    // CPython patched to serve deep-frozen code can use the table.
-    if opts.embed_bytecode {
-        files.push(output(
-            STOCK_C,
-            stock_table(modules, opts.version.stock_layout),
-        ));
-        c_sources.insert(1, STOCK_C.to_string());
-    }
-    if let Some(name) = opts.runtime.filter(|_| opts.embed_bytecode) {
-        files.push(output(RUNTIME_C_FILE, runtime_c(name)));
+    // The stock table and the runtime's C half serve the rows' code. Without it (only a
+    // CPython patched to serve deep-frozen code can use such a table) they are written as an
+    // `#error` saying so, for a build that would compile them (pyfreeze.mk, a Makefile).
+    let no_code = |what: &str| {
+        format!(
+            "{PREAMBLE}#error \"pyfreeze: {what}: this table was generated with embed_bytecode = false \
+             (--no-bytecode), so its rows hold no code, which only a CPython patched by pyfreeze \
+             serves; generate it without that option for a stock libpython\"\n"
+        )
+    };
+    files.push(output(
+        STOCK_C,
+        if opts.embed_bytecode {
+            stock_table(modules, opts.version.stock_layout)
+        } else {
+            no_code("the stock table")
+        },
+    ));
+    let mut c_sources = vec![
+        TABLE_C.to_string(),
+        STOCK_C.to_string(),
+        SOURCE_C_FILE.to_string(),
+    ];
+    if let Some(name) = opts.runtime {
+        let text = if opts.embed_bytecode {
+            runtime_c(name)
+        } else {
+            no_code("the stock-libpython runtime")
+        };
+        files.push(output(RUNTIME_C_FILE, text));
         c_sources.push(RUNTIME_C_FILE.into());
     }
     c_sources.extend(module_files.iter().cloned());
@@ -980,14 +999,17 @@ mod tests {
             module.contains("_source[") && !module.contains("_code["),
             "{module}"
         );
-        // Nothing that would serve the rows' code is written.
-        assert_eq!(text_of(STOCK_C), None);
-        assert_eq!(text_of(RUNTIME_C_FILE), None);
+        // What would serve the rows' code is an error naming the option, for a build that
+        // compiles every listed file.
         let sources = text_of("sources.mk").unwrap();
-        assert!(
-            !sources.contains(STOCK_C) && !sources.contains(RUNTIME_C_FILE),
-            "{sources}"
-        );
+        for file in [STOCK_C, RUNTIME_C_FILE] {
+            let text = text_of(file).unwrap();
+            assert!(
+                text.contains("#error \"pyfreeze: ") && text.contains("embed_bytecode = false"),
+                "{text}"
+            );
+            assert!(sources.contains(file), "{sources}");
+        }
         // code.bin and the manifest keep the code, for the deep-freezing step.
         let code = files.iter().find(|f| f.path == CODE_FILE).unwrap();
         assert_eq!(code.bytes, [0xe3, 1, 2, 3]);

@@ -89,8 +89,8 @@ macro_rules! for_each_spec_option {
                     flag "no-compress-source" value "", build compress_source, example "false";
                 /// Embed each module's marshalled code. Off only for a CPython patched by
                 /// pyfreeze that deep-freezes the table (its build turns it off): the modules'
-                /// code is then static objects, the rows hold none (`code` NULL), and neither
-                /// the stock table nor the runtime's C half is written.
+                /// code is then static objects, the rows hold none (`code` NULL), and the stock
+                /// table and the runtime's C half are an `#error` saying so.
                 embed_bytecode: one Switch = "true", key "embed_bytecode", flag "no-bytecode"
                     value "", build -, example "false";
                 /// Embed the non-Python files inside packages, for `importlib.resources`.
