@@ -414,6 +414,34 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
             py.display()
         );
     }
+    // The install's size report: the table's bytes by package, the deep-frozen objects in
+    // place of the marshalled code where the series deep-freezes.
+    let tsv =
+        std::fs::read_to_string(patched.join(format!("lib/python{}/pyfreeze-sizes.tsv", t.minor)))
+            .unwrap();
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        ["PACKAGE", "MODULES", "BYTECODE", "SOURCE", "DATA", "DEEP", "TOTAL"]
+    );
+    let numbers =
+        |row: &[&str]| -> Vec<usize> { row[1..].iter().map(|n| n.parse().unwrap()).collect() };
+    let total = numbers(rows.last().unwrap());
+    let mut sum = vec![0; total.len()];
+    for row in &rows[1..rows.len() - 1] {
+        for (s, n) in sum.iter_mut().zip(numbers(row)) {
+            *s += n;
+        }
+    }
+    assert_eq!(sum, total, "{tsv}");
+    let json = rows.iter().find(|r| r[0] == "json").expect("json's row");
+    assert!(numbers(json)[0] >= 4, "{tsv}");
+    let (code, deep) = (total[1], total[4]);
+    if t.deep_frozen {
+        assert!(code == 0 && deep > 10_000_000, "{}: {tsv}", t.minor);
+    } else {
+        assert!(code > 5_000_000 && deep == 0, "{}: {tsv}", t.minor);
+    }
     // Every name of every table module's code is interned, as CPython's compiler leaves it.
     let out = run_ok(
         Command::new(&py)

@@ -741,11 +741,41 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         None => text,
     };
     std::fs::write(&record, text).map_err(|e| format!("{}: {e}", record.display()))?;
+    if !args.plain {
+        report_sizes(&tree, &installed, args.minor)?;
+    }
     eprintln!(
         "pyfreeze: CPython {upstream} installed in {} ({:.0}s); recorded in {}",
         installed.display(),
         started.elapsed().as_secs_f64(),
         record.display()
+    );
+    Ok(())
+}
+
+/// Writes `lib/pythonX.Y/pyfreeze-sizes.tsv` of an install: what the table linked into it
+/// holds, by top-level package (bytecode, source, data, deep-frozen code objects), and prints
+/// the totals.
+fn report_sizes(tree: &Path, installed: &Path, minor: &str) -> Result<(), String> {
+    let rows = crate::sizes::of_cpython_tree(&tree.join("Python/frozen_ext"))?;
+    let (text, total) = crate::sizes::table(&rows, true);
+    let path = installed.join(format!("lib/python{minor}/pyfreeze-sizes.tsv"));
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mb = |n: usize| match n {
+        0 => "0".to_string(),
+        1..=999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    };
+    eprintln!(
+        "pyfreeze: the table in the binary: {} for {} modules (bytecode {}, source {}, data {}, \
+         deep-frozen code objects {}); by package in {}",
+        mb(total.total()),
+        total.modules,
+        mb(total.code),
+        mb(total.source),
+        mb(total.data),
+        mb(total.deep),
+        path.display()
     );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod cpython;
+mod sizes;
 mod spec_flags;
 mod static_ext;
 
@@ -565,29 +566,18 @@ fn stored_source_sizes(
 /// `pyfreeze list --sizes`: bytes by top-level package, largest first (then by name), a header
 /// line first and the totals last; distribution metadata as `<metadata>`.
 fn size_report(generated: &pyfreeze_gen::Generated) -> String {
-    #[derive(Default, Clone, Copy)]
-    struct Row {
-        modules: usize,
-        code: usize,
-        source: usize,
-        data: usize,
-    }
-    impl Row {
-        fn total(&self) -> usize {
-            self.code + self.source + self.data
-        }
-    }
-    let top = |name: &str| name.split('.').next().unwrap_or(name).to_string();
     let stored = stored_source_sizes(generated);
-    let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
+    let mut rows: std::collections::BTreeMap<String, sizes::Row> = Default::default();
     for m in &generated.modules {
-        let row = rows.entry(top(&m.name)).or_default();
+        let row = rows.entry(sizes::top(&m.name).to_string()).or_default();
         row.modules += 1;
         row.code += m.code.len();
         row.source += stored.get(m.name.as_str()).copied().unwrap_or(0);
     }
     for r in &generated.resources {
-        rows.entry(top(&r.package)).or_default().data += r.data.len();
+        rows.entry(sizes::top(&r.package).to_string())
+            .or_default()
+            .data += r.data.len();
     }
     let metadata: usize = generated
         .distributions
@@ -598,33 +588,7 @@ fn size_report(generated: &pyfreeze_gen::Generated) -> String {
     if metadata > 0 {
         rows.entry("<metadata>".into()).or_default().data += metadata;
     }
-    let mut sorted: Vec<(String, Row)> = rows.into_iter().collect();
-    sorted.sort_by(|(a, x), (b, y)| y.total().cmp(&x.total()).then_with(|| a.cmp(b)));
-    let mut total = Row::default();
-    let mut out = String::from("PACKAGE\tMODULES\tBYTECODE\tSOURCE\tDATA\tTOTAL\n");
-    for (name, r) in &sorted {
-        total.modules += r.modules;
-        total.code += r.code;
-        total.source += r.source;
-        total.data += r.data;
-        out.push_str(&format!(
-            "{name}\t{}\t{}\t{}\t{}\t{}\n",
-            r.modules,
-            r.code,
-            r.source,
-            r.data,
-            r.total()
-        ));
-    }
-    out.push_str(&format!(
-        "<total>\t{}\t{}\t{}\t{}\t{}\n",
-        total.modules,
-        total.code,
-        total.source,
-        total.data,
-        total.total()
-    ));
-    out
+    sizes::table(&rows, false).0
 }
 
 fn main() -> ExitCode {
