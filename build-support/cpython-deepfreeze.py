@@ -36,7 +36,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 5"
+DRIVER = "pyfreeze-deepfreeze 6"
 JOBS = 2
 
 
@@ -256,6 +256,7 @@ def lazy_module(code, stem, getter):
         write_frozensets(p, stem, sets)
     p.write("")
     p.write("static int %s_ready;" % stem)
+    p.write("static int %s_registered;" % stem)
     p.write("")
     with p.block("static void\n%s_fini(void)" % stem):
         if sets:
@@ -268,6 +269,7 @@ def lazy_module(code, stem, getter):
             # Leaves code that never warmed up as written (see _PyImport_FrozenExtDeepCodeFini).
             p.write(line.replace("_PyStaticCode_Dealloc(", "_PyImport_FrozenExtDeepCodeFini("))
         p.write("%s_ready = 0;" % stem)
+        p.write("%s_registered = 0;" % stem)
     p.write("")
     with p.block("PyObject *\n%s(void)" % getter):
         with p.block("if (!%s_ready)" % stem):
@@ -275,16 +277,20 @@ def lazy_module(code, stem, getter):
                 p.write("_PyImport_FrozenExtDeepIntern(%s_strs, %s_counts, %d, %s_slots);" % (stem, stem, len(slots), stem))
             for line in p.patchups:
                 p.write(line)
+            # Registered before anything is made that the finaliser undoes, and once.
+            with p.block("if (!%s_registered)" % stem):
+                with p.block("if (_PyImport_FrozenExtDeepAtFini(%s_fini) < 0)" % stem):
+                    p.write("return NULL;")
+                p.write("%s_registered = 1;" % stem)
             if sets:
-                # After interning, so that the sets hold the interned strings.
+                # After interning, so that the sets hold the interned strings. A failure leaves
+                # the sets made so far to the finaliser, and the next call makes the others.
                 with p.block("for (Py_ssize_t i = 0; i < %d; i++)" % len(sets)):
                     with p.block("if (*%s_set_slots[i] == %s_set_items[i])" % (stem, stem)):
                         p.write("PyObject *set = PyFrozenSet_New(%s_set_items[i]);" % stem)
                         with p.block("if (set == NULL)"):
                             p.write("return NULL;")
                         p.write("*%s_set_slots[i] = set;" % stem)
-            with p.block("if (_PyImport_FrozenExtDeepAtFini(%s_fini) < 0)" % stem):
-                p.write("return NULL;")
             p.write("%s_ready = 1;" % stem)
         p.write("return Py_NewRef((PyObject *)%s);" % top)
     return _OBJECT.sub(_group, out.getvalue())
@@ -361,6 +367,12 @@ def main():
         manifest = json.load(f)
     if "code_file" not in manifest:
         fail("%s/manifest.json names no code_file: was it made by this pyfreeze?" % table_dir)
+    if none and manifest.get("options", {}).get("embed_bytecode") is False:
+        fail(
+            "%s was generated with embed_bytecode = false (--no-bytecode), but this build does not "
+            "deep-freeze (PYFREEZE_DEEPFREEZE=no): its modules would have no code; leave the "
+            "option out of the spec" % table_dir
+        )
     modules = [] if none else manifest["modules"]
     work = [(m, deep_path(table_dir, m)) for m in modules if not up_to_date(deep_path(table_dir, m), m)]
 

@@ -388,12 +388,12 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
     let patched = install(t, false);
     let py = python(t, &patched);
     // A deep-frozen build's table holds no marshalled code (generated --no-bytecode): the
-    // row's data is empty.
+    // row has no data.
     let code = "import _imp, json\n\
                 a = _imp.get_frozen_object('json'); b = _imp.get_frozen_object('json')\n\
                 data = _imp.find_frozen('json', withdata=True)[0]\n\
                 print(a is b, a.co_filename == json.__file__, json.loads('[1, 2]') == [1, 2],\n\
-                \x20     len(data) > 0)";
+                \x20     data is not None and len(data) > 0)";
     let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
     let deep = if t.deep_frozen { "True" } else { "False" };
     let marshalled = if t.deep_frozen { "False" } else { "True" };

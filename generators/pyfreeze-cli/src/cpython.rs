@@ -518,6 +518,13 @@ fn build_spec(user: Option<&Path>) -> Result<String, String> {
             user.display()
         ));
     }
+    if !spec.embed_bytecode() {
+        return Err(format!(
+            "{}: `embed_bytecode` is the build's to set (it leaves the marshalled code out when \
+             it deep-freezes, and must keep it otherwise); remove it",
+            user.display()
+        ));
+    }
     let table = toml::to_string(&spec.to_toml()).map_err(|e| e.to_string())?;
     Ok(format!(
         "# Written by `pyfreeze cpython build`: the stdlib (Tools/pyfreeze/stdlib.toml) and\n\
@@ -1039,6 +1046,12 @@ mod tests {
         let err = build_spec(Some(&spec)).unwrap_err();
         assert!(
             err.contains("extra.toml") && err.contains("stdlib = false"),
+            "{err}"
+        );
+        std::fs::write(&spec, "embed_bytecode = false\n").unwrap();
+        let err = build_spec(Some(&spec)).unwrap_err();
+        assert!(
+            err.contains("extra.toml") && err.contains("`embed_bytecode` is the build's"),
             "{err}"
         );
         std::fs::write(&spec, "no_such_key = 1\n").unwrap();

@@ -451,7 +451,7 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
     }
     if output == Output::Sizes {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(size_report(&generated).as_bytes());
+        let _ = stdout.write_all(size_report(&generated, spec.embed_bytecode()).as_bytes());
         return Ok(());
     }
     if list_only {
@@ -512,6 +512,11 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
             );
         }
         let code: usize = generated.modules.iter().map(|m| m.code.len()).sum();
+        let code = if spec.embed_bytecode() {
+            format!("{:.1} MB bytecode", code as f64 / 1e6)
+        } else {
+            "no bytecode".to_string()
+        };
         let source: usize = generated
             .modules
             .iter()
@@ -525,9 +530,8 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
             String::new()
         };
         eprintln!(
-            "pyfreeze: {} modules ({:.1} MB bytecode, {:.1} MB source{stored}), {} data files, {} distributions -> {}: {} written, {} unchanged, {} removed in {:.1}s",
+            "pyfreeze: {} modules ({code}, {:.1} MB source{stored}), {} data files, {} distributions -> {}: {} written, {} unchanged, {} removed in {:.1}s",
             generated.modules.len(),
-            code as f64 / 1e6,
             source as f64 / 1e6,
             generated.resources.len(),
             generated.distributions.len(),
@@ -564,14 +568,17 @@ fn stored_source_sizes(
 }
 
 /// `pyfreeze list --sizes`: bytes by top-level package, largest first (then by name), a header
-/// line first and the totals last; distribution metadata as `<metadata>`.
-fn size_report(generated: &pyfreeze_gen::Generated) -> String {
+/// line first and the totals last; distribution metadata as `<metadata>`. Without
+/// `embed_bytecode` the table holds no bytecode (`code.bin` keeps it, outside the binary).
+fn size_report(generated: &pyfreeze_gen::Generated, embed_bytecode: bool) -> String {
     let stored = stored_source_sizes(generated);
     let mut rows: std::collections::BTreeMap<String, sizes::Row> = Default::default();
     for m in &generated.modules {
         let row = rows.entry(sizes::top(&m.name).to_string()).or_default();
         row.modules += 1;
-        row.code += m.code.len();
+        if embed_bytecode {
+            row.code += m.code.len();
+        }
         row.source += stored.get(m.name.as_str()).copied().unwrap_or(0);
     }
     for r in &generated.resources {
