@@ -454,6 +454,17 @@ fn patched_build_with_a_plain_comparator() {
         assert_eq!(count(p, kind), 0, "{kind}: {p}");
     }
     assert_eq!(p["linking"], "static libpython");
+    // Its size, from the install's report: deep-frozen objects instead of bytecode.
+    let frozen = &p["size"]["frozen"];
+    assert_eq!(frozen["bytecode_bytes"], 0, "{frozen}");
+    assert!(
+        frozen["deep_frozen_bytes"].as_u64().unwrap() > 10_000_000,
+        "{frozen}"
+    );
+    assert!(
+        frozen["source_bytes"].as_u64().unwrap() > 1_000_000,
+        "{frozen}"
+    );
     let pl = configs["plain"];
     assert!(count(pl, "source") > 500, "{pl}");
     assert_eq!(count(pl, "frozen-ext"), 0, "{pl}");

@@ -74,12 +74,37 @@ struct Frozen {
     bytecode: u64,
     source: u64,
     data: u64,
+    /// Deep-frozen code objects (a patched build's, from its `pyfreeze-sizes.tsv`).
+    deep: u64,
 }
 
 impl Frozen {
     fn total(&self) -> u64 {
-        self.bytecode + self.source + self.data
+        self.bytecode + self.source + self.data + self.deep
     }
+}
+
+/// The totals of a patched install's `lib/pythonX.Y/pyfreeze-sizes.tsv` (written by
+/// `pyfreeze cpython build`; absent from installs older than it).
+fn install_totals(prefix: &Path, minor: &str) -> Option<Frozen> {
+    let tsv = std::fs::read_to_string(prefix.join(format!("lib/python{minor}/pyfreeze-sizes.tsv")))
+        .ok()?;
+    let header: Vec<&str> = tsv.lines().next()?.split('\t').collect();
+    let total: Vec<&str> = tsv.lines().last()?.split('\t').collect();
+    if total.first() != Some(&"<total>") || total.len() != header.len() {
+        return None;
+    }
+    let column = |name: &str| -> Option<u64> {
+        let at = header.iter().position(|h| *h == name)?;
+        total[at].parse().ok()
+    };
+    Some(Frozen {
+        modules: column("MODULES")?,
+        bytecode: column("BYTECODE")?,
+        source: column("SOURCE")?,
+        data: column("DATA")?,
+        deep: column("DEEP")?,
+    })
 }
 
 fn manifest_totals(path: &Path) -> Option<Frozen> {
@@ -93,6 +118,7 @@ fn manifest_totals(path: &Path) -> Option<Frozen> {
             .as_u64()
             .or_else(|| t["source_bytes"].as_u64())?,
         data: t["resource_bytes"].as_u64()?,
+        deep: 0,
     })
 }
 
@@ -143,8 +169,13 @@ fn sizes(ctx: &Context, cfg: &Config) -> Sizes {
         }
         ConfigId::ZipImport => s.zip = Some(size_of(ctx.zip)),
         ConfigId::Embed => s.frozen = manifest_totals(ctx.embed_manifest),
-        // The patched build's stdlib is in its binary; the floors read nothing.
-        ConfigId::Patched | ConfigId::Unmarshal | ConfigId::Exec => {}
+        // The patched build's stdlib is in its binary, as its install's size report says.
+        ConfigId::Patched => {
+            let prefix = cfg.program.parent().and_then(Path::parent);
+            s.frozen = prefix.and_then(|p| install_totals(p, &ctx.stock.minor));
+        }
+        // The floors read nothing.
+        ConfigId::Unmarshal | ConfigId::Exec => {}
     }
     s
 }
@@ -359,7 +390,7 @@ fn terminal(ctx: &Context) -> String {
 
     let _ = writeln!(
         out,
-        "\nsize and memory (stdlib files: the selection's .pyc + .py; frozen: bytecode + source + package data; RSS in MB: total (anonymous + file-backed))"
+        "\nsize and memory (stdlib files: the selection's .pyc + .py; frozen: bytecode + source + package data (+ deep-frozen code objects); RSS in MB: total (anonymous + file-backed))"
     );
     let _ = writeln!(
         out,
@@ -380,8 +411,13 @@ fn terminal(ctx: &Context) -> String {
             _ => "none".into(),
         };
         let frozen = sz.frozen.as_ref().map_or("–".into(), |f| {
+            let deep = if f.deep > 0 {
+                format!(" + {} deep", mb(f.deep))
+            } else {
+                String::new()
+            };
             format!(
-                "{} = {} + {} + {}",
+                "{} = {} + {} + {}{deep}",
                 mb(f.total()),
                 mb(f.bytecode),
                 mb(f.source),
@@ -491,6 +527,7 @@ fn to_json(ctx: &Context) -> Value {
                         "bytecode_bytes": f.bytecode,
                         "source_bytes": f.source,
                         "data_bytes": f.data,
+                        "deep_frozen_bytes": f.deep,
                         "total_bytes": f.total(),
                     })),
                 })},
