@@ -451,7 +451,7 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
     }
     if output == Output::Sizes {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(size_report(&generated, spec.embed_bytecode()).as_bytes());
+        let _ = stdout.write_all(size_report(&generated).as_bytes());
         return Ok(());
     }
     if list_only {
@@ -523,7 +523,9 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
             .filter_map(|m| m.source.as_ref())
             .map(Vec::len)
             .sum();
-        let stored: usize = stored_source_sizes(&generated).values().sum();
+        let stored = manifest_of(&generated)["totals"]["source_stored_bytes"]
+            .as_u64()
+            .unwrap_or(0) as usize;
         let stored = if stored < source {
             format!(", stored in {:.1} MB", stored as f64 / 1e6)
         } else {
@@ -545,57 +547,21 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
     Ok(())
 }
 
-/// Each module's source as the table stores it (compressed or not), by name: what the
-/// generator's manifest says.
-fn stored_source_sizes(
-    generated: &pyfreeze_gen::Generated,
-) -> std::collections::BTreeMap<String, usize> {
-    let manifest: serde_json::Value = generated
+/// The generator's `manifest.json`, parsed.
+fn manifest_of(generated: &pyfreeze_gen::Generated) -> serde_json::Value {
+    generated
         .files
         .iter()
         .find(|f| f.path == "manifest.json")
         .and_then(|f| serde_json::from_slice(&f.bytes).ok())
-        .expect("the generator emits manifest.json");
-    manifest["modules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let size = m["source_stored_size"].as_u64()?;
-            Some((m["name"].as_str()?.to_string(), size as usize))
-        })
-        .collect()
+        .expect("the generator emits manifest.json")
 }
 
 /// `pyfreeze list --sizes`: bytes by top-level package, largest first (then by name), a header
-/// line first and the totals last; distribution metadata as `<metadata>`. Without
-/// `embed_bytecode` the table holds no bytecode (`code.bin` keeps it, outside the binary).
-fn size_report(generated: &pyfreeze_gen::Generated, embed_bytecode: bool) -> String {
-    let stored = stored_source_sizes(generated);
-    let mut rows: std::collections::BTreeMap<String, sizes::Row> = Default::default();
-    for m in &generated.modules {
-        let row = rows.entry(sizes::top(&m.name).to_string()).or_default();
-        row.modules += 1;
-        if embed_bytecode {
-            row.code += m.code.len();
-        }
-        row.source += stored.get(m.name.as_str()).copied().unwrap_or(0);
-    }
-    for r in &generated.resources {
-        rows.entry(sizes::top(&r.package).to_string())
-            .or_default()
-            .data += r.data.len();
-    }
-    let metadata: usize = generated
-        .distributions
-        .iter()
-        .flat_map(|d| &d.files)
-        .map(|f| f.data.len())
-        .sum();
-    if metadata > 0 {
-        rows.entry("<metadata>".into()).or_default().data += metadata;
-    }
-    sizes::table(&rows, false).0
+/// line first and the totals last, as the generator's manifest gives them (no bytecode without
+/// `embed_bytecode`: `code.bin` keeps it, outside the binary).
+fn size_report(generated: &pyfreeze_gen::Generated) -> String {
+    sizes::table(&sizes::of_manifest(&manifest_of(generated)), false).0
 }
 
 fn main() -> ExitCode {

@@ -69,13 +69,10 @@ pub fn table(rows: &BTreeMap<String, Row>, deep: bool) -> (String, Row) {
     (out, total)
 }
 
-/// The rows of the table that a patched CPython tree links (`Python/frozen_ext`: its
-/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/`).
-pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, String> {
-    let path = frozen_ext.join("manifest.json");
-    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+/// The rows of a table as its `manifest.json` describes it: modules (their bytecode only when
+/// the rows hold it, `embed_bytecode`), stored source, package data, and distribution metadata
+/// as `<metadata>`.
+pub fn of_manifest(manifest: &serde_json::Value) -> BTreeMap<String, Row> {
     let embedded = manifest["options"]["embed_bytecode"]
         .as_bool()
         .unwrap_or(true);
@@ -89,15 +86,6 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
             row.code += field(m, "code_size");
         }
         row.source += field(m, "source_stored_size");
-        let c_file = m["c_file"].as_str().unwrap_or_default();
-        let object = frozen_ext
-            .join("obj/deep")
-            .join(Path::new(c_file.strip_prefix("modules/").unwrap_or(c_file)).with_extension("o"));
-        if let Ok(bytes) = std::fs::read(&object) {
-            row.deep += elf_allocated_bytes(&bytes)
-                .ok_or_else(|| format!("{}: not a 64-bit ELF object", object.display()))?
-                as usize;
-        }
     }
     for r in manifest["resources"].as_array().into_iter().flatten() {
         let package = r["package"].as_str().unwrap_or_default();
@@ -113,7 +101,51 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
     if metadata > 0 {
         rows.entry("<metadata>".into()).or_default().data += metadata;
     }
+    rows
+}
+
+/// The rows of the table that a patched CPython tree links (`Python/frozen_ext`: its
+/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/`).
+pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, String> {
+    let path = frozen_ext.join("manifest.json");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rows = of_manifest(&manifest);
+    for m in manifest["modules"].as_array().into_iter().flatten() {
+        let c_file = m["c_file"].as_str().unwrap_or_default();
+        let object = frozen_ext
+            .join("obj/deep")
+            .join(Path::new(c_file.strip_prefix("modules/").unwrap_or(c_file)).with_extension("o"));
+        if let Ok(bytes) = std::fs::read(&object) {
+            let name = m["name"].as_str().unwrap_or_default();
+            rows.entry(top(name).to_string()).or_default().deep += elf_allocated_bytes(&bytes)
+                .ok_or_else(|| format!("{}: not a 64-bit ELF object", object.display()))?
+                as usize;
+        }
+    }
     Ok(rows)
+}
+
+/// The `<total>` row of a [`table`] with the DEEP column (an install's `pyfreeze-sizes.tsv`);
+/// None when the text is not one.
+pub fn read_totals(tsv: &str) -> Option<Row> {
+    let header: Vec<&str> = tsv.lines().next()?.split('\t').collect();
+    let total: Vec<&str> = tsv.lines().last()?.split('\t').collect();
+    if total.first() != Some(&"<total>") || total.len() != header.len() {
+        return None;
+    }
+    let column = |name: &str| -> Option<usize> {
+        let at = header.iter().position(|h| *h == name)?;
+        total[at].parse().ok()
+    };
+    Some(Row {
+        modules: column("MODULES")?,
+        code: column("BYTECODE")?,
+        source: column("SOURCE")?,
+        data: column("DATA")?,
+        deep: column("DEEP")?,
+    })
 }
 
 /// The bytes a 64-bit little-endian ELF object puts in a program: the sizes of its sections
@@ -211,6 +243,8 @@ mod tests {
              <total>\t3\t30\t10\t0\t5\t45\n"
         );
         assert_eq!(total.total(), 45);
+        assert_eq!(read_totals(&text), Some(total));
+        assert_eq!(read_totals(&table(&rows, false).0), None, "no DEEP column");
         assert!(table(&rows, false)
             .0
             .starts_with("PACKAGE\tMODULES\tBYTECODE\tSOURCE\tDATA\tTOTAL\n"));

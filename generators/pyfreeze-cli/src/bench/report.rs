@@ -89,21 +89,13 @@ impl Frozen {
 fn install_totals(prefix: &Path, minor: &str) -> Option<Frozen> {
     let tsv = std::fs::read_to_string(prefix.join(format!("lib/python{minor}/pyfreeze-sizes.tsv")))
         .ok()?;
-    let header: Vec<&str> = tsv.lines().next()?.split('\t').collect();
-    let total: Vec<&str> = tsv.lines().last()?.split('\t').collect();
-    if total.first() != Some(&"<total>") || total.len() != header.len() {
-        return None;
-    }
-    let column = |name: &str| -> Option<u64> {
-        let at = header.iter().position(|h| *h == name)?;
-        total[at].parse().ok()
-    };
+    let t = crate::sizes::read_totals(&tsv)?;
     Some(Frozen {
-        modules: column("MODULES")?,
-        bytecode: column("BYTECODE")?,
-        source: column("SOURCE")?,
-        data: column("DATA")?,
-        deep: column("DEEP")?,
+        modules: t.modules as u64,
+        bytecode: t.code as u64,
+        source: t.source as u64,
+        data: t.data as u64,
+        deep: t.deep as u64,
     })
 }
 
