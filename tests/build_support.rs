@@ -653,10 +653,10 @@ fn bad_input_gives_one_framed_error_naming_the_fix() {
     assert_eq!(
         body,
         [
-            "pyfreeze-build: error: the spec file sets embed_bytecode = false: the table would \
+            "pyfreeze-build: error: pyfreeze.toml sets embed_bytecode = false: the table would \
              hold no code, which only a CPython patched by pyfreeze serves (from its deep-frozen \
              objects)",
-            "pyfreeze-build: hint: remove embed_bytecode from the spec file",
+            "pyfreeze-build: hint: remove embed_bytecode from pyfreeze.toml",
         ]
     );
 

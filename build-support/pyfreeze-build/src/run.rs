@@ -23,12 +23,20 @@ impl Build {
         };
         let selection = self.spec(file.as_ref(), &self.options)?;
         if !selection.embed_bytecode() {
+            // No setter turns it off: only the spec file can.
+            let file = self
+                .spec_file
+                .as_deref()
+                .unwrap_or(Path::new("the spec file"));
             return Err(Error::new(
                 ErrorKind::Selection,
-                "the spec file sets embed_bytecode = false: the table would hold no code, which \
-                 only a CPython patched by pyfreeze serves (from its deep-frozen objects)",
+                format!(
+                    "{} sets embed_bytecode = false: the table would hold no code, which only a \
+                     CPython patched by pyfreeze serves (from its deep-frozen objects)",
+                    file.display()
+                ),
             )
-            .with_hint("remove embed_bytecode from the spec file"));
+            .with_hint(format!("remove embed_bytecode from {}", file.display())));
         }
 
         let interp = self.find_interpreter(cargo, &selection, selection.version())?;
