@@ -8,22 +8,23 @@
 #   deepfreeze.py SRCDIR TABLE_DIR [--none]
 #   deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c
 #
-# SRCDIR is the CPython source tree, whose Tools/scripts/deepfreeze.py (3.11's; 3.12 and 3.13
-# moved and changed it) writes the objects. TABLE_DIR is the generator's output: manifest.json
+# SRCDIR is the CPython source tree, whose deepfreeze.py (3.11's Tools/scripts/, 3.13's
+# Tools/build/) writes the objects (on 3.13 all but the code objects: printer_313()). TABLE_DIR is the generator's output: manifest.json
 # gives each module's C symbol and where its marshalled code is in the code file it names
 # (code.bin: bytes, no C is parsed back). Writes TABLE_DIR/deep/<the module's C file name> for
 # each module, skipped when its first line shows it was made from the same code by this same
-# script, and TABLE_DIR/deep/table.c: one row {name, get_code} per module, in the extended
+# script, and TABLE_DIR/deep/table.c: one row {name, get_code} (3.13: {name, module}) per module, in the extended
 # table's order, read by Python/import.c; removes every other file under deep/ (modules dropped
 # from the table). With --none, only an empty deep/table.c (the build then unmarshals, as
 # without this step).
 #
-# Each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
+# On 3.11, each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
 # module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once), makes its set
 # constants frozensets (write_frozensets) and registers
 # the module's finaliser with _PyImport_FrozenExtDeepAtFini(); it returns a new reference to
-# the module's code object. Only modules that were imported are ever touched, at start-up and
-# at exit.
+# the module's code object. On 3.13 it defines `struct pyfreeze_deep_module <stem>_deep`, data
+# that the 0005 patch readies on first use and resets at exit (module_313()). Only modules
+# that were imported are ever touched, at start-up and at exit.
 #
 # --cpython does the same for CPython's own frozen modules (the Makefile's deepfreeze.c rule,
 # whose arguments it takes): `_Py_get_<module>_toplevel()` interns on first use, and
@@ -36,19 +37,29 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 6"
+DRIVER = "pyfreeze-deepfreeze 8"
 JOBS = 2
 
 
+# The CPython this runs for: the build's bootstrap interpreter is the target version.
+V313 = sys.version_info[:2] == (3, 13)
+
+
 def use_srcdir(srcdir):
-    """Puts CPython's deepfreeze.py (and its helpers) on sys.path."""
-    scripts = os.path.join(srcdir, "Tools", "scripts")
+    """Puts CPython's deepfreeze.py (and its helpers) on sys.path: 3.11's Tools/scripts/, or
+    3.13's Tools/build/ (a leftover there, unused by CPython's build: only its leaf writers
+    are used, see printer_313())."""
+    if sys.version_info[:2] not in ((3, 11), (3, 13)):
+        fail("deep-freezing knows CPython 3.11 and 3.13, not %d.%d; build with make PYFREEZE_DEEPFREEZE=no" % sys.version_info[:2])
+    scripts = os.path.join(srcdir, "Tools", "build" if V313 else "scripts")
     if not os.path.exists(os.path.join(scripts, "deepfreeze.py")):
         fail(
-            "%s has no Tools/scripts/deepfreeze.py: deep-freezing knows CPython 3.11's; "
-            "build with make PYFREEZE_DEEPFREEZE=no" % srcdir
+            "%s has no %s/deepfreeze.py; build with make PYFREEZE_DEEPFREEZE=no"
+            % (srcdir, os.path.relpath(scripts, srcdir))
         )
     sys.path.insert(0, scripts)
+    global SRCDIR
+    SRCDIR = srcdir
 
 
 def fail(message):
@@ -98,12 +109,12 @@ def write_if_changed(path, text):
 #   deallocs it collects) into a file of its own; subclassed (interning_printer) only to record
 #   which tuple items hold strings to intern and which hold frozensets (written as tuples),
 #   which Printer does not keep;
-# - get_localsplus(), is_frozen_header(), decode_frozen_data() (the --cpython inputs), and
-#   `strings`, patched in load_deepfreeze() for a bug of 3.11's;
+# - get_localsplus(), get_localsplus_counts(), make_string_literal(), RESUME (3.13's code
+#   writer), is_frozen_header(), decode_frozen_data() (the --cpython inputs), and `strings`,
+#   patched in load_deepfreeze() for a bug of 3.11's (3.13: read again, printer_313());
 # - two rewrites of the C it writes, each explained where it is made (_OBJECT and
 #   main_cpython), because Printer has no hook for a section attribute or a name prefix.
-# Only 3.11's deepfreeze.py is supported (use_srcdir); 3.12 moved it to Tools/build/ and 3.13
-# removed deep-freezing.
+# 3.11's and 3.13's deepfreeze.py are supported (use_srcdir); 3.12 is not a pyfreeze series.
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_]*\Z")
 
@@ -112,9 +123,12 @@ _PRINTER = []
 
 
 def printer_class():
-    """interning_printer() over CPython's deepfreeze module, made once per process."""
+    """interning_printer() over CPython's deepfreeze module (with printer_313() on 3.13), made
+    once per process."""
     if not _PRINTER:
-        _PRINTER.append(interning_printer(load_deepfreeze()))
+        deepfreeze = load_deepfreeze()
+        printer = interning_printer(deepfreeze)
+        _PRINTER.append(printer_313(deepfreeze, printer) if V313 else printer)
     return _PRINTER[0]
 
 
@@ -125,8 +139,10 @@ def load_deepfreeze():
     # reads their C literals without unescaping them: `_Py_STR(newline)` would stand for the
     # two characters backslash and n (as in re's r"\n"). Keep only the literals without
     # escapes.
-    for text in [t for t in deepfreeze.strings if "\\" in t]:
-        del deepfreeze.strings[text]
+    # (3.13 reads them in Printer.get_identifiers_and_strings(): see printer_313().)
+    if not V313:
+        for text in [t for t in deepfreeze.strings if "\\" in t]:
+            del deepfreeze.strings[text]
     return deepfreeze
 
 
@@ -176,22 +192,175 @@ def interning_printer(deepfreeze):
     return Printer
 
 
-# Interning a module's strings on its first import writes to its identifier-like strings and
-# to the tuples that hold them; everything else (code objects, bytes, other constants) is
-# written only when it runs, or never. Every first write to a page of the executable's data
-# copies the page, so the written objects are grouped in their own section, away from the rest.
-# Printer writes every object as `static` and has no hook to qualify it, hence a rewrite of
-# its output: an object it wrote is `static\n    struct {...}\nNAME =` (tuples hold a
-# PyGC_Head; identifier-like strings are named const_str_*); anything else is left alone.
+# CPython 3.13 removed deep-freezing (its Tools/build/deepfreeze.py is a leftover that writes
+# calls to functions 3.13 no longer has and a build-time co_version). Its leaf writers (str,
+# bytes, int, float, complex, tuple) still match 3.13's layouts and are used as they are;
+# code objects are written here, for the extended table's 0005 patch:
+# - the instructions as _PyCode_Quicken() leaves them (`_co_code_adaptive` of the code just
+#   unmarshalled by this bootstrap interpreter of the same build), so the first use quickens
+#   nothing, and _PyCode_ResetStatic() puts them back in that state at exit;
+# - co_version 0: the interpreter's counter gives it when a function is first made from it
+#   (versions are per interpreter and a built-in one would collide with runtime code);
+# - every code object listed (stem_codes, top-level first) for the reset at exit.
+# Every field of _PyCode_DEF is either written or left zero on purpose: the field names are
+# read from the tree's Include/cpython/code.h, and a field this does not know fails the build
+# (a designated initializer would silently leave a new field zero).
+CODE_FIELDS_WRITTEN = {
+    "co_consts", "co_names", "co_exceptiontable", "co_flags", "co_argcount",
+    "co_posonlyargcount", "co_kwonlyargcount", "co_stacksize", "co_firstlineno",
+    "co_nlocalsplus", "co_framesize", "co_nlocals", "co_ncellvars", "co_nfreevars",
+    "co_localsplusnames", "co_localspluskinds", "co_filename", "co_name", "co_qualname",
+    "co_linetable", "_co_firsttraceable", "co_code_adaptive",
+}
+CODE_FIELDS_ZERO = {
+    "co_version", "co_weakreflist", "co_executors", "_co_cached", "_co_instrumentation_version",
+    "_co_monitoring", "co_extra",
+}
+
+
+def check_code_fields():
+    path = os.path.join(SRCDIR, "Include", "cpython", "code.h")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"#define _PyCode_DEF\(SIZE\) \{(.*?)\n\}", text, re.S)
+    if not m:
+        fail("%s defines no _PyCode_DEF(SIZE): not the 3.13 layout this writes" % path)
+    body = re.sub(r"/\*.*?\*/", "", m.group(1).replace("\\\n", "\n"), flags=re.S)
+    fields = set(re.findall(r"(\w+)(?:\[\(SIZE\)\])?;", body))
+    unknown = sorted(fields - CODE_FIELDS_WRITTEN - CODE_FIELDS_ZERO)
+    missing = sorted((CODE_FIELDS_WRITTEN | CODE_FIELDS_ZERO) - fields)
+    if unknown or missing:
+        fail(
+            "%s: the code object's fields changed (new: %s; gone: %s): deep-freezing must learn "
+            "them; build with make PYFREEZE_DEEPFREEZE=no" % (path, ", ".join(unknown) or "none", ", ".join(missing) or "none")
+        )
+
+
+def printer_313(deepfreeze, base):
+    """`base` (interning_printer()) writing 3.13 code objects as the 0005 patch expects."""
+    check_code_fields()
+
+    class Printer(base):
+        def __init__(self, file):
+            super().__init__(file)
+            self.codes = []  # C expressions of every code object, in the order written
+
+        def get_identifiers_and_strings(self):
+            # The runtime's static strings (_Py_ID, _Py_STR), read from the header as
+            # upstream's does, but not from the lines defining the STRUCT_FOR_* macros (which
+            # made `NAME` an identifier) and without the literals with escapes (see
+            # load_deepfreeze(): the same bug as 3.11's).
+            path = os.path.join(SRCDIR, "Include", "internal", "pycore_global_strings.h")
+            identifiers, strings = set(), {}
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    if line.lstrip().startswith("#"):
+                        continue
+                    m = re.search(r"STRUCT_FOR_ID\((\w+)\)", line)
+                    if m:
+                        identifiers.add(m.group(1))
+                    m = re.search(r'STRUCT_FOR_STR\((\w+), "(.*?)"\)', line)
+                    if m and "\\" not in m.group(2):
+                        strings[m.group(2)] = m.group(1)
+            return identifiers, strings
+
+        def generate_code(self, name, code):
+            consts = self.generate(name + "_consts", code.co_consts)
+            names = self.generate(name + "_names", code.co_names)
+            filename = self.generate(name + "_filename", code.co_filename)
+            co_name = self.generate(name + "_name", code.co_name)
+            qualname = self.generate(name + "_qualname", code.co_qualname)
+            linetable = self.generate(name + "_linetable", code.co_linetable)
+            exceptiontable = self.generate(name + "_exceptiontable", code.co_exceptiontable)
+            localsplusnames, localspluskinds = deepfreeze.get_localsplus(code)
+            lp_names = self.generate(name + "_localsplusnames", localsplusnames)
+            lp_kinds = self.generate(name + "_localspluskinds", localspluskinds)
+            self.names_tuples.add(names)
+            self.names_tuples.add(lp_names)
+            nlocals, ncellvars, nfreevars = deepfreeze.get_localsplus_counts(code, localsplusnames, localspluskinds)
+            adaptive = code._co_code_adaptive
+            first_traceable = 0
+            for op in code.co_code[::2]:
+                if op == deepfreeze.RESUME:
+                    break
+                first_traceable += 1
+            self.write("static")
+            with self.indent():
+                self.write("struct _PyCode_DEF(%d)" % len(adaptive))
+            with self.block("%s =" % name, ";"):
+                self.object_var_head("PyCode_Type", len(adaptive) // 2)
+                self.write(".co_consts = %s," % consts)
+                self.write(".co_names = %s," % names)
+                self.write(".co_exceptiontable = %s," % exceptiontable)
+                self.write(".co_flags = %d," % code.co_flags)
+                self.write(".co_argcount = %d," % code.co_argcount)
+                self.write(".co_posonlyargcount = %d," % code.co_posonlyargcount)
+                self.write(".co_kwonlyargcount = %d," % code.co_kwonlyargcount)
+                self.write(".co_stacksize = %d," % code.co_stacksize)
+                self.write(".co_firstlineno = %d," % code.co_firstlineno)
+                self.write(".co_nlocalsplus = %d," % len(localsplusnames))
+                # As init_code() computes it (codeobject.c).
+                self.write(".co_framesize = %d + FRAME_SPECIALS_SIZE," % (len(localsplusnames) + code.co_stacksize))
+                self.write(".co_nlocals = %d," % nlocals)
+                self.write(".co_ncellvars = %d," % ncellvars)
+                self.write(".co_nfreevars = %d," % nfreevars)
+                self.write(".co_localsplusnames = %s," % lp_names)
+                self.write(".co_localspluskinds = %s," % lp_kinds)
+                self.write(".co_filename = %s," % filename)
+                self.write(".co_name = %s," % co_name)
+                self.write(".co_qualname = %s," % qualname)
+                self.write(".co_linetable = %s," % linetable)
+                self.write("._co_firsttraceable = %d," % first_traceable)
+                self.write(".co_code_adaptive = %s," % deepfreeze.make_string_literal(adaptive))
+            self.codes.append("(PyCodeObject *)&%s" % name)
+            return "& %s.ob_base.ob_base" % name
+
+    return Printer
+
+
+def module_313(p, stem, top, slots, sets):
+    """The 3.13 module: its data, described by `struct pyfreeze_deep_module stem_deep` (the
+    logic is the 0005 patch's)."""
+    codes = [top] + [c for c in p.codes if c != top]
+    p.write("static PyCodeObject *const %s_codes[] = {" % stem)
+    for c in codes:
+        p.write("    %s," % c)
+    p.write("};")
+    with p.block("struct pyfreeze_deep_module %s_deep =" % stem, ";"):
+        p.write(".codes = %s_codes," % stem)
+        p.write(".ncodes = %d," % len(codes))
+        if slots:
+            p.write(".strs = %s_strs," % stem)
+            p.write(".counts = %s_counts," % stem)
+            p.write(".nstrs = %d," % len(slots))
+            p.write(".slots = %s_slots," % stem)
+        if sets:
+            p.write(".set_slots = %s_set_slots," % stem)
+            p.write(".set_items = %s_set_items," % stem)
+            p.write(".nsets = %d," % len(sets))
+
+
+# Interning a module's strings on its first import writes to its identifier-like strings (their
+# hash and interned state) and to the tuples that hold them; code objects are written when they
+# run (their inline caches); everything else (bytes such as line tables, other strings such as
+# docstrings, numbers) is only read, in 3.13 where the objects are immortal. Every first write
+# to a page of the executable's data copies the page, so the objects are laid out in three
+# groups: interned strings and tuples (.data.pyfreeze_interned), code objects (.data), and the
+# read-only rest (.data.pyfreeze_cold). `ld -r` (objects.mk) gathers each section of every
+# module into one. Printer writes every object as `static` and has no hook to qualify it,
+# hence a rewrite of its output: an object it wrote is `static\n    struct {...}\nNAME =`
+# (tuples hold a PyGC_Head; identifier-like strings are named const_str_*); code objects
+# (`struct _PyCode_DEF(N)`), floats and complex numbers are left alone.
 _OBJECT = re.compile(r"^static\n(    struct \{\n.*?\n    \}\n)(\w+) =", re.M | re.S)
 HOT = 'static __attribute__((section(".data.pyfreeze_interned")))\n'
+COLD = 'static __attribute__((section(".data.pyfreeze_cold")))\n'
 
 
 def _group(match):
     body, name = match.group(1), match.group(2)
     if "PyGC_Head _gc_head;" in body or name.startswith("const_str_"):
         return HOT + body + name + " ="
-    return match.group(0)
+    return COLD + body + name + " ="
 
 
 def write_interned(p, stem, slots):
@@ -255,6 +424,9 @@ def lazy_module(code, stem, getter):
     if sets:
         write_frozensets(p, stem, sets)
     p.write("")
+    if V313:
+        module_313(p, stem, "(PyCodeObject *)" + top.replace("& ", "&", 1).replace(".ob_base.ob_base", ""), slots, sets)
+        return _OBJECT.sub(_group, out.getvalue())
     p.write("static int %s_ready;" % stem)
     p.write("static int %s_registered;" % stem)
     p.write("")
@@ -415,9 +587,14 @@ def main():
     lines = ["/* %s: the deep-frozen code of every module of the extended table. */" % DRIVER]
     lines.append('#include "Python.h"')
     lines.append('#include "internal/pycore_frozen_ext.h"')
-    lines += ["extern PyObject *%s_deep(void);" % m["symbol"] for m in rows]
-    lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
-    lines += ["    {%s, %s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
+    if V313:
+        lines += ["extern struct pyfreeze_deep_module %s_deep;" % m["symbol"] for m in rows]
+        lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
+        lines += ["    {%s, &%s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
+    else:
+        lines += ["extern PyObject *%s_deep(void);" % m["symbol"] for m in rows]
+        lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
+        lines += ["    {%s, %s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
     lines.append("    {0, 0},")
     lines.append("};")
     table = os.path.join(table_dir, "deep", "table.c")

@@ -28,7 +28,8 @@
 # linked -no-pie; a --enable-shared libpython cannot avoid them and keeps marshalled code.
 # A deep-freezing build generates the table --no-bytecode: the rows hold no marshalled code
 # (the deep-frozen objects serve it; code.bin keeps it for deepfreeze.py), 12 MB less for
-# the 3.11 stdlib.
+# the 3.11 stdlib. Not where the patches serve deep-frozen code to the main interpreter only
+# (3.13: PYFREEZE_DEEPFREEZE_KEEPS_BYTECODE): the other interpreters unmarshal.
 
 PYFREEZE ?= pyfreeze
 PYFREEZE_SPEC ?= $(srcdir)/Tools/pyfreeze/stdlib.toml
@@ -70,7 +71,7 @@ $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(
 	    --stdlib-dir $(srcdir)/Lib --origin-map $(srcdir)/Lib=$(LIBDEST) --out $(PYFREEZE_OUT) \
 	    $(if $(PYFREEZE_SYSCONFIGDATA),--root "$$(cat pybuilddir.txt)" --include '_sysconfigdata_*' \
 	        --origin-map "$$(cat pybuilddir.txt)=$(LIBDEST)") \
-	    $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),--no-bytecode) \
+	    $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(if $(filter yes,$(PYFREEZE_DEEPFREEZE_KEEPS_BYTECODE)),,--no-bytecode)) \
 	    --depfile $(PYFREEZE_OUT)/deps.mk --depfile-target $(PYFREEZE_STAMP)
 	$(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),$(PYTHON_FOR_FREEZE) -E -S $(srcdir)/Tools/pyfreeze/deepfreeze.py \
 	    $(srcdir) $(PYFREEZE_OUT) $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),,--none))

@@ -5,7 +5,9 @@
    constants must be frozensets in every round (deep-frozen code holds them as tuples until
    first use, and gets them back at exit), and json.dumps runs often enough to be quickened:
    on 3.11 its static code must be quickened after the loop and reset when the next round
-   starts. Prints one line per round, with the loader of json. */
+   starts; on 3.13 it must be specialised after the loop and start each round as quickening
+   leaves it (as freshly unmarshalled code is), although the first round ends with
+   sys.monitoring instrumenting it. Prints one line per round, with the loader of json. */
 #include <Python.h>
 
 int
@@ -25,7 +27,7 @@ main(void)
         if (PyStatus_Exception(status)) {
             Py_ExitStatusException(status);
         }
-        char code[2048];
+        char code[4096];
         int n = snprintf(code, sizeof code,
                  "import json, os, sys, zipimport, email.mime.text, decimal, inspect\n"
                  "r = %d\n"
@@ -34,9 +36,23 @@ main(void)
                  "# in round 1, must have been reset at exit.\n"
                  "check = sys.version_info < (3, 12) and r != 2\n"
                  "assert not check or dumps._co_code_adaptive == dumps.co_code, r\n"
+                 "# 3.13 specialises it, and must have put back the quickened instructions at exit.\n"
+                 "check13 = sys.version_info >= (3, 13) and r != 2\n"
+                 "if check13:\n"
+                 "    import marshal, _imp\n"
+                 "    top = marshal.loads(_imp.find_frozen('json', withdata=True)[0])\n"
+                 "    fresh = [c for c in top.co_consts if getattr(c, 'co_name', '') == 'dumps'][0]\n"
+                 "    assert dumps._co_code_adaptive == fresh._co_code_adaptive, r\n"
                  "for _ in range(50):\n"
                  "    assert json.loads(json.dumps({'a': [1]})) == {'a': [1]}\n"
                  "assert not check or dumps._co_code_adaptive != dumps.co_code, r\n"
+                 "assert not check13 or dumps._co_code_adaptive != fresh._co_code_adaptive, r\n"
+                 "if r == 1 and sys.version_info >= (3, 12):\n"
+                 "    m = sys.monitoring\n"
+                 "    m.use_tool_id(3, 'reinit')\n"
+                 "    m.register_callback(3, m.events.LINE, lambda *a: None)\n"
+                 "    m.set_events(3, m.events.LINE)\n"
+                 "    json.dumps([1])\n"
                  "assert 'def dumps' in inspect.getsource(json)\n"
                  "import _markupbase\n"
                  "code = _markupbase.ParserBase.parse_marked_section.__code__\n"
