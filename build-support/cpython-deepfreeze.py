@@ -5,7 +5,7 @@
 # Tools/pyfreeze/cpython.mk with the build's bootstrap interpreter (the exact target version,
 # whose struct layouts deepfreeze.py writes).
 #
-#   deepfreeze.py SRCDIR TABLE_DIR [--none]
+#   deepfreeze.py SRCDIR TABLE_DIR [--none] [--bootstrap NAME=HEADER]...
 #   deepfreeze.py --cpython SRCDIR HEADER:MODULE... -o OUT.c
 #
 # SRCDIR is the CPython source tree, whose deepfreeze.py (3.11's Tools/scripts/, 3.13's
@@ -16,7 +16,9 @@
 # script, and TABLE_DIR/deep/table.c: one row {name, get_code} (3.13: {name, module}) per module, in the extended
 # table's order, read by Python/import.c; removes every other file under deep/ (modules dropped
 # from the table). With --none, only an empty deep/table.c (the build then unmarshals, as
-# without this step).
+# without this step). --bootstrap (3.13) also deep-freezes one of CPython's bootstrap modules
+# (_frozen_importlib...) from the header Programs/_freeze_module wrote, into
+# deep/cpython-bootstrap/NAME.c, listed by name in table.c's second array.
 #
 # On 3.11, each module file defines `PyObject *<stem>_deep(void)`, whose first call interns the
 # module's strings (_PyImport_FrozenExtDeepIntern(), each distinct string once), makes its set
@@ -37,7 +39,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 8"
+DRIVER = "pyfreeze-deepfreeze 9"
 JOBS = 2
 
 
@@ -236,6 +238,33 @@ def check_code_fields():
         )
 
 
+def hidden_locals(code):
+    """The local variable indexes that _PyCode_New() (codeobject.c, gh-110543) marks
+    CO_FAST_HIDDEN: operands of LOAD_FAST_AND_CLEAR in code that is not CO_OPTIMIZED. Code
+    units are read one by one: the inline caches of co_code are CACHE (0, 0) units, skipped
+    without resetting EXTENDED_ARG, as skipping them by count does."""
+    if code.co_flags & 0x1:  # CO_OPTIMIZED
+        return set()
+    import _opcode_metadata
+
+    ops = _opcode_metadata.opmap
+    if ops["CACHE"] != 0:
+        fail("_opcode_metadata: CACHE is not opcode 0 (hidden_locals() needs it)")
+    load_fast_and_clear, extended_arg = ops["LOAD_FAST_AND_CLEAR"], ops["EXTENDED_ARG"]
+    hidden, arg, raw = set(), 0, code.co_code
+    for i in range(0, len(raw), 2):
+        op, oparg = raw[i], raw[i + 1]
+        if op == ops["CACHE"]:
+            continue
+        if op == extended_arg:
+            arg = arg << 8 | oparg
+            continue
+        if op == load_fast_and_clear:
+            hidden.add(arg << 8 | oparg)
+        arg = 0
+    return hidden
+
+
 def printer_313(deepfreeze, base):
     """`base` (interning_printer()) writing 3.13 code objects as the 0005 patch expects."""
     check_code_fields()
@@ -244,6 +273,15 @@ def printer_313(deepfreeze, base):
         def __init__(self, file):
             super().__init__(file)
             self.codes = []  # C expressions of every code object, in the order written
+            # (string expression, field address): the code objects' file names, names and
+            # qualified names, which _PyCode_New() interns too.
+            self.code_slots = []
+
+        def interned_slots(self):
+            slots = super().interned_slots()
+            for expr, address in self.code_slots:
+                slots.setdefault(expr, []).append(address)
+            return slots
 
         def get_identifiers_and_strings(self):
             # The runtime's static strings (_Py_ID, _Py_STR), read from the header as
@@ -274,10 +312,16 @@ def printer_313(deepfreeze, base):
             exceptiontable = self.generate(name + "_exceptiontable", code.co_exceptiontable)
             localsplusnames, localspluskinds = deepfreeze.get_localsplus(code)
             lp_names = self.generate(name + "_localsplusnames", localsplusnames)
+            nlocals, ncellvars, nfreevars = deepfreeze.get_localsplus_counts(code, localsplusnames, localspluskinds)
+            hidden = hidden_locals(code)
+            if hidden:
+                # CO_FAST_HIDDEN, which get_localsplus() cannot know: the compiler sets it (and
+                # marshal keeps it) for the variables of comprehensions inlined in module and
+                # class bodies; locals() and frame.f_locals look at it.
+                localspluskinds = bytes(k | 0x10 if i in hidden else k for i, k in enumerate(localspluskinds))
             lp_kinds = self.generate(name + "_localspluskinds", localspluskinds)
             self.names_tuples.add(names)
             self.names_tuples.add(lp_names)
-            nlocals, ncellvars, nfreevars = deepfreeze.get_localsplus_counts(code, localsplusnames, localspluskinds)
             adaptive = code._co_code_adaptive
             first_traceable = 0
             for op in code.co_code[::2]:
@@ -313,6 +357,8 @@ def printer_313(deepfreeze, base):
                 self.write("._co_firsttraceable = %d," % first_traceable)
                 self.write(".co_code_adaptive = %s," % deepfreeze.make_string_literal(adaptive))
             self.codes.append("(PyCodeObject *)&%s" % name)
+            for field, expr in (("co_filename", filename), ("co_name", co_name), ("co_qualname", qualname)):
+                self.code_slots.append((expr, "&%s.%s" % (name, field)))
             return "& %s.ob_base.ob_base" % name
 
     return Printer
@@ -356,11 +402,18 @@ HOT = 'static __attribute__((section(".data.pyfreeze_interned")))\n'
 COLD = 'static __attribute__((section(".data.pyfreeze_cold")))\n'
 
 
-def _group(match):
-    body, name = match.group(1), match.group(2)
-    if "PyGC_Head _gc_head;" in body or name.startswith("const_str_"):
-        return HOT + body + name + " ="
-    return COLD + body + name + " ="
+def group(text, slots):
+    """`text` with each object Printer wrote placed in its section: tuples and the strings
+    interning writes (the keys of `slots`, and every const_str_*) hot, the rest cold."""
+    interned = {m.group(1) for m in (re.match(r"&\s*(\w+)\.", expr) for expr in slots) if m}
+
+    def place(match):
+        body, name = match.group(1), match.group(2)
+        if "PyGC_Head _gc_head;" in body or name.startswith("const_str_") or name in interned:
+            return HOT + body + name + " ="
+        return COLD + body + name + " ="
+
+    return _OBJECT.sub(place, text)
 
 
 def write_interned(p, stem, slots):
@@ -426,7 +479,7 @@ def lazy_module(code, stem, getter):
     p.write("")
     if V313:
         module_313(p, stem, "(PyCodeObject *)" + top.replace("& ", "&", 1).replace(".ob_base.ob_base", ""), slots, sets)
-        return _OBJECT.sub(_group, out.getvalue())
+        return group(out.getvalue(), slots)
     p.write("static int %s_ready;" % stem)
     p.write("static int %s_registered;" % stem)
     p.write("")
@@ -465,7 +518,36 @@ def lazy_module(code, stem, getter):
                         p.write("*%s_set_slots[i] = set;" % stem)
             p.write("%s_ready = 1;" % stem)
         p.write("return Py_NewRef((PyObject *)%s);" % top)
-    return _OBJECT.sub(_group, out.getvalue())
+    return group(out.getvalue(), slots)
+
+
+def bootstrap_stem(name):
+    return "pyfreeze_bootstrap_" + name.replace(".", "_")
+
+
+def bootstrap_path(table_dir, name):
+    """TABLE_DIR/deep/cpython-bootstrap/NAME.c: a folder no module path can name."""
+    return os.path.join(table_dir, "deep", "cpython-bootstrap", name + ".c")
+
+
+def bootstrap_module(name, header):
+    """C for one of CPython's bootstrap modules, from the header _freeze_module wrote (the
+    numbers of its marshalled code, loaded with this interpreter's marshal: the code objects'
+    quickened instructions are needed, which 3.13's deepfreeze.decode_frozen_data(), through
+    umarshal, does not give)."""
+    import marshal
+
+    with open(header, encoding="utf-8") as f:
+        text = f.read()
+    if not text.startswith("/* Auto-generated by Programs/_freeze_module."):
+        fail("%s is not a header made by _freeze_module" % header)
+    data = bytearray()
+    for line in text.splitlines():
+        if re.match(r"\s*(\d+,\s*)+\s*\Z", line):
+            data.extend(int(x) for x in line.split(",") if x.strip())
+    code = marshal.loads(bytes(data))
+    stem = bootstrap_stem(name)
+    return "/* %s: CPython's %s, from %s */\n" % (DRIVER, name, header) + lazy_module(code, stem, stem + "_deep")
 
 
 def deep_path(table_dir, module):
@@ -532,8 +614,17 @@ def main():
     if sys.argv[1:2] == ["--cpython"]:
         main_cpython(sys.argv[2:])
         return
-    srcdir, table_dir = sys.argv[1], sys.argv[2]
-    none = sys.argv[3:] == ["--none"]
+    srcdir, table_dir, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+    none = "--none" in rest
+    bootstrap = []  # (module name, header), from --bootstrap NAME=HEADER
+    args = [a for a in rest if a != "--none"]
+    while args:
+        if args[0] != "--bootstrap" or len(args) < 2 or "=" not in args[1]:
+            fail("usage: deepfreeze.py SRCDIR TABLE_DIR [--none] [--bootstrap NAME=HEADER]...")
+        bootstrap.append(tuple(args[1].split("=", 1)))
+        args = args[2:]
+    if bootstrap and not V313:
+        fail("--bootstrap: only the 3.13 patches serve deep-frozen bootstrap modules")
     use_srcdir(srcdir)
     with open(os.path.join(table_dir, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -580,6 +671,9 @@ def main():
         failed |= status != 0
     if failed:
         sys.exit(1)
+    boot = [] if none else bootstrap
+    for name, path in boot:
+        write_if_changed(bootstrap_path(table_dir, name), bootstrap_module(name, path))
 
     # The rows of the extended table are sorted by name, bytewise: so are these, and
     # import.c checks each name before it uses a row.
@@ -597,9 +691,18 @@ def main():
         lines += ["    {%s, %s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
     lines.append("    {0, 0},")
     lines.append("};")
+    if V313:
+        # CPython's bootstrap modules (the 0005 patch reads them by name), written every time
+        # (three files, rewritten only when their bytes change).
+        lines += ["extern struct pyfreeze_deep_module %s_deep;" % bootstrap_stem(n) for n, _ in boot]
+        lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepBootstrapTable[] = {")
+        lines += ["    {%s, &%s_deep}," % (c_string(n), bootstrap_stem(n)) for n, _ in boot]
+        lines.append("    {0, 0},")
+        lines.append("};")
     table = os.path.join(table_dir, "deep", "table.c")
     write_if_changed(table, "\n".join(lines) + "\n")
     wanted = {os.path.normpath(p) for p in [table] + [deep_path(table_dir, m) for m in modules]}
+    wanted |= {os.path.normpath(bootstrap_path(table_dir, n)) for n, _ in boot}
     remove_stale(os.path.join(table_dir, "deep"), wanted)
 
 

@@ -8,7 +8,8 @@ include $(PYFREEZE_OUT)/sources.mk
 
 PYFREEZE_C := $(filter-out pyfreeze_stock.c pyfreeze_runtime.c,$(PYFREEZE_GENERATED_C))
 PYFREEZE_DEEP_C := $(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),deep/table.c) \
-	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(patsubst modules/%,deep/%,$(filter modules/%,$(PYFREEZE_C))))
+	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(patsubst modules/%,deep/%,$(filter modules/%,$(PYFREEZE_C))) \
+	    $(patsubst $(PYFREEZE_OUT)/%,%,$(wildcard $(PYFREEZE_OUT)/deep/cpython-bootstrap/*.c)))
 PYFREEZE_OBJS := $(patsubst %.c,$(PYFREEZE_OUT)/obj/%.o,$(PYFREEZE_C) $(PYFREEZE_DEEP_C))
 
 # In libpython the table's arrays and its source reader are named as the series'
@@ -26,10 +27,14 @@ $(TARGET): $(PYFREEZE_OBJS)
 	@$(PYFREEZE_OBJCOPY) --wildcard --localize-symbol='pyfreeze_*' $@.tmp
 	@mv $@.tmp $@
 
+# Deep-frozen objects are laid out by CPython's internal headers (the code object, the
+# runtime's static strings): gcc's dependency files recompile them when one changes.
 $(PYFREEZE_OUT)/obj/deep/%.o: $(PYFREEZE_OUT)/deep/%.c
 	@mkdir -p $(@D)
 	@echo "CC $<"
-	@$(CC) $(PYFREEZE_CFLAGS) $(PYFREEZE_CORE_CFLAGS) -c -o $@ $<
+	@$(CC) $(PYFREEZE_CFLAGS) $(PYFREEZE_CORE_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(patsubst %.o,%.d,$(filter $(PYFREEZE_OUT)/obj/deep/%,$(PYFREEZE_OBJS)))
 
 $(PYFREEZE_OUT)/obj/%.o: $(PYFREEZE_OUT)/%.c
 	@mkdir -p $(@D)

@@ -29,7 +29,10 @@
 # A deep-freezing build generates the table --no-bytecode: the rows hold no marshalled code
 # (the deep-frozen objects serve it; code.bin keeps it for deepfreeze.py), 12 MB less for
 # the 3.11 stdlib. Not where the patches serve deep-frozen code to the main interpreter only
-# (3.13: PYFREEZE_DEEPFREEZE_KEEPS_BYTECODE): the other interpreters unmarshal.
+# (3.13: PYFREEZE_DEEPFREEZE_KEEPS_BYTECODE): the other interpreters unmarshal. Where the
+# patches name them (3.13: PYFREEZE_DEEPFREEZE_BOOTSTRAP, NAME=HEADER), CPython's bootstrap
+# modules (_frozen_importlib..., unmarshalled at every start otherwise) are deep-frozen too,
+# from the headers _freeze_module made.
 
 PYFREEZE ?= pyfreeze
 PYFREEZE_SPEC ?= $(srcdir)/Tools/pyfreeze/stdlib.toml
@@ -63,7 +66,8 @@ pyfreeze-check-setting:
 
 # (A new pyfreeze binary refreezes too, when PYFREEZE names a file.)
 $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(srcdir)/Tools/pyfreeze/cpython.mk \
-	    $(srcdir)/Tools/pyfreeze/deepfreeze.py $(PYFREEZE_SETTING) $(wildcard $(PYFREEZE))
+	    $(srcdir)/Tools/pyfreeze/deepfreeze.py $(PYFREEZE_SETTING) $(wildcard $(PYFREEZE)) \
+	    $(if $(PYFREEZE_DEEPFREEZE_BOOTSTRAP),$(BOOTSTRAP_HEADERS))
 	@command -v $(PYFREEZE) >/dev/null 2>&1 || { \
 	    echo "error: the pyfreeze generator '$(PYFREEZE)' was not found; build it (cargo build --release -p pyfreeze-cli) and run make PYFREEZE=/path/to/pyfreeze" >&2; exit 1; }
 	$(if $(PYFREEZE_SYSCONFIGDATA),$(PYTHON_FOR_FREEZE) -E -S $(srcdir)/Tools/pyfreeze/sysconfigdata.py)
@@ -74,7 +78,8 @@ $(PYFREEZE_STAMP): $(PYFREEZE_SPEC) $(FREEZE_MODULE_DEPS) Makefile pyconfig.h $(
 	    $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(if $(filter yes,$(PYFREEZE_DEEPFREEZE_KEEPS_BYTECODE)),,--no-bytecode)) \
 	    --depfile $(PYFREEZE_OUT)/deps.mk --depfile-target $(PYFREEZE_STAMP)
 	$(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),$(PYTHON_FOR_FREEZE) -E -S $(srcdir)/Tools/pyfreeze/deepfreeze.py \
-	    $(srcdir) $(PYFREEZE_OUT) $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),,--none))
+	    $(srcdir) $(PYFREEZE_OUT) $(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),,--none) \
+	    $(addprefix --bootstrap ,$(PYFREEZE_DEEPFREEZE_BOOTSTRAP)))
 	@touch $@
 
 -include $(PYFREEZE_OUT)/deps.mk

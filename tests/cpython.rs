@@ -409,6 +409,29 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
         "{}",
         t.minor
     );
+    if t.deep_main_only {
+        // CPython's bootstrap modules (unmarshalled at every start otherwise) are static too;
+        // -X no_debug_ranges unmarshals (static line tables keep their columns).
+        let code = "import _imp\n\
+                    f = _imp.get_frozen_object\n\
+                    print(f('_frozen_importlib') is f('_frozen_importlib'), f('json') is f('json'),\n\
+                    \x20     f('zipimport').co_filename)";
+        let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
+        assert_eq!(out.trim(), "True True <frozen zipimport>", "{}", t.minor);
+        let out = run_ok(Command::new(&py).args(["-I", "-X", "no_debug_ranges", "-c", code]));
+        assert_eq!(out.trim(), "False False <frozen zipimport>", "{}", t.minor);
+        // An isolated sub-interpreter (its own GIL, run while the main one holds static code)
+        // unmarshals its own.
+        let code = "import _interpreters, json\n\
+                    i = _interpreters.create()\n\
+                    sub = 'import json, email.mime.text, _imp\\n' \\\n\
+                    \x20     'assert _imp.get_frozen_object(\"json\") is not _imp.get_frozen_object(\"json\")\\n' \\\n\
+                    \x20     'assert json.loads(json.dumps([1])) == [1]'\n\
+                    print(_interpreters.run_string(i, sub), json.dumps([2]))\n\
+                    _interpreters.destroy(i)";
+        let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
+        assert_eq!(out.trim(), "None [2]", "{}", t.minor);
+    }
     // ELF e_type, at offset 16: 2 = ET_EXEC (not position-independent), 3 = ET_DYN.
     let elf = std::fs::read(&py).unwrap();
     let e_type = u16::from_le_bytes([elf[16], elf[17]]);
@@ -486,6 +509,24 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
         "{}: only {compared} modules compared",
         t.minor
     );
+    // Where the table keeps the marshalled code beside the static objects (3.13), the code
+    // served is, object for object, what unmarshalling gives (marshal.dumps of both equal:
+    // instructions, tables, local kinds, constants, interned strings).
+    if keeps_code && t.deep_frozen {
+        let out = run_ok(
+            Command::new(&py)
+                .arg("-I")
+                .arg(repo().join("tests/support/check_marshal.py")),
+        );
+        let first = out.lines().next().unwrap_or_default();
+        assert!(first.ends_with(" bad 0"), "{}: {out}", t.minor);
+        let compared: usize = first.split(' ').nth(1).unwrap().parse().unwrap();
+        assert!(
+            compared > 500,
+            "{}: only {compared} modules compared",
+            t.minor
+        );
+    }
     // Sub-interpreters share the static code objects (interned once, finalised with the main
     // interpreter), or (3.13) unmarshal the module's code at every call: importing in two of
     // them, then in the main one, must work.

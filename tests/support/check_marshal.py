@@ -1,0 +1,45 @@
+"""Checks that the code every table module is served with is, object for object, the code its
+marshalled bytes give, where the table keeps them beside deep-frozen code (3.13): static code
+objects are written to C by pyfreeze's own writer, and marshal.dumps() of both must be equal
+(every field, recursively: instructions, line and exception tables, local kinds such as
+CO_FAST_HIDDEN, constants, which strings are interned). Version 2 of the format, which has no
+back-references (those depend on reference counts, and static objects are immortal); sets are
+written sorted. The served code is asked for first, so that its module is readied (interned) as
+an import does. Prints `compared N bad K` and the first offenders."""
+import _imp
+import marshal
+
+
+def differences(served, fresh, where, out):
+    """Narrows a difference down to the code objects and fields that differ."""
+    for field in ("co_code", "co_flags", "co_stacksize", "co_firstlineno", "co_linetable",
+                  "co_exceptiontable", "co_varnames", "co_cellvars", "co_freevars", "co_names",
+                  "co_filename", "co_name", "co_qualname", "co_argcount", "co_kwonlyargcount"):
+        if getattr(served, field) != getattr(fresh, field):
+            out.append("%s: %s differs" % (where, field))
+    nested = [(a, b) for a, b in zip(served.co_consts, fresh.co_consts)
+              if type(a) is type(b) and hasattr(a, "co_code")]
+    for a, b in nested:
+        if marshal.dumps(a, 2) != marshal.dumps(b, 2):
+            differences(a, b, "%s.%s" % (where, a.co_name), out)
+            return
+    if not out:
+        out.append("%s: the code object itself (local kinds, or which strings are interned)" % where)
+
+
+compared = 0
+bad = []
+for name, _flags, _origin in _imp._frozen_ext_modules():
+    data = _imp.find_frozen(name, withdata=True)[0]
+    if data is None:
+        continue
+    served = _imp.get_frozen_object(name)
+    fresh = marshal.loads(data)
+    compared += 1
+    if marshal.dumps(served, 2) != marshal.dumps(fresh, 2) and len(bad) < 20:
+        found = []
+        differences(served, fresh, name, found)
+        bad.extend(found)
+print("compared %d bad %d" % (compared, len(bad)))
+for line in bad:
+    print(line)
