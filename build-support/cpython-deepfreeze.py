@@ -39,7 +39,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 9"
+DRIVER = "pyfreeze-deepfreeze 10"
 JOBS = 2
 
 
@@ -389,7 +389,8 @@ def module_313(p, stem, top, slots, sets):
 # Interning a module's strings on its first import writes to its identifier-like strings (their
 # hash and interned state) and to the tuples that hold them; code objects are written when they
 # run (their inline caches); everything else (bytes such as line tables, other strings such as
-# docstrings, numbers) is only read, in 3.13 where the objects are immortal. Every first write
+# docstrings, numbers) is only read, in 3.13 where the objects are immortal (3.11 writes every
+# object it uses: its reference count; the cold section is 3.13's only). Every first write
 # to a page of the executable's data copies the page, so the objects are laid out in three
 # groups: interned strings and tuples (.data.pyfreeze_interned), code objects (.data), and the
 # read-only rest (.data.pyfreeze_cold). `ld -r` (objects.mk) gathers each section of every
@@ -411,7 +412,9 @@ def group(text, slots):
         body, name = match.group(1), match.group(2)
         if "PyGC_Head _gc_head;" in body or name.startswith("const_str_") or name in interned:
             return HOT + body + name + " ="
-        return COLD + body + name + " ="
+        # On 3.11 nothing is read-only (every use of an object writes its reference count):
+        # the rest stays next to the code that uses it.
+        return (COLD if V313 else "static\n") + body + name + " ="
 
     return _OBJECT.sub(place, text)
 
