@@ -87,8 +87,9 @@ macro_rules! for_each_spec_option {
                 /// size), decoded when `get_source()`, `inspect` or a traceback asks for it.
                 compress_source: one Switch = "true", key "compress_source",
                     flag "no-compress-source" value "", build compress_source, example "false";
-                /// Embed each module's marshalled code. Off only for a CPython patched by
-                /// pyfreeze that deep-freezes the table (its build turns it off): the modules'
+                /// Embed each module's marshalled code. Off only for a CPython 3.11 patched by
+                /// pyfreeze that deep-freezes the table (its build turns it off; a deep-frozen
+                /// 3.13 keeps the bytecode, which its sub-interpreters unmarshal): the modules'
                 /// code is then static objects, the rows hold none (`code` NULL), and the stock
                 /// table and the runtime's C half are an `#error` saying so.
                 embed_bytecode: one Switch = "true", key "embed_bytecode", flag "no-bytecode"
