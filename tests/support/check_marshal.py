@@ -1,11 +1,12 @@
-"""Checks that the code every table module is served with is, object for object, the code its
-marshalled bytes give, where the table keeps them beside deep-frozen code (3.13): static code
+"""Checks that the code every table module (and CPython's bootstrap modules) is served with is,
+object for object, the code its marshalled bytes give, where the table keeps them beside
+deep-frozen code (3.13): static code
 objects are written to C by pyfreeze's own writer, and marshal.dumps() of both must be equal
 (every field, recursively: instructions, line and exception tables, local kinds such as
 CO_FAST_HIDDEN, constants, which strings are interned). Version 2 of the format, which has no
 back-references (those depend on reference counts, and static objects are immortal); sets are
 written sorted. The served code is asked for first, so that its module is readied (interned) as
-an import does. Prints `compared N bad K` and the first offenders."""
+an import does. Prints `compared N bad K` (K modules) and the first offenders."""
 import _imp
 import marshal
 
@@ -27,19 +28,21 @@ def differences(served, fresh, where, out):
         out.append("%s: the code object itself (local kinds, or which strings are interned)" % where)
 
 
+BOOTSTRAP = ["_frozen_importlib", "_frozen_importlib_external"]  # zipimport is in the table
 compared = 0
-bad = []
-for name, _flags, _origin in _imp._frozen_ext_modules():
+bad = 0
+lines = []
+for name in BOOTSTRAP + [name for name, _flags, _origin in _imp._frozen_ext_modules()]:
     data = _imp.find_frozen(name, withdata=True)[0]
     if data is None:
         continue
     served = _imp.get_frozen_object(name)
     fresh = marshal.loads(data)
     compared += 1
-    if marshal.dumps(served, 2) != marshal.dumps(fresh, 2) and len(bad) < 20:
-        found = []
-        differences(served, fresh, name, found)
-        bad.extend(found)
-print("compared %d bad %d" % (compared, len(bad)))
-for line in bad:
+    if marshal.dumps(served, 2) != marshal.dumps(fresh, 2):
+        bad += 1
+        if len(lines) < 20:
+            differences(served, fresh, name, lines)
+print("compared %d bad %d" % (compared, bad))
+for line in lines:
     print(line)
