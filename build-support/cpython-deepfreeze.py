@@ -39,7 +39,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 10"
+DRIVER = "pyfreeze-deepfreeze 11"
 JOBS = 2
 
 
@@ -135,8 +135,27 @@ def printer_class():
     return _PRINTER[0]
 
 
+# {id(code): (co_localsplusnames, co_localspluskinds)} of the module being written, read from
+# its marshalled bytes (marshalled_localsplus()), which deepfreeze.get_localsplus() answers from
+# (see load_deepfreeze()).
+LOCALSPLUS = {}
+
+
 def load_deepfreeze():
     import deepfreeze
+
+    # deepfreeze.get_localsplus() rebuilds a code object's local variable table from
+    # co_varnames, co_cellvars and co_freevars: a name that is both a cell and a free variable
+    # (a class body using __class__ inside a method) then has one entry instead of two, and
+    # 3.13's CO_FAST_HIDDEN from the compiler is lost. Answer with the table as marshalled.
+    if not hasattr(deepfreeze, "pyfreeze_get_localsplus"):
+        rebuilt = deepfreeze.get_localsplus
+
+        def get_localsplus(code):
+            exact = LOCALSPLUS.get(id(code))
+            return exact if exact is not None else rebuilt(code)
+
+        deepfreeze.get_localsplus = deepfreeze.pyfreeze_get_localsplus = get_localsplus
 
     # deepfreeze.py maps constants equal to one of the runtime's static strings onto it, but
     # reads their C literals without unescaping them: `_Py_STR(newline)` would stand for the
@@ -311,15 +330,13 @@ def printer_313(deepfreeze, base):
             qualname = self.generate(name + "_qualname", code.co_qualname)
             linetable = self.generate(name + "_linetable", code.co_linetable)
             exceptiontable = self.generate(name + "_exceptiontable", code.co_exceptiontable)
+            # The names and kinds as marshalled (see load_deepfreeze()), with the flags
+            # _PyCode_New() adds.
             localsplusnames, localspluskinds = deepfreeze.get_localsplus(code)
             lp_names = self.generate(name + "_localsplusnames", localsplusnames)
             nlocals, ncellvars, nfreevars = deepfreeze.get_localsplus_counts(code, localsplusnames, localspluskinds)
             hidden = hidden_locals(code)
-            if hidden:
-                # CO_FAST_HIDDEN, which get_localsplus() cannot know: the compiler sets it (and
-                # marshal keeps it) for the variables of comprehensions inlined in module and
-                # class bodies; locals() and frame.f_locals look at it.
-                localspluskinds = bytes(k | 0x10 if i in hidden else k for i, k in enumerate(localspluskinds))
+            localspluskinds = bytes(k | 0x10 if i in hidden else k for i, k in enumerate(localspluskinds))
             lp_kinds = self.generate(name + "_localspluskinds", localspluskinds)
             self.names_tuples.add(names)
             self.names_tuples.add(lp_names)
@@ -460,16 +477,53 @@ def generate(module, data):
     import marshal
 
     stem = module["symbol"]
-    return header(module) + lazy_module(marshal.loads(data), stem, stem + "_deep")
+    return header(module) + lazy_module(marshal.loads(data), stem, stem + "_deep", data)
 
 
-def lazy_module(code, stem, getter):
+def marshalled_localsplus(code, data):
+    """{id(c): (co_localsplusnames, co_localspluskinds)} for `code` (marshal.loads(data)) and
+    every code object in its constants, read from the marshalled bytes with CPython's
+    umarshal.py (beside its deepfreeze.py): a code object does not give them to Python, and rebuilding them
+    from co_varnames, co_cellvars and co_freevars (deepfreeze.get_localsplus()) loses the
+    compiler's CO_FAST_HIDDEN (comprehensions inlined in module and class bodies, even those
+    removed as unreachable) and merges a name that is both a cell and a free variable (a class
+    body using __class__ inside a method), which has two entries."""
+    import umarshal
+
+    class Reader(umarshal.Reader):
+        def r_float_bin(self):
+            # Float values are not needed here, and the bootstrap interpreter has no _struct
+            # for umarshal to decode them with.
+            self.r_string(8)
+            return 0.0
+
+    found = {}
+    reader = Reader(data)
+    pending = [(code, reader.r_object())]
+    while pending:
+        real, read = pending.pop()
+        if real.co_qualname != read.co_qualname or real.co_firstlineno != read.co_firstlineno:
+            fail("umarshal and marshal disagree on the code objects of %s" % real.co_filename)
+        found[id(real)] = (tuple(read.co_localsplusnames), bytes(read.co_localspluskinds))
+        inner = [c for c in real.co_consts if isinstance(c, type(code))]
+        inner_read = [c for c in read.co_consts if isinstance(c, umarshal.Code)]
+        if len(inner) != len(inner_read):
+            fail("umarshal and marshal disagree on the code objects of %s" % real.co_filename)
+        pending += zip(inner, inner_read)
+    return found
+
+
+def lazy_module(code, stem, getter, data=None):
     """C for one module: its static objects, and `PyObject *getter(void)` that interns and
-    registers the finaliser on its first call."""
+    registers the finaliser on its first call. `data`, the marshalled `code`, gives the local
+    variable tables (3.13 needs it; CPython's own start-up modules, 3.11, come decoded)."""
     import io
 
     out = io.StringIO()
     p = printer_class()(out)  # writes its #includes
+    LOCALSPLUS.clear()
+    if data is not None:
+        LOCALSPLUS.update(marshalled_localsplus(code, data))
     # The getter calls _PyImport_FrozenExtDeepIntern() and _PyImport_FrozenExtDeepAtFini().
     p.write('#include "internal/pycore_frozen_ext.h"')
     p.write("")
@@ -540,7 +594,9 @@ def bootstrap_module(name, header):
     """C for one of CPython's bootstrap modules, from the header _freeze_module wrote (the
     numbers of its marshalled code, loaded with this interpreter's marshal: the code objects'
     quickened instructions are needed, which 3.13's deepfreeze.decode_frozen_data(), through
-    umarshal, does not give)."""
+    umarshal, does not give), and the name of the header's array: Python/frozen.c's row for
+    the module points at it, and import.c serves this code only to a row that does (an
+    embedder may point _PyImport_FrozenBootstrap at other code under the same name)."""
     import marshal
 
     deepfreeze = load_deepfreeze()
@@ -548,13 +604,17 @@ def bootstrap_module(name, header):
         text = f.read()
     if not deepfreeze.is_frozen_header(text):
         fail("%s is not a header made by _freeze_module" % header)
+    arrays = re.findall(r"^const unsigned char (\w+)\[\] = \{$", text, re.M)
+    if len(arrays) != 1:
+        fail("%s: expected one `const unsigned char NAME[] = {` array, found %d" % (header, len(arrays)))
     data = bytearray()
     for line in text.splitlines():
         if re.match(deepfreeze.FROZEN_DATA_LINE, line):
             data.extend(int(x) for x in line.split(",") if x.strip())
-    code = marshal.loads(bytes(data))
     stem = bootstrap_stem(name)
-    return "/* %s: CPython's %s, from %s */\n" % (DRIVER, name, header) + lazy_module(code, stem, stem + "_deep")
+    code = marshal.loads(bytes(data))
+    c = "/* %s: CPython's %s, from %s */\n" % (DRIVER, name, header) + lazy_module(code, stem, stem + "_deep", bytes(data))
+    return c, arrays[0]
 
 
 def deep_path(table_dir, module):
@@ -678,9 +738,11 @@ def main():
         failed |= status != 0
     if failed:
         sys.exit(1)
-    boot = [] if none else bootstrap
-    for name, path in boot:
-        write_if_changed(bootstrap_path(table_dir, name), bootstrap_module(name, path))
+    boot = []  # (module name, the header's array)
+    for name, path in [] if none else bootstrap:
+        c, array = bootstrap_module(name, path)
+        write_if_changed(bootstrap_path(table_dir, name), c)
+        boot.append((name, array))
 
     # The rows of the extended table are sorted by name, bytewise: so are these, and
     # import.c checks each name before it uses a row.
@@ -691,7 +753,7 @@ def main():
     if V313:
         lines += ["extern struct pyfreeze_deep_module %s_deep;" % m["symbol"] for m in rows]
         lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
-        lines += ["    {%s, &%s_deep}," % (c_string(m["name"]), m["symbol"]) for m in rows]
+        lines += ["    {%s, &%s_deep, 0}," % (c_string(m["name"]), m["symbol"]) for m in rows]
     else:
         lines += ["extern PyObject *%s_deep(void);" % m["symbol"] for m in rows]
         lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepTable[] = {")
@@ -699,12 +761,14 @@ def main():
     lines.append("    {0, 0},")
     lines.append("};")
     if V313:
-        # CPython's bootstrap modules (the 0005 patch reads them by name), written every time
-        # (three files, rewritten only when their bytes change).
+        # CPython's bootstrap modules (the 0005 patch serves one to the _frozen row of that
+        # name whose code is the header's array), written every time (three files, rewritten
+        # only when their bytes change).
         lines += ["extern struct pyfreeze_deep_module %s_deep;" % bootstrap_stem(n) for n, _ in boot]
+        lines += ["extern const unsigned char %s[];" % a for _, a in boot]
         lines.append("const struct pyfreeze_deep _PyImport_FrozenExtDeepBootstrapTable[] = {")
-        lines += ["    {%s, &%s_deep}," % (c_string(n), bootstrap_stem(n)) for n, _ in boot]
-        lines.append("    {0, 0},")
+        lines += ["    {%s, &%s_deep, %s}," % (c_string(n), bootstrap_stem(n), a) for n, a in boot]
+        lines.append("    {0, 0, 0},")
         lines.append("};")
     table = os.path.join(table_dir, "deep", "table.c")
     write_if_changed(table, "\n".join(lines) + "\n")

@@ -120,6 +120,28 @@ fn frozen_distributions_keep_their_metadata(minor: &'static str) {
         attr_file: &attr_file,
     };
     assert_metadata_agrees(&frozen, &from_files, &expect);
+    // The frozen packages' code (attrs, pyflakes, tests/support/deep_cases) runs as compiled:
+    // where the table keeps the marshalled code beside deep-frozen code (3.13), the code served
+    // is, object for object, what unmarshalling gives.
+    let py = python(minor, &prefix);
+    let out = run_ok(Command::new(&py).args([
+        "-I",
+        "-c",
+        "import pyfreeze_deep_cases as m, _imp\n\
+         f = _imp.get_frozen_object\n\
+         assert f('pyfreeze_deep_cases') is f('pyfreeze_deep_cases'), 'not deep-frozen'\n\
+         m.check()",
+    ]));
+    assert_eq!(out.trim(), "deep cases ok");
+    if n >= 13 {
+        let out = run_ok(
+            Command::new(&py)
+                .arg("-I")
+                .arg(repo().join("tests/support/check_marshal.py")),
+        );
+        let first = out.lines().next().unwrap_or_default();
+        assert!(first.ends_with(" bad 0"), "{minor}: {out}");
+    }
 }
 
 /// `ldd`'s lines: the name and, when it names one, the file.

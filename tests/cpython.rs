@@ -420,17 +420,25 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
         assert_eq!(out.trim(), "True True <frozen zipimport>", "{}", t.minor);
         let out = run_ok(Command::new(&py).args(["-I", "-X", "no_debug_ranges", "-c", code]));
         assert_eq!(out.trim(), "False False <frozen zipimport>", "{}", t.minor);
-        // An isolated sub-interpreter (its own GIL, run while the main one holds static code)
-        // unmarshals its own.
+        // Sub-interpreters, isolated (their own GIL, run while the main one holds static code)
+        // or legacy, unmarshal their own, the bootstrap modules' too.
         let code = "import _interpreters, json\n\
-                    i = _interpreters.create()\n\
                     sub = 'import json, email.mime.text, _imp\\n' \\\n\
-                    \x20     'assert _imp.get_frozen_object(\"json\") is not _imp.get_frozen_object(\"json\")\\n' \\\n\
+                    \x20     'f = _imp.get_frozen_object\\n' \\\n\
+                    \x20     'assert f(\"json\") is not f(\"json\")\\n' \\\n\
+                    \x20     'assert f(\"_frozen_importlib\") is not f(\"_frozen_importlib\")\\n' \\\n\
                     \x20     'assert json.loads(json.dumps([1])) == [1]'\n\
-                    print(_interpreters.run_string(i, sub), json.dumps([2]))\n\
-                    _interpreters.destroy(i)";
+                    for config in ('isolated', 'legacy'):\n\
+                    \x20   i = _interpreters.create(config)\n\
+                    \x20   print(config, _interpreters.run_string(i, sub), json.dumps([2]))\n\
+                    \x20   _interpreters.destroy(i)";
         let out = run_ok(Command::new(&py).args(["-I", "-c", code]));
-        assert_eq!(out.trim(), "None [2]", "{}", t.minor);
+        assert_eq!(
+            out.trim(),
+            "isolated None [2]\nlegacy None [2]",
+            "{}",
+            t.minor
+        );
     }
     // ELF e_type, at offset 16: 2 = ET_EXEC (not position-independent), 3 = ET_DYN.
     let elf = std::fs::read(&py).unwrap();
@@ -890,6 +898,120 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     assert_eq!(names(&none), ["table.c"]);
     assert!(String::from_utf8_lossy(&none["table.c"])
         .contains("_PyImport_FrozenExtDeepTable[] = {\n    {0, 0},\n};"));
+}
+
+/// 3.13's code-object writer takes each code object's local variable table from the marshalled
+/// bytes, as `_PyCode_New()` gets it: the compiler's `CO_FAST_HIDDEN` for a comprehension
+/// removed as unreachable (no instruction left to infer it from), and two entries for a name
+/// that is both a cell and a free variable (CPython's deepfreeze.py rebuilds the table from
+/// `co_varnames`, `co_cellvars` and `co_freevars`, and loses both). The same module runs from
+/// the deep-frozen table of the appliance build (tests/appliance.rs).
+#[test]
+fn deep_freezing_3_13_keeps_the_compilers_local_kinds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = extract("3.13", version(&V3_13).debian_sources[0], tmp.path());
+    let python = pyfreeze_tests::python(13);
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::copy(
+        repo().join("tests/support/deep_cases/pyfreeze_deep_cases.py"),
+        app.join("cases.py"),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["freeze", "--quiet", "--no-runtime", "--python"])
+            .arg(&python)
+            .arg("--root")
+            .arg(&app)
+            .arg("--out")
+            .arg(&out),
+    );
+    let said = run_ok(
+        Command::new(&python)
+            .args(["-E", "-S"])
+            .arg(repo().join("build-support/cpython-deepfreeze.py"))
+            .arg(&src)
+            .arg(&out),
+    );
+    assert_eq!(said.trim(), "deepfreeze: 1 of 1 modules");
+    let c = std::fs::read_to_string(out.join("deep/cases.c")).unwrap();
+    // The code objects' kinds, by the C expression of each code object's table.
+    let kinds = |code: &str| -> String {
+        let field = format!("{code} = {{");
+        let body = &c[c.find(&field).unwrap_or_else(|| panic!("{code} in {c}"))..];
+        let line = body
+            .lines()
+            .find(|l| l.contains(".co_localspluskinds = "))
+            .unwrap();
+        line.split(" = ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(',')
+            .to_string()
+    };
+    let bytes_of = |expr: &str| -> String {
+        if let Some(n) = expr
+            .strip_prefix("(PyObject *)&_Py_SINGLETON(bytes_characters[")
+            .and_then(|s| s.strip_suffix("])"))
+        {
+            return format!("{:02x}", n.parse::<u8>().unwrap());
+        }
+        let name = expr
+            .trim_start_matches("& ")
+            .trim_end_matches(".ob_base.ob_base");
+        let body = &c[c.find(&format!("{name} = {{")).unwrap()..];
+        let sval = body.lines().find(|l| l.contains(".ob_sval = ")).unwrap();
+        let lit = sval.split(" = ").nth(1).unwrap().trim_end_matches(',');
+        let lit = &lit[1..lit.len() - 1];
+        let mut hex = String::new();
+        let mut rest = lit;
+        while !rest.is_empty() {
+            if let Some(h) = rest.strip_prefix("\\x") {
+                hex += &h[..2];
+                rest = &h[2..];
+            } else {
+                hex += &format!("{:02x}", rest.as_bytes()[0]);
+                rest = &rest[1..];
+            }
+        }
+        hex
+    };
+    let symbol = |suffix: &str| -> String {
+        let at = c
+            .find(&format!("_toplevel{suffix} = {{"))
+            .unwrap_or_else(|| panic!("_toplevel{suffix} in {c}"));
+        let start = c[..at].rfind('\n').unwrap() + 1;
+        c[start..at + "_toplevel".len() + suffix.len()].to_string()
+    };
+    // The module: `x` of the unreachable comprehension, CO_FAST_LOCAL | CO_FAST_HIDDEN.
+    assert_eq!(bytes_of(&kinds(&symbol(""))), "30");
+    // X's body inside Outer.method: a cell and a free variable both named __class__.
+    let x = c
+        .lines()
+        .filter(|l| l.ends_with(" = {") && l.contains("_toplevel_consts_"))
+        .map(|l| l.trim_end_matches(" = {").to_string())
+        .find(|name| {
+            let body = &c[c.find(&format!("{name} = {{")).unwrap()..];
+            body.lines()
+                .take(40)
+                .any(|l| l.contains("_PyVarObject_HEAD_INIT(&PyCode_Type"))
+                && body
+                    .lines()
+                    .take(40)
+                    .any(|l| l.contains(".co_nlocalsplus = 2,"))
+                && body
+                    .lines()
+                    .take(40)
+                    .any(|l| l.contains(".co_ncellvars = 1,"))
+                && body
+                    .lines()
+                    .take(40)
+                    .any(|l| l.contains(".co_nfreevars = 1,"))
+        })
+        .unwrap_or_else(|| panic!("no code object with one cell and one free variable: {c}"));
+    assert_eq!(bytes_of(&kinds(&x)), "4080");
 }
 
 #[test]

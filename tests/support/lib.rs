@@ -710,11 +710,14 @@ pub fn metadata_site_spec(minor: u32, prefix: &Path) -> PathBuf {
     }
     let spec = dir.join("pyfreeze.toml");
     let text = format!(
-        "# The packages of tests/support/check_metadata.py, frozen next to the stdlib.\n\
+        "# The packages of tests/support/check_metadata.py, frozen next to the stdlib, and\n\
+         # tests/support/deep_cases (code a deep-freezer must write as the compiler made it).\n\
          origin_map = [\"{}={}/lib/python3.{minor}/site-packages\"]\n\n\
-         [[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n",
+         [[root]]\npath = \"site\"\ninclude = [\"attr\", \"attrs\", \"pyflakes\"]\n\n\
+         [[root]]\npath = \"{}\"\ninclude = [\"pyfreeze_deep_cases\"]\n",
         site.display(),
-        prefix.display()
+        prefix.display(),
+        repo().join("tests/support/deep_cases").display()
     );
     pyfreeze_gen::write_if_changed(&spec, text.as_bytes()).unwrap();
     spec

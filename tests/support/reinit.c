@@ -8,7 +8,9 @@
    starts; on 3.13 its call of a static function must be specialised after the loop (which
    needs the version that function got) and it must start each round as quickening leaves it
    (as freshly unmarshalled code is), although the first round ends with sys.monitoring
-   instrumenting it. Prints one line per round, with the loader of json. */
+   instrumenting it. The same for a function of CPython's bootstrap modules (deep-frozen on
+   3.13 too), which start-up does not run: specialised by round 1, as unmarshalled when each
+   round starts. Prints one line per round, with the loader of json. */
 #include <Python.h>
 
 int
@@ -28,10 +30,21 @@ main(void)
         if (PyStatus_Exception(status)) {
             Py_ExitStatusException(status);
         }
-        char code[4096];
+        char code[8192];
         int n = snprintf(code, sizeof code,
-                 "import json, os, sys, zipimport, email.mime.text, decimal, inspect\n"
+                 "import sys\n"
                  "r = %d\n"
+                 "if sys.version_info >= (3, 13):\n"
+                 "    import _frozen_importlib_external as ext, _imp, marshal\n"
+                 "    data = _imp.find_frozen('_frozen_importlib_external', withdata=True)[0]\n"
+                 "    boot = [c for c in marshal.loads(data).co_consts\n"
+                 "            if getattr(c, 'co_name', '') == 'decode_source'][0]\n"
+                 "    served = ext.decode_source.__code__\n"
+                 "    assert served._co_code_adaptive == boot._co_code_adaptive, r\n"
+                 "    for _ in range(50):\n"
+                 "        assert ext.decode_source(b'x = 1\\r\\n') == 'x = 1\\n'\n"
+                 "    assert served._co_code_adaptive != boot._co_code_adaptive, r\n"
+                 "import json, os, zipimport, email.mime.text, decimal, inspect\n"
                  "dumps = json.dumps.__code__\n"
                  "# 3.11 quickens code when it warms up: the static code's instructions, quickened\n"
                  "# in round 1, must have been reset at exit.\n"
