@@ -867,3 +867,128 @@ fn list_sizes_sums_the_manifests_bytes_by_package() {
         }
     }
 }
+
+/// `pyfreeze pack` writes the selection as one file, byte-identical from two checkouts (with an
+/// origin map) and rewritten only when its bytes change; `pyfreeze inspect` lists it, with the
+/// bytecode `freeze` gives; a damaged pack is an error naming it and the reason, and a spec
+/// without bytecode writes no pack.
+#[test]
+fn packs_are_reproducible_and_inspect_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("deeper/b"));
+    let spec = format!(
+        "python = {:?}\norigin_map = [\".=/src\"]\nout = \"out\"\n[[root]]\npath = \"app\"\n",
+        py311()
+    );
+    for dir in [&a, &b] {
+        write_tree(dir, APP);
+        write_tree(dir, &[("pyfreeze.toml", spec.as_bytes())]);
+        run_ok(
+            Command::new(pyfreeze_bin())
+                .args(["pack", "-q", "--spec", "pyfreeze.toml", "app.pyfz"])
+                .current_dir(dir),
+        );
+    }
+    let pack = std::fs::read(a.join("app.pyfz")).unwrap();
+    assert_eq!(pack, std::fs::read(b.join("app.pyfz")).unwrap());
+    assert_eq!(&pack[..8], b"PYFZ\r\n\x1a\n");
+    let mtime = || {
+        std::fs::metadata(a.join("app.pyfz"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = mtime();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let said = run(Command::new(pyfreeze_bin())
+        .args(["pack", "--spec", "pyfreeze.toml", "app.pyfz"])
+        .current_dir(&a));
+    assert!(String::from_utf8_lossy(&said.stderr).contains("unchanged"));
+    assert_eq!(mtime(), before, "an unchanged pack is not rewritten");
+
+    let listing = run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["inspect", "--verify", "app.pyfz"])
+            .current_dir(&a),
+    );
+    let lines: Vec<&str> = listing.lines().collect();
+    assert!(
+        lines[0].starts_with("# pack app.pyfz: CPython 3.11."),
+        "{listing}"
+    );
+    assert!(
+        lines[0].contains(", 3 modules, 0 distributions,"),
+        "{listing}"
+    );
+    // The same bytecode as the table `freeze` writes.
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["freeze", "-q", "--spec", "pyfreeze.toml"])
+            .current_dir(&a),
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("out/manifest.json")).unwrap()).unwrap();
+    let mut expected = vec!["NAME\tKIND\tBYTECODE\tSOURCE\tDATA\tORIGIN".to_string()];
+    // (The pack leaves out the runtime module: the program reading it links the runtime.)
+    for m in manifest["modules"].as_array().unwrap() {
+        if m["name"] == "_pyfreeze_runtime" {
+            continue;
+        }
+        let data = if m["name"] == "game" { 8 } else { 0 };
+        expected.push(format!(
+            "{}\t{}\t{}\t{}\t{data}\t{}",
+            m["name"].as_str().unwrap(),
+            m["kind"].as_str().unwrap(),
+            m["code_size"],
+            m["source_stored_size"],
+            m["origin"].as_str().unwrap()
+        ));
+    }
+    assert_eq!(lines[1..lines.len() - 1], expected, "{listing}");
+    assert!(listing.contains("game/engine.py"), "{listing}");
+
+    // Damaged: truncated, or one byte of a module's code changed.
+    std::fs::write(a.join("cut.pyfz"), &pack[..pack.len() - 3]).unwrap();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["inspect", "cut.pyfz"])
+        .current_dir(&a));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("cut.pyfz: truncated:"),
+        "{err}"
+    );
+    let mut changed = pack.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 0x20;
+    std::fs::write(a.join("changed.pyfz"), &changed).unwrap();
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["inspect", "changed.pyfz"])
+            .current_dir(&a),
+    );
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["inspect", "--verify", "changed.pyfz"])
+        .current_dir(&a));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("changed.pyfz: checksum mismatch"),
+        "{err}"
+    );
+
+    // No bytecode, no pack.
+    let out = run(Command::new(pyfreeze_bin())
+        .args([
+            "pack",
+            "--spec",
+            "pyfreeze.toml",
+            "--no-bytecode",
+            "none.pyfz",
+        ])
+        .current_dir(&a));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("embed_bytecode"),
+        "{err}"
+    );
+    assert!(!a.join("none.pyfz").exists());
+}

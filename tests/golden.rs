@@ -399,6 +399,11 @@ fn docs_match_the_code() {
         "table schema",
         &schema::markdown_reference(),
     );
+    check_doc_block(
+        "docs/table-format.md",
+        "pack format",
+        &schema::markdown_pack_reference(),
+    );
     check_doc_block("docs/spec.md", "options", &spec::markdown());
     check_doc_block("docs/spec.md", "stdlib exclusions", &stdlib::markdown());
     check_doc_block(

@@ -2,6 +2,7 @@
 
 mod bench;
 mod cpython;
+mod pack;
 mod sizes;
 mod spec_flags;
 mod static_ext;
@@ -37,6 +38,14 @@ enum Command {
     /// and its files (`FOLDER/PATH<TAB>metadata<TAB>FILE`), and per entry of a site-packages
     /// folder that is not frozen (`NAME<TAB>skipped<TAB>PATH<TAB>WHY`).
     List(ListArgs),
+    /// Write what a spec selects (modules compiled by the target interpreter, their source,
+    /// package data and distribution metadata) as one pack file, which a program with
+    /// pyfreeze's runtime imports from (mapped, used in place) without relinking.
+    Pack(Box<pack::PackArgs>),
+    /// Print what a pack holds, checked as a loader checks it: its target, then a line per
+    /// module (`NAME<TAB>KIND<TAB>BYTECODE<TAB>SOURCE<TAB>DATA<TAB>ORIGIN`, sizes in bytes) and
+    /// per distribution, then the totals.
+    Inspect(pack::InspectArgs),
     /// Run an app under the target interpreter and print the stdlib it needs, as the
     /// `stdlib_include` of a pyfreeze.toml (or rewrite that key of a spec file with --update).
     Trace(Box<TraceArgs>),
@@ -330,6 +339,16 @@ struct Reporter {
     last_tenth: Mutex<usize>,
 }
 
+impl Reporter {
+    fn new(quiet: bool) -> Reporter {
+        Reporter {
+            quiet,
+            tty: std::io::stderr().is_terminal(),
+            last_tenth: Mutex::new(0),
+        }
+    }
+}
+
 impl Progress for Reporter {
     fn interpreter(&self, interp: &Interpreter) {
         if !self.quiet {
@@ -425,11 +444,7 @@ fn freeze(args: &FreezeArgs, output: Output) -> Result<(), String> {
             return Err("no output folder: pass --out DIR or set `out` in the spec".into())
         }
     };
-    let reporter = Reporter {
-        quiet: args.quiet || list_only,
-        tty: std::io::stderr().is_terminal(),
-        last_tenth: Mutex::new(0),
-    };
+    let reporter = Reporter::new(args.quiet || list_only);
     let generated = generate(&spec, &reporter).map_err(|e| e.to_string())?;
     for warning in &generated.warnings {
         eprintln!("pyfreeze: warning: {warning}");
@@ -577,6 +592,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Trace(args) => trace(args),
+        Command::Pack(args) => pack::pack(args),
+        Command::Inspect(args) => pack::inspect(args),
         Command::Spec(args) => build_spec(args).map(|spec| {
             let text = toml::to_string(&spec.to_toml()).expect("a TOML table serialises");
             println!("{}", text.trim_end());

@@ -22,6 +22,7 @@ pub mod cwriter;
 pub mod discover;
 pub mod emit;
 mod error;
+pub mod pack;
 pub mod pyenv;
 pub mod python;
 pub mod schema;

@@ -213,6 +213,256 @@ pub const PATH_FIRST: Struct = Struct {
     ],
 };
 
+/// One field of a pack record ([`PackRecord`]): an unsigned little-endian integer of `size`
+/// bytes (or, for `size` > 8, bytes as they are), at the offset the fields before it give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackField {
+    pub name: &'static str,
+    pub size: usize,
+    pub doc: &'static str,
+}
+
+/// A fixed-size record of a pack file (`pyfreeze pack`): the header, or a row of one of its
+/// tables. Fields follow each other without padding; a record's size is a multiple of 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackRecord {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [PackField],
+}
+
+impl PackRecord {
+    /// The record's size in bytes.
+    pub const fn size(&self) -> usize {
+        let mut size = 0;
+        let mut i = 0;
+        while i < self.fields.len() {
+            size += self.fields[i].size;
+            i += 1;
+        }
+        size
+    }
+
+    /// The offset of field `name` in the record.
+    ///
+    /// # Panics
+    /// If the record has no such field (a programming error).
+    pub fn offset(&self, name: &str) -> usize {
+        let mut offset = 0;
+        for f in self.fields {
+            if f.name == name {
+                return offset;
+            }
+            offset += f.size;
+        }
+        panic!("pack record {} has no field {name}", self.name)
+    }
+
+    /// A Markdown table of the fields, with their offsets.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "{} ({} bytes): {}\n\n| offset | size | field | meaning |\n|---|---|---|---|\n",
+            self.name,
+            self.size(),
+            self.doc
+        );
+        let mut offset = 0;
+        for f in self.fields {
+            out.push_str(&format!(
+                "| {offset} | {} | `{}` | {} |\n",
+                f.size, f.name, f.doc
+            ));
+            offset += f.size;
+        }
+        out
+    }
+}
+
+/// The first 8 bytes of a pack: `PYFZ`, then CR LF, SUB, LF (as PNG's signature: a file
+/// mangled by a text-mode transfer or printed by `type` is recognised).
+pub const PACK_MAGIC: [u8; 8] = *b"PYFZ\r\n\x1a\n";
+/// The pack format this pyfreeze writes and reads.
+pub const PACK_FORMAT_VERSION: u32 = 1;
+
+const fn pf(name: &'static str, size: usize, doc: &'static str) -> PackField {
+    PackField { name, size, doc }
+}
+
+/// The header of a pack, at offset 0.
+pub const PACK_HEADER: PackRecord = PackRecord {
+    name: "Header",
+    doc: "at offset 0.",
+    fields: &[
+        pf("magic", 8, "`PYFZ\\r\\n\\x1a\\n`"),
+        pf("format_version", 4, "the pack format (1); a reader refuses another"),
+        pf("header_size", 4, "the size of this header (112)"),
+        pf(
+            "bytecode_magic",
+            4,
+            "the target interpreter's `importlib.util.MAGIC_NUMBER` (its bytecode magic number, then CR LF): the bytecode is for that interpreter only",
+        ),
+        pf(
+            "target_hexversion",
+            4,
+            "`sys.hexversion` of the interpreter that compiled the bytecode (for messages)",
+        ),
+        pf("file_size", 4, "the size of the whole file: a shorter one is truncated"),
+        pf("flags", 4, "0 (no flag is defined; a reader refuses a pack with any set)"),
+        pf("module_count", 4, "rows of the module table"),
+        pf("modules_offset", 4, "where the module table starts (a multiple of 8)"),
+        pf("resource_count", 4, "rows of the package data table"),
+        pf("resources_offset", 4, "where the package data table starts (a multiple of 8)"),
+        pf("distribution_count", 4, "rows of the distribution table"),
+        pf(
+            "distributions_offset",
+            4,
+            "where the distribution table starts (a multiple of 8)",
+        ),
+        pf("dist_file_count", 4, "rows of the distribution file table"),
+        pf(
+            "dist_files_offset",
+            4,
+            "where the distribution file table starts (a multiple of 8)",
+        ),
+        pf(
+            "strings_offset",
+            4,
+            "where the string area starts: names and paths, UTF-8, each followed by a NUL",
+        ),
+        pf(
+            "strings_size",
+            4,
+            "its size; the blob area (code, sources, data files) follows it to the end of the file",
+        ),
+        pf(
+            "index_crc32",
+            4,
+            "CRC-32 (ISO-HDLC, as zlib's `crc32`) of the bytes from the end of the header to the end of the string area: checked when the pack is opened",
+        ),
+        pf(
+            "content_sha256",
+            32,
+            "SHA-256 of the bytes from the end of the header to the end of the file (`pyfreeze inspect --verify`)",
+        ),
+        pf("reserved", 4, "0"),
+    ],
+};
+
+/// A row of the pack's module table, sorted by name (bytewise).
+pub const PACK_MODULE: PackRecord = PackRecord {
+    name: "Module row",
+    doc: "one per module, sorted by `name` bytewise (a binary search finds a module); the same fields as `struct pyfreeze_module`, as offsets into the file.",
+    fields: &[
+        pf("name", 4, "offset of the dotted module name (string area)"),
+        pf("name_size", 4, "its length in bytes, without the NUL"),
+        pf("origin", 4, "offset of `__file__` and `co_filename` (string area)"),
+        pf("origin_size", 4, "its length in bytes, without the NUL"),
+        pf("code", 4, "offset of `marshal.dumps()` of the module's code (blob area)"),
+        pf("code_size", 4, "its length (0: no bytecode, as `embed_bytecode = false`)"),
+        pf("source", 4, "offset of the source as stored (blob area)"),
+        pf(
+            "source_size",
+            4,
+            "its length (0: no source); `PYFREEZE_SOURCE_DEFLATE` as in the table",
+        ),
+        pf("flags", 4, "`PYFREEZE_*` flag bits, as in the table"),
+        pf(
+            "resources_start",
+            4,
+            "index of the package's first row in the package data table",
+        ),
+        pf("resources_count", 4, "number of consecutive rows of the package there"),
+        pf(
+            "crc32",
+            4,
+            "CRC-32 of the code then the source bytes: checked before they are first used",
+        ),
+    ],
+};
+
+/// A row of the pack's package data table.
+pub const PACK_RESOURCE: PackRecord = PackRecord {
+    name: "Package data row",
+    doc: "one per package data file; a package's rows are consecutive, sorted by `path` bytewise.",
+    fields: &[
+        pf(
+            "path",
+            4,
+            "offset of the path relative to the package directory, `/`-separated (string area)",
+        ),
+        pf("path_size", 4, "its length in bytes, without the NUL"),
+        pf("data", 4, "offset of the file's bytes (blob area)"),
+        pf("data_size", 4, "their length"),
+        pf("crc32", 4, "CRC-32 of the file's bytes"),
+        pf("reserved", 4, "0"),
+    ],
+};
+
+/// A row of the pack's distribution table.
+pub const PACK_DISTRIBUTION: PackRecord = PackRecord {
+    name: "Distribution row",
+    doc: "one per metadata folder (`*.dist-info`, `*.egg-info`), sorted by `name` bytewise.",
+    fields: &[
+        pf("name", 4, "offset of the folder's name (string area)"),
+        pf("name_size", 4, "its length in bytes, without the NUL"),
+        pf(
+            "origin",
+            4,
+            "offset of the folder's path after prefix mapping (string area)",
+        ),
+        pf("origin_size", 4, "its length in bytes, without the NUL"),
+        pf(
+            "files_start",
+            4,
+            "index of the folder's first row in the distribution file table",
+        ),
+        pf(
+            "files_count",
+            4,
+            "number of consecutive rows of the folder there",
+        ),
+    ],
+};
+
+/// A row of the pack's distribution file table.
+pub const PACK_DIST_FILE: PackRecord = PackRecord {
+    name: "Distribution file row",
+    doc: "one per file of a metadata folder; a folder's rows are consecutive, sorted by `path` bytewise.",
+    fields: &[
+        pf(
+            "path",
+            4,
+            "offset of the path relative to the folder, `/`-separated (string area)",
+        ),
+        pf("path_size", 4, "its length in bytes, without the NUL"),
+        pf("data", 4, "offset of the file's bytes (blob area)"),
+        pf("data_size", 4, "their length"),
+        pf("crc32", 4, "CRC-32 of the file's bytes"),
+        pf("reserved", 4, "0"),
+    ],
+};
+
+/// Every record of the pack format, in file order.
+pub const PACK_RECORDS: [&PackRecord; 5] = [
+    &PACK_HEADER,
+    &PACK_MODULE,
+    &PACK_RESOURCE,
+    &PACK_DISTRIBUTION,
+    &PACK_DIST_FILE,
+];
+
+/// The generated part of `docs/table-format.md` on packs.
+pub fn markdown_pack_reference() -> String {
+    let mut out = String::new();
+    for (i, record) in PACK_RECORDS.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&record.markdown());
+    }
+    out
+}
+
 /// Layouts of CPython's public `struct _frozen` (`Include/cpython/import.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockLayout {
@@ -349,6 +599,15 @@ pub fn markdown_reference() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pack_records_are_whole_multiples_of_eight() {
+        assert_eq!(PACK_HEADER.size(), 112);
+        for record in PACK_RECORDS {
+            assert_eq!(record.size() % 8, 0, "{}", record.name);
+        }
+        assert_eq!(PACK_MODULE.offset("crc32"), 44);
+    }
 
     #[test]
     fn c_declaration_places_names_inside_types() {
