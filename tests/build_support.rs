@@ -739,6 +739,63 @@ fn check_game(minor: u32, selection: Option<&str>) {
         );
     }
 
+    // A mod, loaded into memory: the game package with a stronger hero in its meadow level
+    // (package data) and its world script changed, from a pack that wins over the table.
+    let mods = tempfile::tempdir().unwrap();
+    let game_dir = mods.path().join("scripts/game");
+    pyfreeze_tests::copy_tree(&repo().join("examples/game-embed/scripts/game"), &game_dir);
+    let meadow = game_dir.join("levels/meadow.json");
+    let level = std::fs::read_to_string(&meadow).unwrap();
+    std::fs::write(&meadow, level.replace("\"hp\": 12", "\"hp\": 99")).unwrap();
+    let world = game_dir.join("world.py");
+    let script = std::fs::read_to_string(&world).unwrap();
+    std::fs::write(&world, format!("{script}\nMODDED = True\n")).unwrap();
+    let pack = mods.path().join("stronger-hero.pyfz");
+    must_succeed(
+        &run(Command::new(pyfreeze_tests::pyfreeze_bin())
+            .args(["pack", "-q", "--python"])
+            .arg(pyfreeze_tests::python(minor))
+            .arg("--root")
+            .arg(mods.path().join("scripts"))
+            .arg("--origin-map")
+            .arg(format!(
+                "{}=/mods/stronger-hero",
+                mods.path().join("scripts").display()
+            ))
+            .arg(&pack)),
+        "pyfreeze pack (the mod)",
+    );
+    let pack = pack.to_str().unwrap();
+    let out = game(&["--mod", pack, "--ticks", "1"]);
+    must_succeed(&out, "game-embed --mod");
+    assert_eq!(
+        text(&out.stdout),
+        "level 'Meadow': 3 entities (hero, slime, bird)\n\
+         tick 1: hero@(1,0) hp=99; slime@(4,2) hp=4; bird@(3,8) hp=1\n"
+    );
+    let out = game(&[
+        "--mod",
+        pack,
+        "--exec",
+        "import game.world as w; print(w.MODDED, w.__file__)",
+    ]);
+    must_succeed(&out, "game-embed --mod --exec");
+    assert_eq!(
+        text(&out.stdout),
+        "True /mods/stronger-hero/game/world.py\n"
+    );
+    let broken = mods.path().join("broken.pyfz");
+    std::fs::write(&broken, &std::fs::read(pack).unwrap()[..100]).unwrap();
+    let out = game(&["--mod", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "game-embed: pyfreeze: pack {}: truncated: 100 bytes, shorter than its header\n",
+            broken.display()
+        )
+    );
+
     let out = game(&["--list-scripts"]);
     must_succeed(&out, "game-embed --list-scripts");
     let list = text(&out.stdout);

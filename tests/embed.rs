@@ -166,6 +166,227 @@ fn check_embedded(ex: &Example) {
     }
 }
 
+/// `packapp` for the pack tests: a package with a submodule and data, a namespace package and
+/// a distribution's metadata.
+const PACK_APP: &[(&str, &[u8])] = &[
+    (
+        "app/packapp/__init__.py",
+        b"\"\"\"A package served from a pack.\"\"\"\n\n\ndef hello():\n    return \"hello from \" + __name__\n\n\ndef boom():\n    raise ValueError(\"boom in the pack\")\n",
+    ),
+    ("app/packapp/sub.py", b"X = 42\n"),
+    ("app/packapp/data/levels.txt", b"level one\n"),
+    ("app/packns/mod.py", b"Y = 1\n"),
+    (
+        "app/packapp-1.0.dist-info/METADATA",
+        b"Metadata-Version: 2.1\nName: packapp\nVersion: 1.0\n",
+    ),
+    (
+        "app/packapp-1.0.dist-info/RECORD",
+        b"packapp/__init__.py,,\npackapp/sub.py,,\npackapp-1.0.dist-info/METADATA,,\n",
+    ),
+];
+
+/// Packs (`pyfreeze pack`) with the stock runtime: an app pack added from C (a file, or memory)
+/// or put on `sys.path` serves modules, packages, namespace packages, source, tracebacks,
+/// resources, `iter_modules` and metadata as the linked table does; a "mod" pack added from
+/// memory replaces a module of the linked table; bad packs are errors naming the pack and the
+/// reason, never a crash.
+fn check_packs(ex: &Example) {
+    let minor = ex.minor;
+    let dir = tempfile::tempdir().unwrap();
+    pyfreeze_tests::write_tree(dir.path(), PACK_APP);
+    let pack = |root: &str, out: &str, python: &Path| {
+        run_ok(
+            Command::new(pyfreeze_tests::pyfreeze_bin())
+                .args(["pack", "-q", "--python"])
+                .arg(python)
+                .arg("--root")
+                .arg(dir.path().join(root))
+                .arg("--origin-map")
+                .arg(format!("{}=/packs/{root}", dir.path().join(root).display()))
+                .arg(dir.path().join(out)),
+        );
+    };
+    pack("app", "app.pyfz", &ex.python);
+    let app = dir.path().join("app.pyfz");
+    let app = app.to_str().unwrap();
+    let script = repo().join("tests/support/check_pack.py");
+    let script = script.to_str().unwrap();
+    let expect = |report: &Value, how: &str| {
+        let c = |key: &str| report[key].clone();
+        assert_eq!(c("loader"), "PyfreezeLoader", "3.{minor} {how}");
+        assert_eq!(
+            c("file"),
+            "/packs/app/packapp/__init__.py",
+            "3.{minor} {how}"
+        );
+        assert_eq!(c("path"), serde_json::json!(["/packs/app/packapp"]));
+        assert_eq!(c("spec_origin"), c("file"));
+        assert_eq!(c("has_location"), true);
+        assert_eq!(c("hello"), "hello from packapp");
+        assert_eq!(c("sub"), 42);
+        assert_eq!(c("sub_file"), "/packs/app/packapp/sub.py");
+        assert_eq!(c("getsource"), "X = 42\n");
+        assert_eq!(
+            c("get_source"),
+            String::from_utf8_lossy(PACK_APP[0].1).into_owned(),
+            "3.{minor} {how}"
+        );
+        assert_eq!(c("linecache"), "X = 42\n");
+        let tb = c("traceback");
+        assert!(
+            tb.as_str().unwrap().contains(
+                "File \"/packs/app/packapp/__init__.py\", line 9, in boom\n    raise ValueError(\"boom in the pack\")"
+            ),
+            "3.{minor} {how}: {tb}"
+        );
+        assert_eq!(c("levels"), "level one\n");
+        assert_eq!(c("get_data"), "level one\n");
+        assert_eq!(c("iter_packapp"), serde_json::json!(["sub"]));
+        assert_eq!(
+            c("namespace_path"),
+            serde_json::json!(["/packs/app/packns"])
+        );
+        assert_eq!(c("namespace_mod"), 1);
+        assert_eq!(c("version"), "1.0", "3.{minor} {how}");
+        assert_eq!(
+            c("dist_files"),
+            serde_json::json!([
+                "packapp-1.0.dist-info/METADATA",
+                "packapp/__init__.py",
+                "packapp/sub.py"
+            ])
+        );
+    };
+    let report = |args: &[&str]| -> Value {
+        let out = ex.run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "3.{minor} {args:?}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"))
+    };
+    expect(
+        &report(&["--pack", app, "--run", script, "front"]),
+        "--pack",
+    );
+    expect(
+        &report(&["--pack-memory", app, "--run", script, "front"]),
+        "--pack-memory",
+    );
+    let on_path = report(&["--run", script, "path", app]);
+    expect(&on_path, "sys.path");
+    assert_eq!(
+        on_path["iter_top"],
+        serde_json::json!(["packapp", "packns"])
+    );
+    assert_eq!(on_path["finder"], "_PackFinder");
+
+    // A mod: the app's package with its engine changed, from memory, wins over the table.
+    let mod_root = dir.path().join("mod");
+    copy_tree(
+        &repo().join("examples/embed-c/app/mygame"),
+        &mod_root.join("mygame"),
+    );
+    let engine = mod_root.join("mygame/engine.py");
+    let text = std::fs::read_to_string(&engine).unwrap();
+    std::fs::write(&engine, format!("{text}\nMODDED = 'yes'\n")).unwrap();
+    pack("mod", "mod.pyfz", &ex.python);
+    let modded = dir.path().join("mod.pyfz");
+    let code = "import mygame.engine as e; print(e.MODDED, e.__file__)";
+    let out = ex.run(&["--pack-memory", modded.to_str().unwrap(), "-c", code]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "yes /packs/mod/mygame/engine.py",
+        "3.{minor}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ex.run(&["--pack-memory", modded.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tick 2: cave=6, forest=10"));
+
+    // The runtime's reader, fuzzed in one process: every truncation, every byte of the
+    // header and index changed (with the index checksum made right), random changes.
+    let work = tempfile::tempdir().unwrap();
+    let out = ex.run(&[
+        "--run",
+        repo().join("tests/support/fuzz_pack.py").to_str().unwrap(),
+        app,
+        work.path().to_str().unwrap(),
+        "2000",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "3.{minor}: the pack reader failed under fuzzing:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fuzz: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(fuzz["cases"].as_u64().unwrap() > 5000, "{fuzz}");
+    assert!(fuzz["opened"].as_u64().unwrap() > 100, "{fuzz}");
+    assert!(fuzz["rejected"].as_u64().unwrap() > 3000, "{fuzz}");
+    assert_eq!(fuzz["unnamed"], 0, "{fuzz}");
+    for reason in [
+        "checksum mismatch",
+        "corrupt",
+        "truncated",
+        "not a pyfreeze",
+    ] {
+        assert!(
+            fuzz["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.as_str().unwrap().starts_with(reason)),
+            "3.{minor}: no case gave {reason:?}: {fuzz}"
+        );
+    }
+
+    // Bad packs: truncated, changed, for another CPython; from C (an error, exit 1) and on
+    // sys.path (a warning naming the reason; the import fails).
+    let bytes = std::fs::read(app).unwrap();
+    let bad = |name: &str, bytes: &[u8]| -> String {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let truncated = bad("truncated.pyfz", &bytes[..bytes.len() - 1]);
+    let mut changed = bytes.clone();
+    changed[200] ^= 0xff; // in the index: its checksum
+    let changed = bad("changed.pyfz", &changed);
+    // Another CPython's bytecode magic number (the header's bytecode_magic field).
+    let mut other = bytes.clone();
+    other[16..18].copy_from_slice(&3000u16.to_le_bytes());
+    let other_pack = PathBuf::from(bad("other.pyfz", &other));
+    for (path, reason) in [
+        (truncated.as_str(), "truncated: "),
+        (changed.as_str(), "checksum mismatch: the index"),
+        (
+            other_pack.to_str().unwrap(),
+            "its bytecode is for another CPython",
+        ),
+    ] {
+        let out = ex.run(&["--pack", path, "-c", "print('ran')"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "3.{minor} {path}: {stderr}");
+        assert!(
+            stderr.contains(&format!("embed-c: pyfreeze: pack {path}: {reason}")),
+            "3.{minor}: {stderr}"
+        );
+        let code = format!("import sys; sys.path.insert(0, {path:?}); import packapp");
+        let out = ex.run(&["-c", &code]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "3.{minor} {path}: {stderr}");
+        assert!(
+            stderr.contains(&format!("RuntimeWarning: pyfreeze: pack {path}: {reason}"))
+                && stderr.contains("ModuleNotFoundError: No module named 'packapp'"),
+            "3.{minor}: {stderr}"
+        );
+    }
+}
+
 fn made(log: &str, what: &str) -> bool {
     log.lines().any(|l| l.contains(what))
 }
@@ -205,6 +426,7 @@ fn check_incremental(ex: &Example) {
 fn embed(minor: u32) -> Example {
     let ex = Example::build(python(minor), minor);
     check_embedded(&ex);
+    check_packs(&ex);
     ex
 }
 
@@ -282,6 +504,7 @@ fn embed_the_listed_system_interpreters() {
         layout_matches_the_headers(&python);
         let ex = Example::build(python, minor);
         check_embedded(&ex);
+        check_packs(&ex);
         check_stdlib_folder_hidden(&ex);
     }
 }

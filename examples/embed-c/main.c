@@ -4,12 +4,17 @@
  *   embed-c --run FILE [ARGS] runs FILE as __main__ (used by the tests)
  *   embed-c -c CODE [ARGS]    runs CODE as __main__, as `python -c` (the appliance test:
  *                             a program alone in an empty root has no file to run)
+ *   embed-c --pack FILE ...   first adds the pack FILE (`pyfreeze pack`), imported from before
+ *                             the frozen table; --pack-memory FILE reads it into memory first,
+ *                             as a game does with a mod it downloaded (both can repeat)
  *
  * sys.path holds only the interpreter's extension-module folder (lib-dynload): every pure
  * module, stdlib or app, comes from the frozen tables.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pyfreeze.h"
@@ -26,12 +31,50 @@ static int fail(PyConfig *config, PyStatus status)
     Py_ExitStatusException(status);
 }
 
+/* Reads FILE into memory that stays allocated while Python runs, and adds it as a pack. */
+static int add_pack_memory(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    size_t size = 0, capacity = 1 << 16;
+    unsigned char *data = malloc(capacity);
+    size_t got;
+    while (data != NULL && (got = fread(data + size, 1, capacity - size, f)) > 0) {
+        size += got;
+        if (size == capacity) {
+            unsigned char *bigger = realloc(data, capacity *= 2);
+            if (bigger == NULL)
+                free(data);
+            data = bigger;
+        }
+    }
+    fclose(f);
+    if (data == NULL) {
+        fprintf(stderr, "embed-c: out of memory reading %s\n", path);
+        return -1;
+    }
+    return pyfreeze_add_pack_memory(data, size, path);
+}
+
 int main(int argc, char **argv)
 {
     /* Before Py_Initialize: the table serves even the modules imported during start-up. */
     if (pyfreeze_install() < 0) {
         fprintf(stderr, "embed-c: pyfreeze_install() failed\n");
         return 1;
+    }
+    while (argc >= 3 && (strcmp(argv[1], "--pack") == 0 || strcmp(argv[1], "--pack-memory") == 0)) {
+        int rc = strcmp(argv[1], "--pack") == 0 ? pyfreeze_add_pack_file(argv[2]) : add_pack_memory(argv[2]);
+        if (rc < 0) {
+            fprintf(stderr, "embed-c: %s\n", pyfreeze_pack_error());
+            return 1;
+        }
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
     }
 
     PyConfig config;

@@ -9,6 +9,9 @@
 //! game-embed --info                       where modules come from, as JSON
 //! game-embed --exec CODE                  run CODE in the game's interpreter (a debug
 //!                                         console; the appliance test's checks)
+//! game-embed --mod PACK ...                first loads the mod PACK (`pyfreeze pack` of the
+//!                                         scripts it changes) into memory: its modules and
+//!                                         data win over the frozen ones (can repeat)
 //! ```
 
 use std::process::ExitCode;
@@ -19,8 +22,7 @@ mod python;
 
 use python::{PyErr, Python};
 
-const USAGE: &str =
-    "usage: game-embed [--level NAME] [--ticks N] | --crash | --list-scripts | --info | --exec CODE";
+const USAGE: &str = "usage: game-embed [--mod PACK]... [--level NAME] [--ticks N] | --crash | --list-scripts | --info | --exec CODE";
 
 enum Mode {
     Play { level: String, ticks: i64 },
@@ -123,8 +125,32 @@ fn exec(py: &Python, code: &str) -> Result<(), PyErr> {
     Ok(())
 }
 
+/// Loads each `--mod PACK` into memory, as a game does with a mod it downloaded, and hands it
+/// to the runtime; returns the other arguments.
+fn load_mods(args: Vec<String>) -> Result<Vec<String>, String> {
+    let mut rest = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        if arg != "--mod" {
+            rest.push(arg);
+            continue;
+        }
+        let path = it.next().ok_or("--mod needs a pack file")?;
+        let data = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        pyfreeze::add_pack_memory(Box::leak(data.into_boxed_slice()), &path)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(rest)
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
+    let args = match load_mods(std::env::args().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("game-embed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mode = match parse_args(&args) {
         Ok(mode) => mode,
         Err(e) => {

@@ -9,7 +9,8 @@ It serves two kinds of interpreter:
   3.10-3.12 installs an excepthook that prints source lines. So the table comes after the
   built-in modules and before CPython's own frozen modules and `sys.path`; only the modules of
   roots with `precedence = "path"` give way to a copy on `sys.path` (`_installed_spec`), with
-  their distributions' metadata;
+  their distributions' metadata. Packs (docs/packs.md) added from C come before the table, the
+  last added first; a pack file on `sys.path` serves its modules from there (`_pack_path_hook`);
 - a CPython patched by pyfreeze, whose own `FrozenImporter` finds the table's modules and
   gives each a `FrozenExtLoader` (a `_bootstrap` class) instance: it calls `attach_cpython()`
   and uses `resource_reader`, `get_data`, `path_entry_finder` and `find_distributions` from
@@ -26,7 +27,13 @@ import _frozen_importlib as _bootstrap
 # `PYFREEZE_NAMESPACE` of pyfreeze.h): set by install() or attach_cpython().
 _PACKAGE = None
 _NAMESPACE = None
-_table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython
+_table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython; `_Chain` with packs
+# What PyfreezeImporter searches: the packs added from C, then the linked table. `_table` adds
+# the packs opened from `sys.path` (for loaders, resources, metadata and package folders).
+_finder_table = None
+_linked = None  # the `_pyfreeze` module (stock libpython)
+_path_packs = []  # `_PackTable`s opened by the path hook, in the order opened
+_pack_tables = {}  # handle -> its `_PackTable`
 # The class of table modules' loaders, one instance per module, made as `_Loader(name, origin)`:
 # PyfreezeLoader, or the patched CPython's FrozenExtLoader.
 _Loader = None
@@ -41,17 +48,19 @@ def _dirname(path):
     return path.rpartition("/")[0]
 
 
-def _make_spec(name, flags, origin):
+def _make_spec(name, flags, origin, pack=None):
     """The spec of a table module: the same, field by field, as the one that a patched
-    CPython's FrozenImporter._frozen_ext_spec() makes (tests/cpython.rs compares them)."""
+    CPython's FrozenImporter._frozen_ext_spec() makes (tests/cpython.rs compares them). With
+    `pack`, its loader serves the module from that pack (a pack file on `sys.path`)."""
+    loader = _Loader(name, origin) if pack is None else _Loader(name, origin, pack)
     if flags & _NAMESPACE:
         # A namespace package: the origin is its folder.
-        spec = _bootstrap.ModuleSpec(name, _Loader(name, origin), origin=None, is_package=True)
+        spec = _bootstrap.ModuleSpec(name, loader, origin=None, is_package=True)
         spec.submodule_search_locations = [origin]
         filename = None
     else:
         is_package = bool(flags & _PACKAGE)
-        spec = _bootstrap.ModuleSpec(name, _Loader(name, origin), origin=origin, is_package=is_package)
+        spec = _bootstrap.ModuleSpec(name, loader, origin=origin, is_package=is_package)
         spec.has_location = True
         filename = origin
         if is_package:
@@ -159,9 +168,9 @@ class PyfreezeImporter:
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
-        info = _table.find(fullname)
+        info = _finder_table.find(fullname)
         if info is None:
-            if "\0" in fullname and _table.find(fullname.partition("\0")[0]) is not None:
+            if "\0" in fullname and _finder_table.find(fullname.partition("\0")[0]) is not None:
                 # FrozenImporter, next in sys.meta_path, also sees the table (through
                 # PyImport_FrozenModules) and compares C strings: before 3.13 it would load
                 # "string\0" as a second copy of `string`.
@@ -183,8 +192,8 @@ class PyfreezeImporter:
         return find_distributions(context)
 
 
-def _source_text(name):
-    data = _table.get_source(name)
+def _source_text(name, table=None):
+    data = (table or _table).get_source(name)
     if data is None:
         return None
     return _bootstrap._bootstrap_external.decode_source(data)
@@ -199,9 +208,15 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
     Loader and InspectLoader (this module cannot import importlib.abc while the interpreter
     initialises); every method a loader has is its own, and it finds nothing."""
 
-    def __init__(self, name, path):
+    def __init__(self, name, path, pack=None):
         self.name = name
         self.path = path
+        if pack is not None:
+            self._pack = pack  # a pack file on sys.path; else the runtime's tables
+
+    @property
+    def _t(self):
+        return self.__dict__.get("_pack") or _table
 
     def __eq__(self, other):
         return self.__class__ == other.__class__ and self.__dict__ == other.__dict__
@@ -215,7 +230,7 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
     def _own(self, fullname):
         """The table name that `fullname` stands for: itself, or this loader's module when
         `fullname` is the name runpy ran it under (`__main__`); else None."""
-        if _table.find(fullname) is not None:
+        if self._t.find(fullname) is not None:
             return fullname
         spec = getattr(sys.modules.get(fullname), "__spec__", None)
         if spec is not None and spec.loader == self:
@@ -235,7 +250,7 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         origin = module.__spec__.origin
         if origin is not None:
             _register_lines(name, origin)
-        _bootstrap._call_with_frames_removed(exec, _table.get_code(name), module.__dict__)
+        _bootstrap._call_with_frames_removed(exec, self._t.get_code(name), module.__dict__)
         if name == "linecache":
             for other, flags, other_origin in _table.modules():
                 if other in sys.modules and not flags & _NAMESPACE:
@@ -257,20 +272,20 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         return _bootstrap._module_repr_from_spec(module.__spec__)
 
     def get_code(self, fullname):
-        return _table.get_code(self._own(fullname) or fullname)
+        return self._t.get_code(self._own(fullname) or fullname)
 
     def get_source(self, fullname):
         name = self._own(fullname)
-        return None if name is None else _source_text(name)
+        return None if name is None else _source_text(name, self._t)
 
     def is_package(self, fullname):
-        info = _table.find(self._own(fullname) or fullname)
+        info = self._t.find(self._own(fullname) or fullname)
         if info is None:
             raise ImportError("no frozen module named %r" % (fullname,), name=fullname)
         return bool(info[0] & _PACKAGE)
 
     def get_filename(self, fullname):
-        info = _table.find(self._own(fullname) or fullname)
+        info = self._t.find(self._own(fullname) or fullname)
         if info is None or info[0] & _NAMESPACE:
             raise ImportError("no frozen module file for %r" % (fullname,), name=fullname)
         return info[1]
@@ -785,8 +800,9 @@ def _fix_up(name, module, flags, origin):
 
 def install(table):
     """Stock libpython: serve `table` (the `_pyfreeze` module) with PyfreezeImporter."""
-    global _table, _Loader, _PACKAGE, _NAMESPACE
-    _table = table
+    global _linked, _Loader, _PACKAGE, _NAMESPACE
+    _linked = table
+    _rebuild()
     _Loader = PyfreezeLoader
     _PACKAGE, _NAMESPACE = table.PACKAGE, table.NAMESPACE
     meta_path = sys.meta_path
@@ -799,6 +815,7 @@ def install(table):
             break
     meta_path.insert(position, PyfreezeImporter)
     sys.path_hooks.insert(0, _path_hook)
+    sys.path_hooks.insert(0, _pack_path_hook)
     sys.path_importer_cache.clear()
     for name, module in list(sys.modules.items()):
         info = table.find(name)
@@ -806,6 +823,208 @@ def install(table):
             _fix_up(name, module, *info)
     if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
+
+
+# -- packs -----------------------------------------------------------------------------------
+
+
+class _PackTable:
+    """The `_pyfreeze` interface over one pack (a handle of the runtime's C half)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.name = _linked.pack_name(handle)
+
+    def __repr__(self):
+        return "<pyfreeze pack %r>" % (self.name,)
+
+    def find(self, name):
+        return _linked.find(name, self.handle)
+
+    def get_code(self, name):
+        return _linked.get_code(name, self.handle)
+
+    def get_source(self, name):
+        return _linked.get_source(name, self.handle)
+
+    def modules(self):
+        return _linked.modules(self.handle)
+
+    def resources(self, name):
+        return _linked.resources(name, self.handle)
+
+    def read_resource(self, name, path):
+        return _linked.read_resource(name, path, self.handle)
+
+    def package_at(self, path):
+        return _linked.package_at(path, self.handle)
+
+    def distributions(self):
+        return _linked.distributions(self.handle)
+
+    def dist_files(self, name):
+        return _linked.dist_files(name, self.handle)
+
+    def read_dist_file(self, name, path):
+        return _linked.read_dist_file(name, path, self.handle)
+
+    def path_first(self):
+        return ()
+
+
+class _Chain:
+    """Tables searched in order (packs and the linked table): the first that has a module, a
+    package folder or a distribution serves it."""
+
+    def __init__(self, tables):
+        self.tables = tables
+
+    def _owner(self, name):
+        for table in self.tables:
+            if table.find(name) is not None:
+                return table
+        return self.tables[-1]  # which raises the ImportError of a missing module
+
+    def find(self, name):
+        for table in self.tables:
+            info = table.find(name)
+            if info is not None:
+                return info
+        return None
+
+    def get_code(self, name):
+        return self._owner(name).get_code(name)
+
+    def get_source(self, name):
+        return self._owner(name).get_source(name)
+
+    def modules(self):
+        seen, rows = set(), []
+        for table in self.tables:
+            for row in table.modules():
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    rows.append(row)
+        return tuple(rows)
+
+    def resources(self, name):
+        return self._owner(name).resources(name)
+
+    def read_resource(self, name, path):
+        return self._owner(name).read_resource(name, path)
+
+    def package_at(self, path):
+        for table in self.tables:
+            package = table.package_at(path)
+            if package is not None:
+                return package
+        return None
+
+    def distributions(self):
+        seen, rows = set(), []
+        for table in self.tables:
+            for row in table.distributions():
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    rows.append(row)
+        return tuple(rows)
+
+    def _dist_owner(self, folder):
+        for table in self.tables:
+            if any(name == folder for name, _origin in table.distributions()):
+                return table
+        return self.tables[-1]
+
+    def dist_files(self, folder):
+        return self._dist_owner(folder).dist_files(folder)
+
+    def read_dist_file(self, folder, path):
+        return self._dist_owner(folder).read_dist_file(folder, path)
+
+    def path_first(self):
+        return _linked.path_first()
+
+
+def _pack_table(handle):
+    table = _pack_tables.get(handle)
+    if table is None:
+        table = _pack_tables[handle] = _PackTable(handle)
+    return table
+
+
+def _rebuild():
+    """Puts the packs in the chains: those added from C (the last added first) before the
+    linked table; those opened from `sys.path` after it in `_table` only."""
+    global _table, _finder_table, _children, _by_origin
+    front = tuple(_pack_table(h) for h in _linked.front_packs())
+    _finder_table = _Chain(front + (_linked,)) if front else _linked
+    everything = front + (_linked,) + tuple(_path_packs)
+    _table = _Chain(everything) if len(everything) > 1 else _linked
+    _children = None
+    _by_origin = None
+
+
+def _packs_changed():
+    """Called by the C half after a pack was added with the interpreter running."""
+    _rebuild()
+    sys.path_importer_cache.clear()
+
+
+class _PackFinder:
+    """Path-entry finder for a pack file on `sys.path`: its modules, as the linked table
+    serves its own (the same loaders, origins and packages)."""
+
+    def __init__(self, path, pack):
+        self.path = path
+        self.pack = pack
+
+    def __repr__(self):
+        return "<pyfreeze pack finder %r>" % (self.path,)
+
+    def find_spec(self, fullname, target=None):
+        info = self.pack.find(fullname)
+        if info is None:
+            return None
+        return _make_spec(fullname, *info, pack=self.pack)
+
+    def invalidate_caches(self):
+        pass
+
+    def iter_modules(self, prefix=""):
+        for name, flags, _origin in self.pack.modules():
+            if "." not in name:
+                yield prefix + name, bool(flags & _PACKAGE)
+
+
+_PACK_SIGNATURE = b"PYFZ\r\n\x1a\n"
+
+
+def _pack_path_hook(path):
+    """A `sys.path` entry that is a pack file (it starts with the pack signature): its finder.
+    A bad pack is a RuntimeWarning naming it and the reason, and serves nothing."""
+    if not path or not _bootstrap._bootstrap_external._path_isfile(path):
+        raise ImportError("not a pack file", path=path)
+    import _io
+
+    try:
+        with _io.open_code(path) as f:
+            signature = f.read(8)
+    except OSError:
+        raise ImportError("not a readable file", path=path) from None
+    if signature != _PACK_SIGNATURE:
+        raise ImportError("not a pack file", path=path)
+    try:
+        handle = _linked.pack_open(path)
+    except ImportError as e:
+        import _warnings
+
+        _warnings.warn("%s; its modules are not importable" % (e,), RuntimeWarning, stacklevel=2)
+        raise
+    pack = _pack_table(handle)
+    if pack not in _path_packs:
+        _path_packs.append(pack)
+        _rebuild()
+    return _PackFinder(path, pack)
 
 
 # -- CPython patched by pyfreeze -------------------------------------------------------------

@@ -141,7 +141,7 @@ fn header(version: &PythonVersion) -> String {
     let mut h = String::from(PREAMBLE);
     h.push_str(
         "/* The extended frozen-module table of pyfreeze. Format documented in docs/table-format.md. */\n\
-         #ifndef PYFREEZE_H\n#define PYFREEZE_H\n\n#include <stdint.h>\n\n\
+         #ifndef PYFREEZE_H\n#define PYFREEZE_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n\
          #ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
     );
     let _ = writeln!(h, "#define PYFREEZE_FORMAT {FORMAT}");
@@ -162,6 +162,8 @@ fn header(version: &PythonVersion) -> String {
     h.push_str(&schema::PATH_FIRST.c_declaration());
     h.push('\n');
     h.push_str(&version.stock_layout.as_struct().c_declaration());
+    h.push('\n');
+    h.push_str(&schema::pack_c_defines());
     h.push_str(
         "\n/* Sorted by name; the counts exclude the all-zero sentinel row that ends each array. */\n\
          extern const struct pyfreeze_module pyfreeze_modules[];\n\
@@ -178,7 +180,14 @@ fn header(version: &PythonVersion) -> String {
          extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];\n\n\
          /* pyfreeze_runtime.c (stock libpython) */\n\
          const struct pyfreeze_module *pyfreeze_find(const char *name);\n\
-         int pyfreeze_install(void);\n\n\
+         int pyfreeze_install(void);\n\
+         /* Packs (docs/packs.md): imported from before this table, the last added first. The\n\
+            file is mapped, the memory used in place (it must stay valid while Python runs);\n\
+            before or after Py_Initialize() (after: with the GIL held). 0, or -1 with the reason\n\
+            in pyfreeze_pack_error(). */\n\
+         int pyfreeze_add_pack_file(const char *path);\n\
+         int pyfreeze_add_pack_memory(const void *data, size_t size, const char *name);\n\
+         const char *pyfreeze_pack_error(void);\n\n\
          /* pyfreeze_source.c: the length of a module's source once decoded (0 without source). */\n\
          uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);\n\
          /* Writes the decoded source into out (pyfreeze_source_size() bytes): 0, or -1 when\n\

@@ -248,20 +248,25 @@ pub fn write_pack(
             ],
         );
     }
+    // Package data and distribution files: rows of the same fields.
+    let put_files =
+        |out: &mut Rows, record: &PackRecord, rows: &[((u64, u64), usize, u64, u32)]| {
+            for (path, data, size, crc) in rows {
+                out.put(
+                    record,
+                    &[
+                        ("path", path.0),
+                        ("path_size", path.1),
+                        ("data", blob_offsets[*data]),
+                        ("data_size", *size),
+                        ("crc32", u64::from(*crc)),
+                        ("reserved", 0),
+                    ],
+                );
+            }
+        };
     out.bytes.resize(resources_offset, 0);
-    for (path, data, size, crc) in &resource_rows {
-        out.put(
-            &PACK_RESOURCE,
-            &[
-                ("path", path.0),
-                ("path_size", path.1),
-                ("data", blob_offsets[*data]),
-                ("data_size", *size),
-                ("crc32", u64::from(*crc)),
-                ("reserved", 0),
-            ],
-        );
-    }
+    put_files(&mut out, &PACK_RESOURCE, &resource_rows);
     out.bytes.resize(distributions_offset, 0);
     for (name, origin, start, count) in &dist_rows {
         out.put(
@@ -277,19 +282,7 @@ pub fn write_pack(
         );
     }
     out.bytes.resize(dist_files_offset, 0);
-    for (path, data, size, crc) in &dist_file_rows {
-        out.put(
-            &PACK_DIST_FILE,
-            &[
-                ("path", path.0),
-                ("path_size", path.1),
-                ("data", blob_offsets[*data]),
-                ("data_size", *size),
-                ("crc32", u64::from(*crc)),
-                ("reserved", 0),
-            ],
-        );
-    }
+    put_files(&mut out, &PACK_DIST_FILE, &dist_file_rows);
     out.bytes.resize(strings_offset, 0);
     out.bytes.extend_from_slice(&strings);
     for b in &blobs {

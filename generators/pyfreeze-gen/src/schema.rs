@@ -451,6 +451,50 @@ pub const PACK_RECORDS: [&PackRecord; 5] = [
     &PACK_DIST_FILE,
 ];
 
+/// The C name of a pack record: `HEADER`, `MODULE`, `RESOURCE`, `DISTRIBUTION`, `DIST_FILE`.
+fn pack_c_name(record: &PackRecord) -> &'static str {
+    match record.name {
+        "Header" => "HEADER",
+        "Module row" => "MODULE",
+        "Package data row" => "RESOURCE",
+        "Distribution row" => "DISTRIBUTION",
+        "Distribution file row" => "DIST_FILE",
+        other => panic!("pack record {other} has no C name"),
+    }
+}
+
+/// `pyfreeze.h`'s pack layout: the signature, the format version, and for each record its
+/// size (`PYFREEZE_PACK_MODULE_SIZE`) and the offset of each field
+/// (`PYFREEZE_PACK_MODULE_CODE_SIZE_AT`), which the runtime's reader uses.
+pub fn pack_c_defines() -> String {
+    let mut out =
+        String::from("/* Packs (docs/table-format.md#packs): little-endian records. */\n");
+    out.push_str("#define PYFREEZE_PACK_MAGIC \"");
+    for b in PACK_MAGIC {
+        out.push_str(&format!("\\x{b:02x}"));
+    }
+    out.push_str("\"\n");
+    out.push_str(&format!(
+        "#define PYFREEZE_PACK_FORMAT_VERSION {PACK_FORMAT_VERSION}u\n"
+    ));
+    for record in PACK_RECORDS {
+        let name = pack_c_name(record);
+        out.push_str(&format!(
+            "#define PYFREEZE_PACK_{name}_SIZE {}u\n",
+            record.size()
+        ));
+        let mut offset = 0;
+        for f in record.fields {
+            out.push_str(&format!(
+                "#define PYFREEZE_PACK_{name}_{}_AT {offset}u\n",
+                f.name.to_uppercase()
+            ));
+            offset += f.size;
+        }
+    }
+    out
+}
+
 /// The generated part of `docs/table-format.md` on packs.
 pub fn markdown_pack_reference() -> String {
     let mut out = String::new();

@@ -3,6 +3,7 @@
 #ifndef PYFREEZE_H
 #define PYFREEZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -69,6 +70,65 @@ struct pyfreeze_frozen {
     int size; /* length of `code`, negated for a package */
 };
 
+/* Packs (docs/table-format.md#packs): little-endian records. */
+#define PYFREEZE_PACK_MAGIC "\x50\x59\x46\x5a\x0d\x0a\x1a\x0a"
+#define PYFREEZE_PACK_FORMAT_VERSION 1u
+#define PYFREEZE_PACK_HEADER_SIZE 112u
+#define PYFREEZE_PACK_HEADER_MAGIC_AT 0u
+#define PYFREEZE_PACK_HEADER_FORMAT_VERSION_AT 8u
+#define PYFREEZE_PACK_HEADER_HEADER_SIZE_AT 12u
+#define PYFREEZE_PACK_HEADER_BYTECODE_MAGIC_AT 16u
+#define PYFREEZE_PACK_HEADER_TARGET_HEXVERSION_AT 20u
+#define PYFREEZE_PACK_HEADER_FILE_SIZE_AT 24u
+#define PYFREEZE_PACK_HEADER_FLAGS_AT 28u
+#define PYFREEZE_PACK_HEADER_MODULE_COUNT_AT 32u
+#define PYFREEZE_PACK_HEADER_MODULES_OFFSET_AT 36u
+#define PYFREEZE_PACK_HEADER_RESOURCE_COUNT_AT 40u
+#define PYFREEZE_PACK_HEADER_RESOURCES_OFFSET_AT 44u
+#define PYFREEZE_PACK_HEADER_DISTRIBUTION_COUNT_AT 48u
+#define PYFREEZE_PACK_HEADER_DISTRIBUTIONS_OFFSET_AT 52u
+#define PYFREEZE_PACK_HEADER_DIST_FILE_COUNT_AT 56u
+#define PYFREEZE_PACK_HEADER_DIST_FILES_OFFSET_AT 60u
+#define PYFREEZE_PACK_HEADER_STRINGS_OFFSET_AT 64u
+#define PYFREEZE_PACK_HEADER_STRINGS_SIZE_AT 68u
+#define PYFREEZE_PACK_HEADER_INDEX_CRC32_AT 72u
+#define PYFREEZE_PACK_HEADER_CONTENT_SHA256_AT 76u
+#define PYFREEZE_PACK_HEADER_RESERVED_AT 108u
+#define PYFREEZE_PACK_MODULE_SIZE 48u
+#define PYFREEZE_PACK_MODULE_NAME_AT 0u
+#define PYFREEZE_PACK_MODULE_NAME_SIZE_AT 4u
+#define PYFREEZE_PACK_MODULE_ORIGIN_AT 8u
+#define PYFREEZE_PACK_MODULE_ORIGIN_SIZE_AT 12u
+#define PYFREEZE_PACK_MODULE_CODE_AT 16u
+#define PYFREEZE_PACK_MODULE_CODE_SIZE_AT 20u
+#define PYFREEZE_PACK_MODULE_SOURCE_AT 24u
+#define PYFREEZE_PACK_MODULE_SOURCE_SIZE_AT 28u
+#define PYFREEZE_PACK_MODULE_FLAGS_AT 32u
+#define PYFREEZE_PACK_MODULE_RESOURCES_START_AT 36u
+#define PYFREEZE_PACK_MODULE_RESOURCES_COUNT_AT 40u
+#define PYFREEZE_PACK_MODULE_CRC32_AT 44u
+#define PYFREEZE_PACK_RESOURCE_SIZE 24u
+#define PYFREEZE_PACK_RESOURCE_PATH_AT 0u
+#define PYFREEZE_PACK_RESOURCE_PATH_SIZE_AT 4u
+#define PYFREEZE_PACK_RESOURCE_DATA_AT 8u
+#define PYFREEZE_PACK_RESOURCE_DATA_SIZE_AT 12u
+#define PYFREEZE_PACK_RESOURCE_CRC32_AT 16u
+#define PYFREEZE_PACK_RESOURCE_RESERVED_AT 20u
+#define PYFREEZE_PACK_DISTRIBUTION_SIZE 24u
+#define PYFREEZE_PACK_DISTRIBUTION_NAME_AT 0u
+#define PYFREEZE_PACK_DISTRIBUTION_NAME_SIZE_AT 4u
+#define PYFREEZE_PACK_DISTRIBUTION_ORIGIN_AT 8u
+#define PYFREEZE_PACK_DISTRIBUTION_ORIGIN_SIZE_AT 12u
+#define PYFREEZE_PACK_DISTRIBUTION_FILES_START_AT 16u
+#define PYFREEZE_PACK_DISTRIBUTION_FILES_COUNT_AT 20u
+#define PYFREEZE_PACK_DIST_FILE_SIZE 24u
+#define PYFREEZE_PACK_DIST_FILE_PATH_AT 0u
+#define PYFREEZE_PACK_DIST_FILE_PATH_SIZE_AT 4u
+#define PYFREEZE_PACK_DIST_FILE_DATA_AT 8u
+#define PYFREEZE_PACK_DIST_FILE_DATA_SIZE_AT 12u
+#define PYFREEZE_PACK_DIST_FILE_CRC32_AT 16u
+#define PYFREEZE_PACK_DIST_FILE_RESERVED_AT 20u
+
 /* Sorted by name; the counts exclude the all-zero sentinel row that ends each array. */
 extern const struct pyfreeze_module pyfreeze_modules[];
 extern const uint32_t pyfreeze_modules_count;
@@ -87,6 +147,13 @@ extern const struct pyfreeze_frozen pyfreeze_frozen_modules[];
 /* pyfreeze_runtime.c (stock libpython) */
 const struct pyfreeze_module *pyfreeze_find(const char *name);
 int pyfreeze_install(void);
+/* Packs (docs/packs.md): imported from before this table, the last added first. The
+file is mapped, the memory used in place (it must stay valid while Python runs);
+before or after Py_Initialize() (after: with the GIL held). 0, or -1 with the reason
+in pyfreeze_pack_error(). */
+int pyfreeze_add_pack_file(const char *path);
+int pyfreeze_add_pack_memory(const void *data, size_t size, const char *name);
+const char *pyfreeze_pack_error(void);
 
 /* pyfreeze_source.c: the length of a module's source once decoded (0 without source). */
 uint32_t pyfreeze_source_size(const struct pyfreeze_module *m);

@@ -23,9 +23,15 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <marshal.h>
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pyfreeze.h"
 
@@ -64,74 +70,633 @@ const struct pyfreeze_module *pyfreeze_find(const char *name)
                    compare_module);
 }
 
-/* Looks a module up by a str argument; NULL without an exception when absent. A name with
- * an embedded NUL is absent (the table compares C strings: "string\0" would find "string"). */
-static const struct pyfreeze_module *find_arg(PyObject *arg)
+/* -- Packs (docs/table-format.md#packs) -------------------------------------------------------
+ * A pack is checked once, when it is opened, as pyfreeze_gen::pack::Pack::open does: the
+ * header, where each table lies, every row's strings (inside the string area, NUL-terminated)
+ * and blobs (inside the blob area), ranges of rows, order, flags, and the index's CRC-32. The
+ * accessors below then only index. A module's bytes are checked against their CRC-32 the first
+ * time they are used, a data file's each time it is read. Packs stay mapped until the process
+ * ends (code objects, memoryviews and the runtime's tables point into them). */
+
+static uint32_t pf_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t pf_crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+    static uint32_t table[256];
+    if (table[1] == 0) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    }
+    crc = ~crc;
+    while (n--)
+        crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+struct pf_pack {
+    char *name;                 /* its path, or the name given with its memory */
+    const unsigned char *bytes;
+    size_t size;
+    uint32_t counts[4], offsets[4]; /* modules, resources, distributions, dist files */
+    uint64_t strings, blobs;    /* the string area starts at strings, the blob area at blobs */
+    unsigned char *checked;     /* per module: 1 once its bytes matched their CRC-32 */
+};
+
+enum { PF_MODULES, PF_RESOURCES, PF_DISTS, PF_DIST_FILES };
+static const size_t pf_row_size[4] = {PYFREEZE_PACK_MODULE_SIZE, PYFREEZE_PACK_RESOURCE_SIZE,
+                                      PYFREEZE_PACK_DISTRIBUTION_SIZE, PYFREEZE_PACK_DIST_FILE_SIZE};
+
+static const unsigned char *pf_row(const struct pf_pack *p, int table, uint32_t i)
+{
+    return p->bytes + p->offsets[table] + (size_t)i * pf_row_size[table];
+}
+
+/* The string at `at` in a row (its offset, then its size): NULL when out of place. */
+static const char *pf_string(const struct pf_pack *p, const unsigned char *field)
+{
+    uint64_t at = pf_u32(field), size = pf_u32(field + 4);
+    if (at < p->strings || at + size >= p->blobs || p->bytes[at + size] != 0)
+        return NULL;
+    return (const char *)p->bytes + at;
+}
+
+/* Whether the NUL-terminated `s` is UTF-8 as Python decodes it strictly (no overlong forms,
+ * no surrogates, nothing above U+10FFFF) without a NUL inside. */
+static int pf_utf8(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        unsigned c = *s++;
+        int more;
+        unsigned min, cp;
+        if (c < 0x80)
+            continue;
+        else if ((c & 0xe0) == 0xc0)
+            more = 1, min = 0x80, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            more = 2, min = 0x800, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            more = 3, min = 0x10000, cp = c & 0x07;
+        else
+            return 0;
+        while (more--) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*s++ & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+    }
+    return 1;
+}
+
+/* A string field that pf_pack_check() accepts: in the string area, NUL-terminated, UTF-8. */
+static const char *pf_checked_string(const struct pf_pack *p, const unsigned char *field)
+{
+    const char *s = pf_string(p, field);
+    return s != NULL && pf_utf8(s) ? s : NULL;
+}
+
+/* The blob at `field` (offset, size); NULL when out of place (an empty one is never NULL). */
+static const unsigned char *pf_blob(const struct pf_pack *p, const unsigned char *field)
+{
+    uint64_t at = pf_u32(field), size = pf_u32(field + 4);
+    if (at < p->blobs || at + size > p->size)
+        return NULL;
+    return p->bytes + at;
+}
+
+/* Checks rows [start, start + count) of the package data or distribution file table (the
+ * same fields): each path a string, sorted, each file's bytes in the blob area. */
+static int pf_check_files(const struct pf_pack *p, int table, uint64_t start, uint64_t count,
+                          char *why, size_t n)
+{
+    const char *previous = NULL;
+    for (uint64_t i = start; i < start + count; i++) {
+        const unsigned char *row = pf_row(p, table, (uint32_t)i);
+        const char *path = pf_checked_string(p, row + PYFREEZE_PACK_RESOURCE_PATH_AT);
+        if (path == NULL || pf_blob(p, row + PYFREEZE_PACK_RESOURCE_DATA_AT) == NULL ||
+            (previous != NULL && strcmp(previous, path) >= 0)) {
+            snprintf(why, n, "corrupt: %s row %u",
+                     table == PF_RESOURCES ? "package data" : "distribution file", (unsigned)i);
+            return -1;
+        }
+        previous = path;
+    }
+    return 0;
+}
+
+/* Checks the pack; 0, or -1 with the reason in `why`. */
+static int pf_pack_check(struct pf_pack *p, char *why, size_t n)
+{
+    const unsigned char *b = p->bytes;
+    if (p->size < 8 || memcmp(b, PYFREEZE_PACK_MAGIC, 8) != 0) {
+        snprintf(why, n, "not a pyfreeze pack (no PYFZ signature)");
+        return -1;
+    }
+    if (p->size < 16) {
+        snprintf(why, n, "truncated: %zu bytes", p->size);
+        return -1;
+    }
+    uint32_t version = pf_u32(b + PYFREEZE_PACK_HEADER_FORMAT_VERSION_AT);
+    if (version != PYFREEZE_PACK_FORMAT_VERSION) {
+        snprintf(why, n, "pack format version %u; this program reads version %u: write the pack "
+                 "again with the pyfreeze that made the program", version, PYFREEZE_PACK_FORMAT_VERSION);
+        return -1;
+    }
+    if (p->size < PYFREEZE_PACK_HEADER_SIZE) {
+        snprintf(why, n, "truncated: %zu bytes, shorter than its header", p->size);
+        return -1;
+    }
+    uint32_t file_size = pf_u32(b + PYFREEZE_PACK_HEADER_FILE_SIZE_AT);
+    if (file_size != p->size) {
+        snprintf(why, n, file_size > p->size ? "truncated: %zu bytes where the header says %u"
+                                             : "corrupt: %zu bytes where the header says %u",
+                 p->size, file_size);
+        return -1;
+    }
+    if (pf_u32(b + PYFREEZE_PACK_HEADER_HEADER_SIZE_AT) != PYFREEZE_PACK_HEADER_SIZE) {
+        snprintf(why, n, "corrupt: a header size of %u", pf_u32(b + PYFREEZE_PACK_HEADER_HEADER_SIZE_AT));
+        return -1;
+    }
+    uint32_t magic = pf_u32(b + PYFREEZE_PACK_HEADER_BYTECODE_MAGIC_AT);
+    if ((magic >> 16) != 0x0a0d) {
+        snprintf(why, n, "corrupt: the bytecode magic does not end with CR LF");
+        return -1;
+    }
+    if ((magic & 0xffff) != PYFREEZE_TARGET_MAGIC) {
+        snprintf(why, n, "its bytecode is for another CPython (magic number %u, this program's "
+                 "CPython %s has %u): write it with `pyfreeze pack --python` of CPython %s",
+                 magic & 0xffff, PYFREEZE_TARGET_VERSION, PYFREEZE_TARGET_MAGIC, PYFREEZE_TARGET_VERSION);
+        return -1;
+    }
+    if (pf_u32(b + PYFREEZE_PACK_HEADER_FLAGS_AT) != 0 || pf_u32(b + PYFREEZE_PACK_HEADER_RESERVED_AT) != 0) {
+        snprintf(why, n, "corrupt: unknown header flags");
+        return -1;
+    }
+    p->strings = pf_u32(b + PYFREEZE_PACK_HEADER_STRINGS_OFFSET_AT);
+    p->blobs = p->strings + pf_u32(b + PYFREEZE_PACK_HEADER_STRINGS_SIZE_AT);
+    if (p->strings < PYFREEZE_PACK_HEADER_SIZE || p->blobs > p->size) {
+        snprintf(why, n, "corrupt: the string area is outside the file");
+        return -1;
+    }
+    static const size_t count_at[4] = {PYFREEZE_PACK_HEADER_MODULE_COUNT_AT, PYFREEZE_PACK_HEADER_RESOURCE_COUNT_AT,
+                                       PYFREEZE_PACK_HEADER_DISTRIBUTION_COUNT_AT, PYFREEZE_PACK_HEADER_DIST_FILE_COUNT_AT};
+    static const size_t offset_at[4] = {PYFREEZE_PACK_HEADER_MODULES_OFFSET_AT, PYFREEZE_PACK_HEADER_RESOURCES_OFFSET_AT,
+                                        PYFREEZE_PACK_HEADER_DISTRIBUTIONS_OFFSET_AT, PYFREEZE_PACK_HEADER_DIST_FILES_OFFSET_AT};
+    static const char *const table_name[4] = {"module", "package data", "distribution", "distribution file"};
+    for (int t = 0; t < 4; t++) {
+        p->counts[t] = pf_u32(b + count_at[t]);
+        p->offsets[t] = pf_u32(b + offset_at[t]);
+        uint64_t end = (uint64_t)p->offsets[t] + (uint64_t)p->counts[t] * pf_row_size[t];
+        if (p->offsets[t] % 8 != 0 || p->offsets[t] < PYFREEZE_PACK_HEADER_SIZE || end > p->strings) {
+            snprintf(why, n, "corrupt: the %s table is outside the index", table_name[t]);
+            return -1;
+        }
+    }
+    uint32_t crc = pf_crc32(0, b + PYFREEZE_PACK_HEADER_SIZE, (size_t)(p->blobs - PYFREEZE_PACK_HEADER_SIZE));
+    if (crc != pf_u32(b + PYFREEZE_PACK_HEADER_INDEX_CRC32_AT)) {
+        snprintf(why, n, "checksum mismatch: the index has CRC-32 %#010x, the header says %#010x",
+                 crc, pf_u32(b + PYFREEZE_PACK_HEADER_INDEX_CRC32_AT));
+        return -1;
+    }
+    /* Every row. */
+    const uint32_t known = PYFREEZE_PACKAGE | PYFREEZE_NAMESPACE | PYFREEZE_SOURCE_DEFLATE;
+    const char *previous = NULL;
+    uint32_t covered = 0;
+    for (uint32_t i = 0; i < p->counts[PF_MODULES]; i++) {
+        const unsigned char *row = pf_row(p, PF_MODULES, i);
+        const char *name = pf_checked_string(p, row + PYFREEZE_PACK_MODULE_NAME_AT);
+        if (name == NULL || pf_checked_string(p, row + PYFREEZE_PACK_MODULE_ORIGIN_AT) == NULL ||
+            pf_blob(p, row + PYFREEZE_PACK_MODULE_CODE_AT) == NULL ||
+            pf_blob(p, row + PYFREEZE_PACK_MODULE_SOURCE_AT) == NULL) {
+            snprintf(why, n, "corrupt: module row %u points outside its area", i);
+            return -1;
+        }
+        if (previous != NULL && strcmp(previous, name) >= 0) {
+            snprintf(why, n, "corrupt: module rows are not sorted by name (%.100s)", name);
+            return -1;
+        }
+        previous = name;
+        uint32_t flags = pf_u32(row + PYFREEZE_PACK_MODULE_FLAGS_AT);
+        if ((flags & ~known) || ((flags & PYFREEZE_NAMESPACE) && !(flags & PYFREEZE_PACKAGE)) ||
+            ((flags & PYFREEZE_SOURCE_DEFLATE) && pf_u32(row + PYFREEZE_PACK_MODULE_SOURCE_SIZE_AT) < 4)) {
+            snprintf(why, n, "corrupt: module %.100s has flags %#x", name, flags);
+            return -1;
+        }
+        uint64_t start = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_START_AT);
+        uint64_t count = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_COUNT_AT);
+        if (count && (start != covered || start + count > p->counts[PF_RESOURCES])) {
+            snprintf(why, n, "corrupt: module %.100s's package data rows are out of place", name);
+            return -1;
+        }
+        if (pf_check_files(p, PF_RESOURCES, start, count, why, n) < 0)
+            return -1;
+        if (count)
+            covered = (uint32_t)(start + count);
+    }
+    if (covered != p->counts[PF_RESOURCES]) {
+        snprintf(why, n, "corrupt: package data rows outside any package");
+        return -1;
+    }
+    previous = NULL;
+    covered = 0;
+    for (uint32_t i = 0; i < p->counts[PF_DISTS]; i++) {
+        const unsigned char *row = pf_row(p, PF_DISTS, i);
+        const char *name = pf_checked_string(p, row + PYFREEZE_PACK_DISTRIBUTION_NAME_AT);
+        uint64_t start = pf_u32(row + PYFREEZE_PACK_DISTRIBUTION_FILES_START_AT);
+        uint64_t count = pf_u32(row + PYFREEZE_PACK_DISTRIBUTION_FILES_COUNT_AT);
+        if (name == NULL || pf_checked_string(p, row + PYFREEZE_PACK_DISTRIBUTION_ORIGIN_AT) == NULL ||
+            (previous != NULL && strcmp(previous, name) >= 0) || start != covered ||
+            start + count > p->counts[PF_DIST_FILES]) {
+            snprintf(why, n, "corrupt: distribution row %u", i);
+            return -1;
+        }
+        previous = name;
+        if (pf_check_files(p, PF_DIST_FILES, start, count, why, n) < 0)
+            return -1;
+        covered = (uint32_t)(start + count);
+    }
+    if (covered != p->counts[PF_DIST_FILES]) {
+        snprintf(why, n, "corrupt: distribution file rows outside any distribution");
+        return -1;
+    }
+    p->checked = calloc(p->counts[PF_MODULES] ? p->counts[PF_MODULES] : 1, 1);
+    if (p->checked == NULL) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Every pack opened, by handle - 1 (handle 0 is the linked table); the packs added with the
+ * C API, in the order added. */
+static struct pf_pack **pf_packs;
+static uint32_t pf_npacks;
+static uint32_t *pf_front;
+static uint32_t pf_nfront;
+static char pf_last_error[1024];
+
+const char *pyfreeze_pack_error(void)
+{
+    return pf_last_error;
+}
+
+/* Registers a checked pack: its handle, or 0 with pf_last_error set. */
+static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t size)
+{
+    char why[512];
+    struct pf_pack *p = calloc(1, sizeof *p);
+    struct pf_pack **packs = realloc(pf_packs, (pf_npacks + 1) * sizeof *packs);
+    if (p == NULL || packs == NULL) {
+        free(p);
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: out of memory", name);
+        return 0;
+    }
+    pf_packs = packs;
+    p->bytes = bytes;
+    p->size = size;
+    p->name = strdup(name);
+    if (p->name == NULL || pf_pack_check(p, why, sizeof why) < 0) {
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: %s", name,
+                 p->name == NULL ? "out of memory" : why);
+        free(p->name);
+        free(p);
+        return 0;
+    }
+    pf_packs[pf_npacks++] = p;
+    return pf_npacks;
+}
+
+/* Maps and registers the pack file at `path` (read-only, private): its handle, or 0 with
+ * pf_last_error set. A path opened before gives the same handle. */
+static uint32_t pf_open_file(const char *path)
+{
+    for (uint32_t i = 0; i < pf_npacks; i++)
+        if (strcmp(pf_packs[i]->name, path) == 0)
+            return i + 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    size_t size = (size_t)st.st_size;
+    const unsigned char *bytes = (const unsigned char *)"";
+    if (size > 0) {
+        void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: %s", path, strerror(errno));
+            close(fd);
+            return 0;
+        }
+        bytes = map;
+    }
+    close(fd);
+    uint32_t handle = pf_register(path, bytes, size);
+    if (handle == 0 && size > 0)
+        munmap((void *)bytes, size);
+    return handle;
+}
+
+static int pf_refresh(void);
+
+static int pf_add_front(uint32_t handle)
+{
+    if (handle == 0)
+        return -1;
+    for (uint32_t i = 0; i < pf_nfront; i++)
+        if (pf_front[i] == handle)
+            return 0;
+    uint32_t *front = realloc(pf_front, (pf_nfront + 1) * sizeof *front);
+    if (front == NULL) {
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: out of memory");
+        return -1;
+    }
+    pf_front = front;
+    pf_front[pf_nfront++] = handle;
+    return pf_refresh();
+}
+
+int pyfreeze_add_pack_file(const char *path)
+{
+    return pf_add_front(pf_open_file(path));
+}
+
+int pyfreeze_add_pack_memory(const void *data, size_t size, const char *name)
+{
+    char fallback[64];
+    if (name == NULL) {
+        snprintf(fallback, sizeof fallback, "<memory at %p>", data);
+        name = fallback;
+    }
+    if (data == NULL) {
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: no memory given", name);
+        return -1;
+    }
+    return pf_add_front(pf_register(name, data, size));
+}
+
+/* -- Views: the linked table (handle 0) or a pack, row by row as the table's structs ------ */
+
+struct pf_view {
+    const struct pf_pack *pack; /* NULL: the linked table */
+    uint32_t handle;
+};
+
+static uint32_t view_count(const struct pf_view *v, int table)
+{
+    if (v->pack != NULL)
+        return v->pack->counts[table];
+    switch (table) {
+    case PF_MODULES: return pyfreeze_modules_count;
+    case PF_RESOURCES: return pyfreeze_resources_count;
+    case PF_DISTS: return pyfreeze_distributions_count;
+    default: return pyfreeze_dist_files_count;
+    }
+}
+
+static struct pyfreeze_module view_module(const struct pf_view *v, uint32_t i)
+{
+    if (v->pack == NULL)
+        return pyfreeze_modules[i];
+    const struct pf_pack *p = v->pack;
+    const unsigned char *row = pf_row(p, PF_MODULES, i);
+    struct pyfreeze_module m;
+    m.name = pf_string(p, row + PYFREEZE_PACK_MODULE_NAME_AT);
+    m.origin = pf_string(p, row + PYFREEZE_PACK_MODULE_ORIGIN_AT);
+    m.code = pf_blob(p, row + PYFREEZE_PACK_MODULE_CODE_AT);
+    m.code_size = pf_u32(row + PYFREEZE_PACK_MODULE_CODE_SIZE_AT);
+    m.source_size = pf_u32(row + PYFREEZE_PACK_MODULE_SOURCE_SIZE_AT);
+    m.source = m.source_size ? pf_blob(p, row + PYFREEZE_PACK_MODULE_SOURCE_AT) : NULL;
+    m.flags = pf_u32(row + PYFREEZE_PACK_MODULE_FLAGS_AT);
+    m.resources_start = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_START_AT);
+    m.resources_count = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_COUNT_AT);
+    return m;
+}
+
+/* A package data file (table PF_RESOURCES) or a distribution's file (PF_DIST_FILES): its
+ * path and bytes, checked against their CRC-32 (0), or -1 with ImportError set. */
+static int view_file(const struct pf_view *v, int table, uint32_t i, const char **path,
+                     const unsigned char **data, uint32_t *size)
+{
+    if (v->pack == NULL) {
+        if (table == PF_RESOURCES) {
+            *path = pyfreeze_resources[i].path;
+            *data = pyfreeze_resources[i].data;
+            *size = pyfreeze_resources[i].size;
+        } else {
+            *path = pyfreeze_dist_files[i].path;
+            *data = pyfreeze_dist_files[i].data;
+            *size = pyfreeze_dist_files[i].size;
+        }
+        return 0;
+    }
+    const unsigned char *row = pf_row(v->pack, table, i);
+    /* The path and data fields have the same offsets in both tables. */
+    *path = pf_string(v->pack, row + PYFREEZE_PACK_RESOURCE_PATH_AT);
+    *data = pf_blob(v->pack, row + PYFREEZE_PACK_RESOURCE_DATA_AT);
+    *size = pf_u32(row + PYFREEZE_PACK_RESOURCE_DATA_SIZE_AT);
+    if (pf_crc32(0, *data, *size) != pf_u32(row + PYFREEZE_PACK_RESOURCE_CRC32_AT)) {
+        PyErr_Format(PyExc_ImportError, "pyfreeze: pack %s: checksum mismatch: file %s",
+                     v->pack->name, *path);
+        return -1;
+    }
+    return 0;
+}
+
+_Static_assert(PYFREEZE_PACK_RESOURCE_PATH_AT == PYFREEZE_PACK_DIST_FILE_PATH_AT &&
+                   PYFREEZE_PACK_RESOURCE_DATA_AT == PYFREEZE_PACK_DIST_FILE_DATA_AT &&
+                   PYFREEZE_PACK_RESOURCE_DATA_SIZE_AT == PYFREEZE_PACK_DIST_FILE_DATA_SIZE_AT &&
+                   PYFREEZE_PACK_RESOURCE_CRC32_AT == PYFREEZE_PACK_DIST_FILE_CRC32_AT,
+               "pack file rows: one reader for both tables");
+
+/* The distribution row i: name, origin, first file, number of files. */
+static void view_distribution(const struct pf_view *v, uint32_t i, const char **name,
+                              const char **origin, uint32_t *start, uint32_t *count)
+{
+    if (v->pack == NULL) {
+        *name = pyfreeze_distributions[i].name;
+        *origin = pyfreeze_distributions[i].origin;
+        *start = pyfreeze_distributions[i].files_start;
+        *count = pyfreeze_distributions[i].files_count;
+        return;
+    }
+    const unsigned char *row = pf_row(v->pack, PF_DISTS, i);
+    *name = pf_string(v->pack, row + PYFREEZE_PACK_DISTRIBUTION_NAME_AT);
+    *origin = pf_string(v->pack, row + PYFREEZE_PACK_DISTRIBUTION_ORIGIN_AT);
+    *start = pf_u32(row + PYFREEZE_PACK_DISTRIBUTION_FILES_START_AT);
+    *count = pf_u32(row + PYFREEZE_PACK_DISTRIBUTION_FILES_COUNT_AT);
+}
+
+/* Binary search of a view's module table: 1 and the row in *out, or 0. */
+static int view_find(const struct pf_view *v, const char *name, struct pyfreeze_module *out, uint32_t *index)
+{
+    if (v->pack == NULL) {
+        const struct pyfreeze_module *m = pyfreeze_find(name);
+        if (m == NULL)
+            return 0;
+        *out = *m;
+        if (index != NULL)
+            *index = (uint32_t)(m - pyfreeze_modules);
+        return 1;
+    }
+    uint32_t lo = 0, hi = v->pack->counts[PF_MODULES];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const unsigned char *row = pf_row(v->pack, PF_MODULES, mid);
+        int c = strcmp(pf_string(v->pack, row + PYFREEZE_PACK_MODULE_NAME_AT), name);
+        if (c < 0) {
+            lo = mid + 1;
+        } else if (c > 0) {
+            hi = mid;
+        } else {
+            *out = view_module(v, mid);
+            if (index != NULL)
+                *index = mid;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parses the optional handle argument (0: the linked table) into *v; -1 with an exception. */
+static int view_of(PyObject *handle, struct pf_view *v)
+{
+    v->pack = NULL;
+    v->handle = 0;
+    if (handle == NULL)
+        return 0;
+    unsigned long h = PyLong_AsUnsignedLong(handle);
+    if (h == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (h > pf_npacks) {
+        PyErr_Format(PyExc_ValueError, "no pack with handle %lu", h);
+        return -1;
+    }
+    v->handle = (uint32_t)h;
+    v->pack = h ? pf_packs[h - 1] : NULL;
+    return 0;
+}
+
+/* Looks a module up by a str argument; 0 without an exception when absent. A name with an
+ * embedded NUL is absent (the table compares C strings: "string\0" would find "string"). */
+static int find_arg(const struct pf_view *v, PyObject *arg, struct pyfreeze_module *m, uint32_t *index)
 {
     Py_ssize_t size;
     const char *name = PyUnicode_AsUTF8AndSize(arg, &size);
     if (name == NULL)
-        return NULL;
+        return -1;
     if (strlen(name) != (size_t)size)
-        return NULL;
-    return pyfreeze_find(name);
+        return 0;
+    return view_find(v, name, m, index);
 }
 
-static PyObject *pf_find(PyObject *self, PyObject *arg)
+/* The (name[, handle]) arguments of a METH_FASTCALL function: the view and the name. */
+static int name_and_view(PyObject *const *args, Py_ssize_t nargs, const char *fn, struct pf_view *v)
 {
-    const struct pyfreeze_module *m = find_arg(arg);
-    if (m == NULL) {
-        if (PyErr_Occurred())
-            return NULL;
-        Py_RETURN_NONE;
+    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "%s(name[, pack]): name must be a str", fn);
+        return -1;
     }
-    return Py_BuildValue("(Is)", (unsigned int)m->flags, m->origin);
+    return view_of(nargs == 2 ? args[1] : NULL, v);
 }
 
-static const struct pyfreeze_module *find_or_raise(PyObject *arg)
+static PyObject *pf_find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const struct pyfreeze_module *m = find_arg(arg);
-    if (m == NULL && !PyErr_Occurred())
-        PyErr_Format(PyExc_ImportError, "no frozen module named %R", arg);
-    return m;
-}
-
-static PyObject *pf_get_code(PyObject *self, PyObject *arg)
-{
-    const struct pyfreeze_module *m = find_or_raise(arg);
-    if (m == NULL)
+    struct pf_view v;
+    struct pyfreeze_module m;
+    if (name_and_view(args, nargs, "find", &v) < 0)
         return NULL;
-    return PyMarshal_ReadObjectFromString((const char *)m->code, (Py_ssize_t)m->code_size);
-}
-
-static PyObject *pf_get_source(PyObject *self, PyObject *arg)
-{
-    const struct pyfreeze_module *m = find_or_raise(arg);
-    if (m == NULL)
+    int found = find_arg(&v, args[0], &m, NULL);
+    if (found < 0)
         return NULL;
-    if (m->source == NULL)
+    if (!found)
         Py_RETURN_NONE;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)pyfreeze_source_size(m));
+    return Py_BuildValue("(Is)", (unsigned int)m.flags, m.origin);
+}
+
+/* The module named by args[0] in the view: 1, or -1 with ImportError set; its bytes checked
+ * against their CRC-32 on first use when it comes from a pack. */
+static int find_or_raise(const struct pf_view *v, PyObject *arg, struct pyfreeze_module *m)
+{
+    uint32_t index = 0;
+    int found = find_arg(v, arg, m, &index);
+    if (found < 0)
+        return -1;
+    if (!found) {
+        PyErr_Format(PyExc_ImportError, "no frozen module named %R", arg);
+        return -1;
+    }
+    struct pf_pack *p = v->pack == NULL ? NULL : pf_packs[v->handle - 1];
+    if (p != NULL && !p->checked[index]) {
+        const unsigned char *row = pf_row(p, PF_MODULES, index);
+        uint32_t crc = pf_crc32(0, m->code, m->code_size);
+        if (m->source != NULL)
+            crc = pf_crc32(crc, m->source, m->source_size);
+        if (crc != pf_u32(row + PYFREEZE_PACK_MODULE_CRC32_AT)) {
+            PyErr_Format(PyExc_ImportError, "pyfreeze: pack %s: checksum mismatch: module %s",
+                         p->name, m->name);
+            return -1;
+        }
+        p->checked[index] = 1;
+    }
+    return 1;
+}
+
+static PyObject *pf_get_code(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    struct pf_view v;
+    struct pyfreeze_module m;
+    if (name_and_view(args, nargs, "get_code", &v) < 0 || find_or_raise(&v, args[0], &m) < 0)
+        return NULL;
+    if (m.code_size == 0)
+        return PyErr_Format(PyExc_ImportError, "frozen module %s has no bytecode", m.name);
+    return PyMarshal_ReadObjectFromString((const char *)m.code, (Py_ssize_t)m.code_size);
+}
+
+static PyObject *pf_get_source(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    struct pf_view v;
+    struct pyfreeze_module m;
+    if (name_and_view(args, nargs, "get_source", &v) < 0 || find_or_raise(&v, args[0], &m) < 0)
+        return NULL;
+    if (m.source == NULL)
+        Py_RETURN_NONE;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)pyfreeze_source_size(&m));
     if (out == NULL)
         return NULL;
-    if (pyfreeze_source_read(m, (unsigned char *)PyBytes_AS_STRING(out)) < 0) {
+    if (pyfreeze_source_read(&m, (unsigned char *)PyBytes_AS_STRING(out)) < 0) {
         Py_DECREF(out);
         return PyErr_Format(PyExc_ImportError,
                             "pyfreeze: the compressed source of %s is corrupt (regenerate the table)",
-                            m->name);
+                            m.name);
     }
     return out;
 }
 
 /* ((name, flags, origin), ...) for every module, in table order. */
-static PyObject *pf_modules(PyObject *self, PyObject *unused)
+static PyObject *pf_modules(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_modules_count);
+    struct pf_view v;
+    if (nargs > 1 || view_of(nargs ? args[0] : NULL, &v) < 0)
+        return nargs > 1 ? PyErr_Format(PyExc_TypeError, "modules([pack])") : NULL;
+    uint32_t n = view_count(&v, PF_MODULES);
+    PyObject *out = PyTuple_New((Py_ssize_t)n);
     if (out == NULL)
         return NULL;
-    for (uint32_t i = 0; i < pyfreeze_modules_count; i++) {
-        const struct pyfreeze_module *m = &pyfreeze_modules[i];
-        PyObject *row = Py_BuildValue("(sIs)", m->name, (unsigned int)m->flags, m->origin);
+    for (uint32_t i = 0; i < n; i++) {
+        struct pyfreeze_module m = view_module(&v, i);
+        PyObject *row = Py_BuildValue("(sIs)", m.name, (unsigned int)m.flags, m.origin);
         if (row == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -142,80 +707,106 @@ static PyObject *pf_modules(PyObject *self, PyObject *unused)
 }
 
 /* The relative paths of a package's data files. */
-static PyObject *pf_resources(PyObject *self, PyObject *arg)
+static PyObject *pf_resources(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const struct pyfreeze_module *m = find_or_raise(arg);
-    if (m == NULL)
+    struct pf_view v;
+    struct pyfreeze_module m;
+    if (name_and_view(args, nargs, "resources", &v) < 0 || find_or_raise(&v, args[0], &m) < 0)
         return NULL;
-    PyObject *out = PyTuple_New((Py_ssize_t)m->resources_count);
+    PyObject *out = PyTuple_New((Py_ssize_t)m.resources_count);
     if (out == NULL)
         return NULL;
-    for (uint32_t i = 0; i < m->resources_count; i++) {
-        PyObject *path = PyUnicode_FromString(pyfreeze_resources[m->resources_start + i].path);
-        if (path == NULL) {
+    for (uint32_t i = 0; i < m.resources_count; i++) {
+        const char *path = v.pack == NULL
+                               ? pyfreeze_resources[m.resources_start + i].path
+                               : pf_string(v.pack, pf_row(v.pack, PF_RESOURCES, m.resources_start + i) +
+                                                       PYFREEZE_PACK_RESOURCE_PATH_AT);
+        PyObject *item = PyUnicode_FromString(path);
+        if (item == NULL) {
             Py_DECREF(out);
             return NULL;
         }
-        PyTuple_SET_ITEM(out, (Py_ssize_t)i, path);
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
     }
     return out;
 }
 
-static int compare_resource(const void *key, const void *row)
+/* The bytes of file `path` among rows [start, start + count) of table PF_RESOURCES or
+ * PF_DIST_FILES (sorted by path), or -1 with FileNotFoundError (ImportError: bad checksum). */
+static PyObject *read_file(const struct pf_view *v, int table, uint32_t start, uint32_t count,
+                           const char *path, const char *owner)
 {
-    return strcmp((const char *)key, ((const struct pyfreeze_resource *)row)->path);
+    uint32_t lo = start, hi = start + count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const char *at;
+        const unsigned char *data;
+        uint32_t size;
+        if (view_file(v, table, mid, &at, &data, &size) < 0)
+            return NULL;
+        int c = strcmp(at, path);
+        if (c < 0) {
+            lo = mid + 1;
+        } else if (c > 0) {
+            hi = mid;
+        } else {
+            return PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
+        }
+    }
+    return PyErr_Format(PyExc_FileNotFoundError, "%s has no frozen file %s", owner, path);
 }
 
 static PyObject *pf_read_resource(PyObject *self, PyObject *args)
 {
-    PyObject *package;
+    PyObject *package, *handle = NULL;
     const char *path;
-    if (!PyArg_ParseTuple(args, "Us:read_resource", &package, &path))
+    struct pf_view v;
+    struct pyfreeze_module m;
+    if (!PyArg_ParseTuple(args, "Us|O:read_resource", &package, &path, &handle) ||
+        view_of(handle, &v) < 0 || find_or_raise(&v, package, &m) < 0)
         return NULL;
-    const struct pyfreeze_module *m = find_or_raise(package);
-    if (m == NULL)
-        return NULL;
-    const struct pyfreeze_resource *r =
-        bsearch(path, pyfreeze_resources + m->resources_start, m->resources_count,
-                sizeof(struct pyfreeze_resource), compare_resource);
-    if (r == NULL) {
-        PyErr_Format(PyExc_FileNotFoundError, "package %U has no frozen data file %s", package, path);
-        return NULL;
-    }
-    return PyBytes_FromStringAndSize((const char *)r->data, (Py_ssize_t)r->size);
+    return read_file(&v, PF_RESOURCES, m.resources_start, m.resources_count, path, m.name);
 }
 
 /* The package whose folder is `path` (a regular package's origin is `path/__init__.py`, a
  * namespace package's is `path`), or None. A linear scan: used by the path hook and get_data,
  * never on the import path. */
-static PyObject *pf_package_at(PyObject *self, PyObject *arg)
+static PyObject *pf_package_at(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const char *path = PyUnicode_AsUTF8(arg);
+    struct pf_view v;
+    if (name_and_view(args, nargs, "package_at", &v) < 0)
+        return NULL;
+    const char *path = PyUnicode_AsUTF8(args[0]);
     if (path == NULL)
         return NULL;
     size_t n = strlen(path);
-    for (uint32_t i = 0; i < pyfreeze_modules_count; i++) {
-        const struct pyfreeze_module *m = &pyfreeze_modules[i];
-        if (!(m->flags & PYFREEZE_PACKAGE) || strncmp(m->origin, path, n) != 0)
+    uint32_t count = view_count(&v, PF_MODULES);
+    for (uint32_t i = 0; i < count; i++) {
+        struct pyfreeze_module m = view_module(&v, i);
+        if (!(m.flags & PYFREEZE_PACKAGE) || strncmp(m.origin, path, n) != 0)
             continue;
-        const char *rest = m->origin + n;
-        if ((m->flags & PYFREEZE_NAMESPACE) ? *rest == '\0' : strcmp(rest, "/__init__.py") == 0)
-            return PyUnicode_FromString(m->name);
+        const char *rest = m.origin + n;
+        if ((m.flags & PYFREEZE_NAMESPACE) ? *rest == '\0' : strcmp(rest, "/__init__.py") == 0)
+            return PyUnicode_FromString(m.name);
     }
     Py_RETURN_NONE;
 }
 
-/* ((row.first, row.second), ...) for `count` rows of `size` bytes from `rows`, whose two
- * string fields are at the offsets `first` and `second`. */
-static PyObject *string_pairs(const void *rows, size_t size, uint32_t count, size_t first, size_t second)
+/* ((name, origin), ...) for every distribution metadata folder, in table order. */
+static PyObject *pf_distributions(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *out = PyTuple_New((Py_ssize_t)count);
+    struct pf_view v;
+    if (nargs > 1 || view_of(nargs ? args[0] : NULL, &v) < 0)
+        return nargs > 1 ? PyErr_Format(PyExc_TypeError, "distributions([pack])") : NULL;
+    uint32_t n = view_count(&v, PF_DISTS);
+    PyObject *out = PyTuple_New((Py_ssize_t)n);
     if (out == NULL)
         return NULL;
-    for (uint32_t i = 0; i < count; i++) {
-        const char *row = (const char *)rows + (size_t)i * size;
-        PyObject *pair = Py_BuildValue("(ss)", *(const char *const *)(row + first),
-                                       *(const char *const *)(row + second));
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name, *origin;
+        uint32_t start, count;
+        view_distribution(&v, i, &name, &origin, &start, &count);
+        PyObject *pair = Py_BuildValue("(ss)", name, origin);
         if (pair == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -225,100 +816,159 @@ static PyObject *string_pairs(const void *rows, size_t size, uint32_t count, siz
     return out;
 }
 
-/* ((name, origin), ...) for every distribution metadata folder, in table order. */
-static PyObject *pf_distributions(PyObject *self, PyObject *unused)
-{
-    return string_pairs(pyfreeze_distributions, sizeof(struct pyfreeze_distribution),
-                        pyfreeze_distributions_count, offsetof(struct pyfreeze_distribution, name),
-                        offsetof(struct pyfreeze_distribution, origin));
-}
-
-static int compare_distribution(const void *key, const void *row)
-{
-    return strcmp((const char *)key, ((const struct pyfreeze_distribution *)row)->name);
-}
-
-/* The distribution row named by a str argument; NULL with FileNotFoundError when absent. */
-static const struct pyfreeze_distribution *find_distribution(PyObject *arg)
+/* The distribution row named by a str argument: its index, or -1 with FileNotFoundError. */
+static long find_distribution(const struct pf_view *v, PyObject *arg)
 {
     Py_ssize_t size;
-    const char *name = PyUnicode_AsUTF8AndSize(arg, &size);
-    if (name == NULL)
-        return NULL;
-    const struct pyfreeze_distribution *d = NULL;
-    if (strlen(name) == (size_t)size)
-        d = bsearch(name, pyfreeze_distributions, pyfreeze_distributions_count,
-                    sizeof(struct pyfreeze_distribution), compare_distribution);
-    if (d == NULL)
-        PyErr_Format(PyExc_FileNotFoundError, "no frozen distribution metadata %R", arg);
-    return d;
+    const char *wanted = PyUnicode_AsUTF8AndSize(arg, &size);
+    if (wanted == NULL)
+        return -1;
+    uint32_t lo = 0, hi = strlen(wanted) == (size_t)size ? view_count(v, PF_DISTS) : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const char *name, *origin;
+        uint32_t start, count;
+        view_distribution(v, mid, &name, &origin, &start, &count);
+        int c = strcmp(name, wanted);
+        if (c < 0)
+            lo = mid + 1;
+        else if (c > 0)
+            hi = mid;
+        else
+            return (long)mid;
+    }
+    PyErr_Format(PyExc_FileNotFoundError, "no frozen distribution metadata %R", arg);
+    return -1;
 }
 
 /* The relative paths of a distribution metadata folder's files. */
-static PyObject *pf_dist_files(PyObject *self, PyObject *arg)
+static PyObject *pf_dist_files(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const struct pyfreeze_distribution *d = find_distribution(arg);
-    if (d == NULL)
+    struct pf_view v;
+    if (name_and_view(args, nargs, "dist_files", &v) < 0)
         return NULL;
-    PyObject *out = PyTuple_New((Py_ssize_t)d->files_count);
+    long d = find_distribution(&v, args[0]);
+    if (d < 0)
+        return NULL;
+    const char *name, *origin;
+    uint32_t start, count;
+    view_distribution(&v, (uint32_t)d, &name, &origin, &start, &count);
+    PyObject *out = PyTuple_New((Py_ssize_t)count);
     if (out == NULL)
         return NULL;
-    for (uint32_t i = 0; i < d->files_count; i++) {
-        PyObject *path = PyUnicode_FromString(pyfreeze_dist_files[d->files_start + i].path);
-        if (path == NULL) {
+    for (uint32_t i = 0; i < count; i++) {
+        const char *path = v.pack == NULL
+                               ? pyfreeze_dist_files[start + i].path
+                               : pf_string(v.pack, pf_row(v.pack, PF_DIST_FILES, start + i) +
+                                                       PYFREEZE_PACK_DIST_FILE_PATH_AT);
+        PyObject *item = PyUnicode_FromString(path);
+        if (item == NULL) {
             Py_DECREF(out);
             return NULL;
         }
-        PyTuple_SET_ITEM(out, (Py_ssize_t)i, path);
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
     }
     return out;
 }
 
-static int compare_dist_file(const void *key, const void *row)
-{
-    return strcmp((const char *)key, ((const struct pyfreeze_dist_file *)row)->path);
-}
-
 static PyObject *pf_read_dist_file(PyObject *self, PyObject *args)
 {
-    PyObject *name;
+    PyObject *name_arg, *handle = NULL;
     const char *path;
-    if (!PyArg_ParseTuple(args, "Us:read_dist_file", &name, &path))
+    struct pf_view v;
+    if (!PyArg_ParseTuple(args, "Us|O:read_dist_file", &name_arg, &path, &handle) ||
+        view_of(handle, &v) < 0)
         return NULL;
-    const struct pyfreeze_distribution *d = find_distribution(name);
-    if (d == NULL)
+    long d = find_distribution(&v, name_arg);
+    if (d < 0)
         return NULL;
-    const struct pyfreeze_dist_file *f =
-        bsearch(path, pyfreeze_dist_files + d->files_start, d->files_count,
-                sizeof(struct pyfreeze_dist_file), compare_dist_file);
-    if (f == NULL) {
-        PyErr_Format(PyExc_FileNotFoundError, "distribution metadata %U has no file %s", name, path);
-        return NULL;
-    }
-    return PyBytes_FromStringAndSize((const char *)f->data, (Py_ssize_t)f->size);
+    const char *name, *origin;
+    uint32_t start, count;
+    view_distribution(&v, (uint32_t)d, &name, &origin, &start, &count);
+    return read_file(&v, PF_DIST_FILES, start, count, path, name);
 }
 
 /* ((module, distribution), ...): the top-level modules and distributions of roots whose
- * installed copies win (`precedence = "path"`), "" for none. */
+ * installed copies win (`precedence = "path"`), "" for none. The linked table only. */
 static PyObject *pf_path_first(PyObject *self, PyObject *unused)
 {
-    return string_pairs(pyfreeze_path_first, sizeof(struct pyfreeze_path_first),
-                        pyfreeze_path_first_count, offsetof(struct pyfreeze_path_first, module),
-                        offsetof(struct pyfreeze_path_first, distribution));
+    PyObject *out = PyTuple_New((Py_ssize_t)pyfreeze_path_first_count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < pyfreeze_path_first_count; i++) {
+        PyObject *pair = Py_BuildValue("(ss)", pyfreeze_path_first[i].module,
+                                       pyfreeze_path_first[i].distribution);
+        if (pair == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, pair);
+    }
+    return out;
+}
+
+/* pack_open(path) -> handle: maps and checks the pack file (once per path); ImportError
+ * naming it and the reason. */
+static PyObject *pf_pack_open(PyObject *self, PyObject *arg)
+{
+    PyObject *bytes;
+    if (!PyUnicode_FSConverter(arg, &bytes))
+        return NULL;
+    uint32_t handle = pf_open_file(PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    if (handle == 0) {
+        PyObject *msg = PyUnicode_DecodeFSDefault(pf_last_error);
+        if (msg != NULL) {
+            PyErr_SetImportError(msg, NULL, arg);
+            Py_DECREF(msg);
+        }
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(handle);
+}
+
+/* front_packs() -> (handle, ...): the packs added with the C API, the last added first. */
+static PyObject *pf_front_packs(PyObject *self, PyObject *unused)
+{
+    PyObject *out = PyTuple_New((Py_ssize_t)pf_nfront);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < pf_nfront; i++) {
+        PyObject *h = PyLong_FromUnsignedLong(pf_front[pf_nfront - 1 - i]);
+        if (h == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, h);
+    }
+    return out;
+}
+
+static PyObject *pf_pack_name(PyObject *self, PyObject *arg)
+{
+    struct pf_view v;
+    if (view_of(arg, &v) < 0)
+        return NULL;
+    if (v.pack == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeFSDefault(v.pack->name);
 }
 
 static PyMethodDef pf_methods[] = {
-    {"find", pf_find, METH_O, "find(name) -> (flags, origin) or None"},
-    {"get_code", pf_get_code, METH_O, "get_code(name) -> code object"},
-    {"get_source", pf_get_source, METH_O, "get_source(name) -> bytes or None"},
-    {"modules", pf_modules, METH_NOARGS, "modules() -> ((name, flags, origin), ...)"},
-    {"resources", pf_resources, METH_O, "resources(package) -> (path, ...)"},
-    {"read_resource", pf_read_resource, METH_VARARGS, "read_resource(package, path) -> bytes"},
-    {"package_at", pf_package_at, METH_O, "package_at(folder) -> name of the package there, or None"},
-    {"distributions", pf_distributions, METH_NOARGS, "distributions() -> ((folder name, origin), ...)"},
-    {"dist_files", pf_dist_files, METH_O, "dist_files(folder name) -> (path, ...)"},
-    {"read_dist_file", pf_read_dist_file, METH_VARARGS, "read_dist_file(folder name, path) -> bytes"},
+    {"find", (PyCFunction)(void (*)(void))pf_find, METH_FASTCALL, "find(name[, pack]) -> (flags, origin) or None"},
+    {"get_code", (PyCFunction)(void (*)(void))pf_get_code, METH_FASTCALL, "get_code(name[, pack]) -> code object"},
+    {"get_source", (PyCFunction)(void (*)(void))pf_get_source, METH_FASTCALL, "get_source(name[, pack]) -> bytes or None"},
+    {"modules", (PyCFunction)(void (*)(void))pf_modules, METH_FASTCALL, "modules([pack]) -> ((name, flags, origin), ...)"},
+    {"resources", (PyCFunction)(void (*)(void))pf_resources, METH_FASTCALL, "resources(package[, pack]) -> (path, ...)"},
+    {"read_resource", pf_read_resource, METH_VARARGS, "read_resource(package, path[, pack]) -> bytes"},
+    {"package_at", (PyCFunction)(void (*)(void))pf_package_at, METH_FASTCALL, "package_at(folder[, pack]) -> name of the package there, or None"},
+    {"distributions", (PyCFunction)(void (*)(void))pf_distributions, METH_FASTCALL, "distributions([pack]) -> ((folder name, origin), ...)"},
+    {"dist_files", (PyCFunction)(void (*)(void))pf_dist_files, METH_FASTCALL, "dist_files(folder name[, pack]) -> (path, ...)"},
+    {"read_dist_file", pf_read_dist_file, METH_VARARGS, "read_dist_file(folder name, path[, pack]) -> bytes"},
     {"path_first", pf_path_first, METH_NOARGS, "path_first() -> ((top-level module, distribution folder), ...)"},
+    {"pack_open", pf_pack_open, METH_O, "pack_open(path) -> pack handle (ImportError naming the reason)"},
+    {"front_packs", pf_front_packs, METH_NOARGS, "front_packs() -> the handles of the packs added from C, the last added first"},
+    {"pack_name", pf_pack_name, METH_O, "pack_name(pack) -> its path or name"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -360,6 +1010,33 @@ done:
     Py_XDECREF(runtime);
     Py_DECREF(module);
     return rc;
+}
+
+/* After a pack was added from C: an active runtime looks at the packs again. */
+static int pf_refresh(void)
+{
+    if (!Py_IsInitialized() || !is_active())
+        return 0;
+    PyObject *result = NULL, *runtime = PyImport_ImportModule(PYFREEZE_RUNTIME_MODULE);
+    if (runtime != NULL)
+        result = PyObject_CallMethod(runtime, "_packs_changed", NULL);
+    Py_XDECREF(runtime);
+    if (result != NULL) {
+        Py_DECREF(result);
+        return 0;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *text = value != NULL ? PyObject_Str(value) : NULL;
+    const char *utf8 = text != NULL ? PyUnicode_AsUTF8(text) : NULL;
+    snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: the runtime could not take the pack: %s",
+             utf8 != NULL ? utf8 : "(no message)");
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+    return -1;
 }
 
 static int audit_hook(const char *event, PyObject *args, void *data)
