@@ -238,7 +238,7 @@ fn api(
 
             impl ::std::error::Error for PackError {}
 
-            extern "C" {
+            unsafe extern "C" {
                 fn Py_IsInitialized() -> ::core::ffi::c_int;
                 fn PyGILState_Check() -> ::core::ffi::c_int;
             }
