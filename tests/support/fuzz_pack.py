@@ -5,7 +5,6 @@ multi-byte changes (seeded), and uses every row of each one that opens. The proc
 crash; each bad pack must be an ImportError naming the pack. Prints a JSON summary.
 
     fuzz_pack.py PACK WORKDIR RANDOM_CASES"""
-import binascii
 import json
 import os
 import random
@@ -20,11 +19,34 @@ HEADER = 112
 STRINGS_AT, STRINGS_SIZE_AT, CRC_AT = 64, 68, 72
 
 
+def _table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = 0x82F63B78 ^ (c >> 1) if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+TABLE = _table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+
 def fix_crc(b):
     strings, size = struct.unpack_from("<II", b, STRINGS_AT)
     end = min(strings + size, len(b))
     if HEADER <= end and len(b) >= HEADER:
-        struct.pack_into("<I", b, CRC_AT, binascii.crc32(bytes(b[HEADER:end])))
+        struct.pack_into("<I", b, CRC_AT, crc32c(bytes(b[HEADER:end])))
 
 
 EXPECTED = (ImportError, FileNotFoundError, ValueError, EOFError, TypeError, UnicodeDecodeError)

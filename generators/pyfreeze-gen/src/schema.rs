@@ -337,7 +337,7 @@ pub const PACK_HEADER: PackRecord = PackRecord {
         pf(
             "index_crc32",
             4,
-            "CRC-32 (ISO-HDLC, as zlib's `crc32`) of the bytes from the end of the header to the end of the string area: checked when the pack is opened",
+            "CRC-32C (Castagnoli: iSCSI's, SSE 4.2's `crc32` instruction) of the bytes from the end of the header to the end of the string area: checked when the pack is opened; the other checksums are CRC-32C too",
         ),
         pf(
             "content_sha256",
@@ -373,10 +373,16 @@ pub const PACK_MODULE: PackRecord = PackRecord {
         ),
         pf("resources_count", 4, "number of consecutive rows of the package there"),
         pf(
-            "crc32",
+            "code_crc32",
             4,
-            "CRC-32 of the code then the source bytes: checked before they are first used",
+            "CRC-32C of the code: checked before it is first used",
         ),
+        pf(
+            "source_crc32",
+            4,
+            "CRC-32C of the stored source: checked before it is first read",
+        ),
+        pf("reserved", 4, "0"),
     ],
 };
 
@@ -393,7 +399,7 @@ pub const PACK_RESOURCE: PackRecord = PackRecord {
         pf("path_size", 4, "its length in bytes, without the NUL"),
         pf("data", 4, "offset of the file's bytes (blob area)"),
         pf("data_size", 4, "their length"),
-        pf("crc32", 4, "CRC-32 of the file's bytes"),
+        pf("crc32", 4, "CRC-32C of the file's bytes"),
         pf("reserved", 4, "0"),
     ],
 };
@@ -437,7 +443,7 @@ pub const PACK_DIST_FILE: PackRecord = PackRecord {
         pf("path_size", 4, "its length in bytes, without the NUL"),
         pf("data", 4, "offset of the file's bytes (blob area)"),
         pf("data_size", 4, "their length"),
-        pf("crc32", 4, "CRC-32 of the file's bytes"),
+        pf("crc32", 4, "CRC-32C of the file's bytes"),
         pf("reserved", 4, "0"),
     ],
 };
@@ -650,7 +656,8 @@ mod tests {
         for record in PACK_RECORDS {
             assert_eq!(record.size() % 8, 0, "{}", record.name);
         }
-        assert_eq!(PACK_MODULE.offset("crc32"), 44);
+        assert_eq!(PACK_MODULE.offset("code_crc32"), 44);
+        assert_eq!(PACK_MODULE.size(), 56);
     }
 
     #[test]
