@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// The ids of the configurations a stock run has, in report order: the JSON format's spelling
 /// (`ConfigId::as_str` in generators/pyfreeze-cli/src/bench/config.rs), asserted as written.
-const STOCK_CONFIGS: [&str; 4] = ["pathfinder", "frozen-off", "zipimport", "embed"];
+const STOCK_CONFIGS: [&str; 5] = ["pathfinder", "frozen-off", "zipimport", "embed", "pack"];
 /// The floors, after every importing configuration.
 const FLOORS: [&str; 2] = ["unmarshal", "exec"];
 
@@ -264,6 +264,21 @@ fn quick_bench_3_11_verifies_every_configuration() {
         frozen["bytecode_bytes"].as_u64().unwrap()
             + frozen["source_bytes"].as_u64().unwrap()
             + frozen["data_bytes"].as_u64().unwrap()
+    );
+    // The pack configuration: the same modules as embed-c's table, from the stdlib pack, with
+    // only embed-c's app linked.
+    let pack = configs["pack"];
+    assert_eq!(count(pack, "pyfreeze"), count(embed, "pyfreeze"), "{pack}");
+    assert_eq!(count(pack, "frozen"), 2, "{pack}");
+    for kind in ["source", "sourceless", "zip"] {
+        assert_eq!(count(pack, kind), 0, "{kind}: {pack}");
+    }
+    assert!(pack["size"]["pack_bytes"].as_u64().unwrap() > 1_000_000);
+    assert!(pack["size"]["frozen"].is_null());
+    // Its executable lacks the linked stdlib (about 12 MB of bytecode and 3 MB of source).
+    assert!(
+        pack["size"]["executable_bytes"].as_u64().unwrap() + 10_000_000
+            < embed["size"]["executable_bytes"].as_u64().unwrap()
     );
     assert!(zip["size"]["zip_bytes"].as_u64().unwrap() > 1_000_000);
     assert!(pf["size"]["stdlib_pyc_bytes"].as_u64().unwrap() > 1_000_000);
@@ -543,10 +558,12 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
         configs["zipimport"]
     );
     assert_eq!(count(configs["zipimport"], "source"), 0);
-    let embed = configs["embed"];
-    assert!(count(embed, "pyfreeze") > 150, "{embed}");
-    for kind in ["source", "sourceless", "zip"] {
-        assert_eq!(count(embed, kind), 0, "{kind}: {embed}");
+    for id in ["embed", "pack"] {
+        let c = configs[id];
+        assert!(count(c, "pyfreeze") > 150, "{id}: {c}");
+        for kind in ["source", "sourceless", "zip"] {
+            assert_eq!(count(c, kind), 0, "{id} {kind}: {c}");
+        }
     }
     // Both workloads are the app's, in every configuration (floors: imports only).
     for (workload, ids) in [

@@ -62,12 +62,14 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         work.app_startup(&app.root, &app.modules)?;
     }
     let workload = workload::select(&stock, &work, app.as_ref())?;
-    let embed = setup::build_embed(&stock, &places.repo, &places.cache, app.as_ref())?;
+    let embed = setup::build_embed(&stock, &places.repo, &places.cache, app.as_ref(), false)?;
+    let pack = setup::build_embed(&stock, &places.repo, &places.cache, app.as_ref(), true)?;
     let zip = setup::build_zip_prefix(&stock, &places.cache, &work)?;
     let configs = config::configurations(
         &stock,
         &zip,
         &embed,
+        &pack,
         places.patched.as_deref(),
         places.plain.as_deref(),
         app.as_ref().map(|a| a.root.as_path()),
@@ -101,6 +103,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         measured: &measured,
         embed_manifest: &embed.manifest,
         zip: &zip.zip,
+        pack: pack.pack.as_deref(),
         top: args.top,
         app: app.as_ref(),
     };

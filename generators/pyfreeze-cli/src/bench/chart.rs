@@ -15,6 +15,7 @@ fn color(id: ConfigId) -> &'static str {
         ConfigId::FrozenOff => "#b3b3b3",
         ConfigId::ZipImport => "#b07aa1",
         ConfigId::Embed => "#4e79a7",
+        ConfigId::Pack => "#76b7b2",
         ConfigId::Plain => "#c9b28f",
         ConfigId::Patched => "#59a14f",
         ConfigId::Unmarshal => "#edc948",

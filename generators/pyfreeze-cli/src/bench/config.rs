@@ -19,6 +19,8 @@ pub enum ConfigId {
     ZipImport,
     /// `examples/embed-c`: pyfreeze's table in a stock static libpython.
     Embed,
+    /// embed-c with the stdlib as a pack (`pyfreeze pack`) it adds from C, no linked stdlib.
+    Pack,
     /// The patched build's source built unpatched.
     Plain,
     /// pyfreeze's patched CPython.
@@ -30,11 +32,12 @@ pub enum ConfigId {
 }
 
 impl ConfigId {
-    pub const ALL: [ConfigId; 8] = [
+    pub const ALL: [ConfigId; 9] = [
         ConfigId::PathFinder,
         ConfigId::FrozenOff,
         ConfigId::ZipImport,
         ConfigId::Embed,
+        ConfigId::Pack,
         ConfigId::Plain,
         ConfigId::Patched,
         ConfigId::Unmarshal,
@@ -51,6 +54,7 @@ impl ConfigId {
             ConfigId::FrozenOff => "frozen-off",
             ConfigId::ZipImport => "zipimport",
             ConfigId::Embed => "embed",
+            ConfigId::Pack => "pack",
             ConfigId::Plain => "plain",
             ConfigId::Patched => "patched",
             ConfigId::Unmarshal => "unmarshal",
@@ -172,6 +176,7 @@ pub fn configurations(
     stock: &Stock,
     zip: &ZipPrefix,
     embed: &Embed,
+    pack: &Embed,
     patched: Option<&Path>,
     plain: Option<&Path>,
     app: Option<&Path>,
@@ -259,6 +264,38 @@ pub fn configurations(
         },
         also_against: None,
     });
+    if let Some(file) = &pack.pack {
+        v.push(Config {
+            id: ConfigId::Pack,
+            label: "pyfreeze pack, stock libpython".into(),
+            what: format!(
+                "examples/embed-c with only its app linked: the stdlib is {} (`pyfreeze pack`), added from C (`--pack`)",
+                file.display()
+            ),
+            program: pack.binary.clone(),
+            pre_args: vec![
+                "--pack".into(),
+                file.display().to_string(),
+                "--run".into(),
+            ],
+            path: None,
+            floor: None,
+            rules: Rules {
+                listed: &["pyfreeze"],
+                // CPython's own frozen modules that start-up imports before the runtime is
+                // active (it fixes up only those of its linked table).
+                startup: &["pyfreeze", "frozen"],
+                forbidden: &["source", "sourceless", "zip", "frozen-ext", "memory"],
+                exceptions: &[],
+                app: &["pyfreeze"],
+                warm_pyc: false,
+                no_py_files: true,
+                in_table: false,
+                sys_path: SysPath::OnlyDynload,
+            },
+            also_against: Some(ConfigId::Embed),
+        });
+    }
     if let Some(prefix) = plain {
         v.push(Config {
             id: ConfigId::Plain,
@@ -370,5 +407,6 @@ mod tests {
         assert_eq!(ConfigId::parse("PathFinder"), None);
         assert_eq!(ConfigId::REFERENCE.ratio_key(), "ratio_to_pathfinder");
         assert_eq!(format!("[{:<11}]", ConfigId::Embed), "[embed      ]");
+        assert_eq!(ConfigId::Pack.as_str(), "pack");
     }
 }

@@ -33,6 +33,8 @@ pub struct Context<'a> {
     pub measured: &'a Measurements,
     pub embed_manifest: &'a Path,
     pub zip: &'a Path,
+    /// The pack configuration's stdlib pack.
+    pub pack: Option<&'a Path>,
     pub top: usize,
     /// The program of `--app`, when it is the workload.
     pub app: Option<&'a App>,
@@ -65,6 +67,7 @@ struct Sizes {
     stdlib_pyc: Option<u64>,
     stdlib_py: Option<u64>,
     zip: Option<u64>,
+    pack: Option<u64>,
     frozen: Option<Frozen>,
 }
 
@@ -161,6 +164,7 @@ fn sizes(ctx: &Context, cfg: &Config) -> Sizes {
         }
         ConfigId::ZipImport => s.zip = Some(size_of(ctx.zip)),
         ConfigId::Embed => s.frozen = manifest_totals(ctx.embed_manifest),
+        ConfigId::Pack => s.pack = ctx.pack.map(size_of),
         // The patched build's stdlib is in its binary, as its install's size report says.
         ConfigId::Patched => {
             let prefix = cfg.program.parent().and_then(Path::parent);
@@ -397,9 +401,10 @@ fn terminal(ctx: &Context) -> String {
     );
     for cfg in ctx.configs.iter().filter(|c| c.floor.is_none()) {
         let sz = sizes(ctx, cfg);
-        let files = match (sz.stdlib_pyc, sz.stdlib_py, sz.zip) {
-            (Some(pyc), Some(py), _) => format!("{} (+{} .py)", mb(pyc), mb(py)),
-            (_, _, Some(zip)) => format!("{} zip", mb(zip)),
+        let files = match (sz.stdlib_pyc, sz.stdlib_py, sz.zip, sz.pack) {
+            (Some(pyc), Some(py), _, _) => format!("{} (+{} .py)", mb(pyc), mb(py)),
+            (_, _, Some(zip), _) => format!("{} zip", mb(zip)),
+            (_, _, _, Some(pack)) => format!("{} pack", mb(pack)),
             _ => "none".into(),
         };
         let frozen = sz.frozen.as_ref().map_or("–".into(), |f| {
@@ -514,6 +519,7 @@ fn to_json(ctx: &Context) -> Value {
                     "stdlib_pyc_bytes": sz.stdlib_pyc,
                     "stdlib_py_bytes": sz.stdlib_py,
                     "zip_bytes": sz.zip,
+                    "pack_bytes": sz.pack,
                     "frozen": sz.frozen.as_ref().map(|f| json!({
                         "modules": f.modules,
                         "bytecode_bytes": f.bytecode,

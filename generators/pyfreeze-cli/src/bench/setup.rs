@@ -91,6 +91,8 @@ pub fn probe_stock(given: &str) -> Result<Stock, String> {
 pub struct Embed {
     pub binary: PathBuf,
     pub manifest: PathBuf,
+    /// The `pack` variant: the stdlib (and the app) as a pack the program adds from C.
+    pub pack: Option<PathBuf>,
 }
 
 fn default_repo() -> PathBuf {
@@ -98,12 +100,15 @@ fn default_repo() -> PathBuf {
 }
 
 /// Builds embed-c for `stock` into the cache; with `--app`, into a folder of its own, with the
-/// app's folder frozen too (a second root, whole).
+/// app's folder frozen too (a second root, whole). With `pack`, the variant of the `pack`
+/// configuration: a table of embed-c's own app only (and the runtime), and the stdlib (with
+/// the app) written by `pyfreeze pack` beside it.
 pub fn build_embed(
     stock: &Stock,
     repo: &Path,
     cache: &Path,
     app: Option<&App>,
+    pack: bool,
 ) -> Result<Embed, String> {
     let example = repo.join("examples/embed-c");
     if !example.join("Makefile").is_file() {
@@ -112,10 +117,12 @@ pub fn build_embed(
             repo.display()
         ));
     }
-    let name = match app {
-        Some(_) => format!("embed-c-{}-app", stock.version),
-        None => format!("embed-c-{}", stock.version),
-    };
+    let name = format!(
+        "embed-c-{}{}{}",
+        stock.version,
+        if app.is_some() { "-app" } else { "" },
+        if pack { "-pack" } else { "" }
+    );
     let build = cache.join(&name);
     std::fs::create_dir_all(cache).map_err(|e| format!("{}: {e}", cache.display()))?;
     let log_path = cache.join(format!("{name}.log"));
@@ -135,11 +142,23 @@ pub fn build_embed(
         .arg(format!("PYTHON={}", stock.python.display()))
         .arg(format!("PYTHON_VERSION={}", stock.minor))
         .arg(format!("BUILD={}", build.display()));
-    if let Some(app) = app {
+    if let Some(app) = app.filter(|_| !pack) {
         make.arg(format!(
             "PYFREEZE_FLAGS=--quiet --root {}",
             app.root.display()
         ));
+    }
+    if pack {
+        std::fs::create_dir_all(&build).map_err(|e| format!("{}: {e}", build.display()))?;
+        let spec = build.join("pyfreeze.toml");
+        let text = format!(
+            "# The bench's pack configuration: embed-c's own app only; the stdlib is a pack.\n\
+             origin_map = [\"app=/embed-c/app\"]\n[[root]]\npath = {:?}\ninclude = [\"mygame\"]\n",
+            example.join("app").display().to_string()
+        );
+        pyfreeze_gen::write_if_changed(&spec, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
+        make.arg(format!("PYFREEZE_SPEC={}", spec.display()));
     }
     let status = make
         .stdin(Stdio::null())
@@ -159,9 +178,35 @@ pub fn build_embed(
         "pyfreeze bench: embed-c ready in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+    let pack = if pack {
+        let file = build.join("stdlib.pyfz");
+        let mut cmd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        cmd.args(["pack", "-q", "--stdlib", "--python"])
+            .arg(&stock.python)
+            .arg("--origin-map")
+            .arg(format!("{}=/embed-c/app", example.join("app").display()));
+        if let Some(app) = app {
+            cmd.arg("--root").arg(&app.root);
+        }
+        let out = cmd
+            .arg(&file)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run pyfreeze pack: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pyfreeze pack of the stdlib failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Some(file)
+    } else {
+        None
+    };
     Ok(Embed {
         binary: build.join("embed-c"),
         manifest: build.join("frozen/manifest.json"),
+        pack,
     })
 }
 
