@@ -285,6 +285,42 @@ fn check_packs(ex: &Example) {
     );
     assert_eq!(on_path["finder"], "_PackFinder");
 
+    // Two packs holding the same package under the same origins (a patch of the app): the one
+    // first on sys.path serves the package, its submodules and its data, even when the other
+    // was opened first.
+    let patch_root = dir.path().join("patch");
+    copy_tree(&dir.path().join("app"), &patch_root);
+    std::fs::write(patch_root.join("packapp/sub.py"), "X = 43\n").unwrap();
+    std::fs::write(patch_root.join("packapp/data/levels.txt"), "level two\n").unwrap();
+    let patch = dir.path().join("patch.pyfz");
+    run_ok(
+        Command::new(pyfreeze_tests::pyfreeze_bin())
+            .args(["pack", "-q", "--python"])
+            .arg(&ex.python)
+            .arg("--root")
+            .arg(&patch_root)
+            .arg("--origin-map")
+            .arg(format!("{}=/packs/app", patch_root.display()))
+            .arg(&patch),
+    );
+    let code = format!(
+        "import sys, pkgutil, importlib.resources\n\
+         sys.path.insert(0, {app:?})\n\
+         print(sorted(m.name for m in pkgutil.iter_modules([{app:?}])))\n\
+         sys.path.insert(0, {patch:?})\n\
+         import packapp.sub\n\
+         print(packapp.__file__, packapp.sub.__file__, packapp.sub.X,\n\
+         \x20     importlib.resources.files('packapp').joinpath('data/levels.txt').read_text().strip(),\n\
+         \x20     packapp.sub.__loader__.get_source('packapp.sub').strip())"
+    );
+    let out = ex.run(&["-c", &code]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "['packapp', 'packns']\n/packs/app/packapp/__init__.py /packs/app/packapp/sub.py 43 level two X = 43\n",
+        "3.{minor}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A mod: the app's package with its engine changed, from memory, wins over the table.
     let mod_root = dir.path().join("mod");
     copy_tree(

@@ -238,12 +238,11 @@ fn api(
 
             impl ::std::error::Error for PackError {}
 
-            unsafe extern "C" {
-                fn Py_IsInitialized() -> ::core::ffi::c_int;
-                fn PyGILState_Check() -> ::core::ffi::c_int;
-            }
+            /// The runtime's pack registry and its last error are process-wide C state: one
+            /// call at a time, the error read under the same lock.
+            static PACKS: ::std::sync::Mutex<()> = ::std::sync::Mutex::new(());
 
-            /// The runtime's last pack error, or `fallback`.
+            /// The runtime's last pack error when `rc` says the call failed.
             fn pack_error(rc: ::core::ffi::c_int) -> ::core::result::Result<(), PackError> {
                 if rc == 0 {
                     return Ok(());
@@ -253,27 +252,17 @@ fn api(
                 Err(PackError(text.to_string_lossy().into_owned()))
             }
 
-            /// Packs touch the interpreter's state once it runs: only with the GIL then.
-            fn pack_may_be_added() -> ::core::result::Result<(), PackError> {
-                // SAFETY: both may be called at any time, from any thread.
-                if unsafe { Py_IsInitialized() } != 0 && unsafe { PyGILState_Check() } == 0 {
-                    return Err(PackError(
-                        "pyfreeze: add packs before the interpreter starts, or holding the GIL".into(),
-                    ));
-                }
-                Ok(())
-            }
-
             /// Adds the pack file at `path` (`pyfreeze pack`; docs/packs.md): mapped, checked,
             /// and imported from before the linked table, the last added first. Before the
             /// interpreter starts, or from a thread holding the GIL.
             pub fn add_pack_file(path: &::std::path::Path) -> ::core::result::Result<(), PackError> {
                 use ::std::os::unix::ffi::OsStrExt;
-                pack_may_be_added()?;
                 let path = ::std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
                     PackError(format!("pyfreeze: pack {}: a NUL in the path", path.display()))
                 })?;
-                // SAFETY: a NUL-terminated path; the GIL is held or Python is not running.
+                let _one_at_a_time = PACKS.lock().unwrap_or_else(|e| e.into_inner());
+                // SAFETY: a NUL-terminated path; no other call into the registry runs (the
+                // lock); the runtime refuses the call if Python runs and the GIL is not held.
                 pack_error(unsafe { ffi::pyfreeze_add_pack_file(path.as_ptr()) })
             }
 
@@ -281,10 +270,12 @@ fn api(
             /// place for the rest of the process (hence `'static`: `Box::leak` a buffer), as
             /// [`add_pack_file`] does. `name` names it in errors and `repr()`s.
             pub fn add_pack_memory(data: &'static [u8], name: &str) -> ::core::result::Result<(), PackError> {
-                pack_may_be_added()?;
                 let name = ::std::ffi::CString::new(name)
                     .map_err(|_| PackError(format!("pyfreeze: pack {name:?}: a NUL in the name")))?;
-                // SAFETY: `data` lives as long as the process; the runtime copies `name`.
+                let _one_at_a_time = PACKS.lock().unwrap_or_else(|e| e.into_inner());
+                // SAFETY: `data` lives as long as the process; the runtime copies `name`; no
+                // other call into the registry runs (the lock); the runtime refuses the call if
+                // Python runs and the GIL is not held.
                 pack_error(unsafe {
                     ffi::pyfreeze_add_pack_memory(data.as_ptr().cast(), data.len(), name.as_ptr())
                 })

@@ -69,15 +69,28 @@ def _make_spec(name, flags, origin, pack=None):
     return spec
 
 
+def _table_of(name):
+    """The table that serves the imported module `name` (and its data and submodules): the
+    one its loader was bound to when packs are in play, else `_table`."""
+    loader = getattr(getattr(sys.modules.get(name), "__spec__", None), "loader", None)
+    if isinstance(loader, PyfreezeLoader):
+        return loader._t
+    return _table
+
+
 def _children_of(package):
     global _children
+    table = _table_of(package)
     if _children is None:
+        _children = {}
+    by_parent = _children.get(table)
+    if by_parent is None:
         children = {}
-        for name, flags, _origin in _table.modules():
+        for name, flags, _origin in table.modules():
             parent, _, child = name.rpartition(".")
             children.setdefault(parent, []).append((child, bool(flags & _PACKAGE)))
-        _children = {k: tuple(v) for k, v in children.items()}
-    return _children.get(package, ())
+        by_parent = _children[table] = {k: tuple(v) for k, v in children.items()}
+    return by_parent.get(package, ())
 
 
 def _register_lines(name, origin):
@@ -86,7 +99,7 @@ def _register_lines(name, origin):
     # registers everything loaded so far once linecache is complete.
     cache = getattr(sys.modules.get("linecache"), "cache", None)
     if cache is not None and origin not in cache:
-        cache[origin] = (lambda: _source_text(name),)
+        cache[origin] = (lambda: _source_text(name, _table_of(name)),)
 
 
 def _path_first():
@@ -110,7 +123,9 @@ def _path_first():
 
 
 def _from_table(module):
-    return isinstance(getattr(getattr(module, "__spec__", None), "loader", None), _Loader)
+    """Whether `module` came from the linked table (not a pack, not a file)."""
+    loader = getattr(getattr(module, "__spec__", None), "loader", None)
+    return isinstance(loader, _Loader) and loader.__dict__.get("_pack", _linked) is _linked
 
 
 def _installed_spec(fullname, path):
@@ -180,7 +195,11 @@ class PyfreezeImporter:
             spec = _installed_spec(fullname, path)
             if spec is not None:
                 return spec
-        return _make_spec(fullname, *info)
+        if _finder_table is _linked:
+            return _make_spec(fullname, *info)
+        # With packs added from C, the loader keeps the table that has the module now: a
+        # pack added later does not change where its source and data come from.
+        return _make_spec(fullname, *info, pack=_finder_table.owner(fullname))
 
     @classmethod
     def invalidate_caches(cls):
@@ -291,13 +310,13 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         return info[1]
 
     def get_data(self, path):
-        return get_data(path)
+        return get_data(path, self._t)
 
     def get_resource_reader(self, fullname):
         return resource_reader(self._own(fullname) or fullname)
 
 
-def _below_package(path):
+def _below_package(path, table=None):
     """The nearest frozen package whose folder is above `path`, and `path` relative to that
     folder; (None, None) when there is none."""
     head = path
@@ -305,25 +324,26 @@ def _below_package(path):
         head, sep, _ = head.rpartition("/")
         if not sep:
             return None, None
-        package = _table.package_at(head)
+        package = (table or _table).package_at(head)
         if package is not None:
             return package, path[len(head) + 1:]
 
 
-def _package_data(path):
+def _package_data(path, table=None):
     """The bytes of the frozen package data file at `path`, or None."""
-    package, rel = _below_package(path)
+    package, rel = _below_package(path, table)
     if package is None:
         return None
     try:
-        return _table.read_resource(package, rel)
+        return (table or _table_of(package)).read_resource(package, rel)
     except FileNotFoundError:
         return None
 
 
-def get_data(path):
-    """Data files of frozen packages come from the table; other paths from disk."""
-    data = _package_data(path)
+def get_data(path, table=None):
+    """Data files of frozen packages come from the table (`table`: a loader's); other paths
+    from disk."""
+    data = _package_data(path, table)
     if data is not None:
         return data
     import _io
@@ -334,7 +354,7 @@ def get_data(path):
 
 def resource_reader(fullname):
     """The importlib.resources reader of a frozen package, or None."""
-    info = _table.find(fullname)
+    info = _table_of(fullname).find(fullname)
     if info is None or not info[0] & _PACKAGE:
         return None
     _register_traversable()
@@ -412,7 +432,7 @@ class _Traversable:
         return self._key() >= other._key() if isinstance(other, _Traversable) else NotImplemented
 
     def _files(self):
-        return _table.resources(self._package)
+        return _table_of(self._package).resources(self._package)
 
     def iterdir(self):
         prefix = self._rel + "/" if self._rel else ""
@@ -454,13 +474,13 @@ class _Traversable:
     def open(self, mode="r", *args, **kwargs):
         import io
 
-        data = io.BytesIO(_table.read_resource(self._package, self._rel))
+        data = io.BytesIO(_table_of(self._package).read_resource(self._package, self._rel))
         if "b" in mode:
             return data
         return io.TextIOWrapper(data, *args, **kwargs)
 
     def read_bytes(self):
-        return _table.read_resource(self._package, self._rel)
+        return _table_of(self._package).read_resource(self._package, self._rel)
 
     def read_text(self, encoding=None):
         with self.open(encoding=encoding) as f:
@@ -482,24 +502,24 @@ class _ResourceReader:
     def open_resource(self, resource):
         import io
 
-        return io.BytesIO(_table.read_resource(self._package, self._prefix + resource))
+        return io.BytesIO(_table_of(self._package).read_resource(self._package, self._prefix + resource))
 
     def resource_path(self, resource):
         raise FileNotFoundError(resource)
 
     def is_resource(self, path):
-        return self._prefix + path in _table.resources(self._package)
+        return self._prefix + path in _table_of(self._package).resources(self._package)
 
     def contents(self):
         n = len(self._prefix)
-        files = _table.resources(self._package)
+        files = _table_of(self._package).resources(self._package)
         return iter(sorted({p[n:].partition("/")[0] for p in files if p.startswith(self._prefix)}))
 
 
 def _is_data_folder(package, rel):
     """Whether the frozen package's data has files under the folder `rel`."""
     prefix = rel + "/"
-    return any(p.startswith(prefix) for p in _table.resources(package))
+    return any(p.startswith(prefix) for p in _table_of(package).resources(package))
 
 
 class _DataFolderLoader:
@@ -722,9 +742,10 @@ class _PathEntryFinder:
     def find_spec(self, fullname, target=None):
         parent, _, child = fullname.rpartition(".")
         if not self._rel:
-            info = _table.find(fullname)
+            table = _table_of(self.package)
+            info = table.find(fullname)
             if info is not None and parent == self.package:
-                return _make_spec(fullname, *info)
+                return _make_spec(fullname, *info, pack=None if table is _table else table)
         disk = self._disk_finder()
         spec = disk.find_spec(fullname, target) if disk is not None else None
         if spec is None:
@@ -879,11 +900,16 @@ class _Chain:
     def __init__(self, tables):
         self.tables = tables
 
-    def _owner(self, name):
+    def owner(self, name):
+        """The first table that has module `name`, or None."""
         for table in self.tables:
             if table.find(name) is not None:
                 return table
-        return self.tables[-1]  # which raises the ImportError of a missing module
+        return None
+
+    def _owner(self, name):
+        # The last table raises the ImportError of a missing module.
+        return self.owner(name) or self.tables[-1]
 
     def find(self, name):
         for table in self.tables:

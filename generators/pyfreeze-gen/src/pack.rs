@@ -569,9 +569,9 @@ impl<'a> Pack<'a> {
             )));
         }
         let (at, size) = (at as usize, size as usize);
-        if self.bytes[at + size] != 0 {
+        if self.bytes[at + size] != 0 || self.bytes[at..at + size].contains(&0) {
             return Err(PackError::Corrupt(format!(
-                "a {} `{field}` at {at} is not NUL-terminated",
+                "a {} `{field}` at {at} is not NUL-terminated at its size",
                 row.record.name.to_lowercase()
             )));
         }
@@ -632,6 +632,7 @@ impl<'a> Pack<'a> {
             previous = Some(m.name);
             if m.flags & !known != 0
                 || (m.flags & FLAG_NAMESPACE != 0 && m.flags & FLAG_PACKAGE == 0)
+                || self.row(&PACK_MODULE, "modules_offset", i).get("reserved") != 0
             {
                 return Err(PackError::Corrupt(format!(
                     "module {:?} has flags {:#x}",
@@ -653,17 +654,12 @@ impl<'a> Pack<'a> {
                 }
                 covered = m.resources.end;
             }
-            let mut previous_path: Option<&str> = None;
-            for r in m.resources.clone() {
-                let f = self.read_file(&PACK_RESOURCE, "resources_offset", r)?;
-                if previous_path.is_some_and(|p| p.as_bytes() >= f.path.as_bytes()) {
-                    return Err(PackError::Corrupt(format!(
-                        "module {:?}'s data rows are not sorted by path",
-                        m.name
-                    )));
-                }
-                previous_path = Some(f.path);
-            }
+            self.check_files(
+                &PACK_RESOURCE,
+                "resources_offset",
+                m.resources.clone(),
+                m.name,
+            )?;
         }
         if covered != self.header.get("resource_count") {
             return Err(PackError::Corrupt(format!(
@@ -688,15 +684,43 @@ impl<'a> Pack<'a> {
                 )));
             }
             covered = d.files.end;
-            for f in d.files.clone() {
-                self.read_file(&PACK_DIST_FILE, "dist_files_offset", f)?;
-            }
+            self.check_files(
+                &PACK_DIST_FILE,
+                "dist_files_offset",
+                d.files.clone(),
+                d.name,
+            )?;
         }
         if covered != self.header.get("dist_file_count") {
             return Err(PackError::Corrupt(format!(
                 "{} distribution file rows, {covered} of them in a distribution",
                 self.header.get("dist_file_count")
             )));
+        }
+        Ok(())
+    }
+
+    /// Rows `range` of the package data or distribution file table (the files of `owner`):
+    /// each readable, sorted by path, its reserved field 0.
+    fn check_files(
+        &self,
+        table: &'static PackRecord,
+        offset: &str,
+        range: std::ops::Range<u32>,
+        owner: &str,
+    ) -> Result<(), PackError> {
+        let mut previous: Option<&str> = None;
+        for i in range {
+            let f = self.read_file(table, offset, i)?;
+            if previous.is_some_and(|p| p.as_bytes() >= f.path.as_bytes())
+                || self.row(table, offset, i).get("reserved") != 0
+            {
+                return Err(PackError::Corrupt(format!(
+                    "{owner:?}'s {} rows are out of order or have a reserved field set",
+                    table.name.to_lowercase()
+                )));
+            }
+            previous = Some(f.path);
         }
         Ok(())
     }

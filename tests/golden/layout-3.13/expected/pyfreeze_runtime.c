@@ -144,6 +144,10 @@ struct pf_pack {
     char *name;                 /* its path, or the name given with its memory */
     const unsigned char *bytes;
     size_t size;
+    int mapped;                 /* a file: dev, ino, mtime say which version of it */
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtime;
     uint32_t counts[4], offsets[4]; /* modules, resources, distributions, dist files */
     uint64_t strings, blobs;    /* the string area starts at strings, the blob area at blobs */
     unsigned char *checked;     /* per module: PF_CODE_OK, PF_SOURCE_OK once they matched their CRC-32C */
@@ -169,7 +173,7 @@ static const char *pf_string(const struct pf_pack *p, const unsigned char *field
 }
 
 /* Whether the NUL-terminated `s` is UTF-8 as Python decodes it strictly (no overlong forms,
- * no surrogates, nothing above U+10FFFF) without a NUL inside. */
+ * no surrogates, nothing above U+10FFFF). */
 static int pf_utf8(const char *text)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -202,7 +206,8 @@ static int pf_utf8(const char *text)
 static const char *pf_checked_string(const struct pf_pack *p, const unsigned char *field)
 {
     const char *s = pf_string(p, field);
-    return s != NULL && pf_utf8(s) ? s : NULL;
+    /* No NUL inside: the size counts every byte up to the terminating one. */
+    return s != NULL && strlen(s) == pf_u32(field + 4) && pf_utf8(s) ? s : NULL;
 }
 
 /* The blob at `field` (offset, size); NULL when out of place (an empty one is never NULL). */
@@ -224,6 +229,7 @@ static int pf_check_files(const struct pf_pack *p, int table, uint64_t start, ui
         const unsigned char *row = pf_row(p, table, (uint32_t)i);
         const char *path = pf_checked_string(p, row + PYFREEZE_PACK_RESOURCE_PATH_AT);
         if (path == NULL || pf_blob(p, row + PYFREEZE_PACK_RESOURCE_DATA_AT) == NULL ||
+            pf_u32(row + PYFREEZE_PACK_RESOURCE_RESERVED_AT) != 0 ||
             (previous != NULL && strcmp(previous, path) >= 0)) {
             snprintf(why, n, "corrupt: %s row %u",
                      table == PF_RESOURCES ? "package data" : "distribution file", (unsigned)i);
@@ -334,7 +340,8 @@ static int pf_pack_check(struct pf_pack *p, char *why, size_t n)
         }
         uint64_t start = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_START_AT);
         uint64_t count = pf_u32(row + PYFREEZE_PACK_MODULE_RESOURCES_COUNT_AT);
-        if (count && (start != covered || start + count > p->counts[PF_RESOURCES])) {
+        if (start + count > p->counts[PF_RESOURCES] || (count && start != covered) ||
+            pf_u32(row + PYFREEZE_PACK_MODULE_RESERVED_AT) != 0) {
             snprintf(why, n, "corrupt: module %.100s's package data rows are out of place", name);
             return -1;
         }
@@ -394,14 +401,14 @@ const char *pyfreeze_pack_error(void)
 static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t size)
 {
     char why[512];
-    struct pf_pack *p = calloc(1, sizeof *p);
     struct pf_pack **packs = realloc(pf_packs, (pf_npacks + 1) * sizeof *packs);
-    if (p == NULL || packs == NULL) {
-        free(p);
+    if (packs != NULL)
+        pf_packs = packs;
+    struct pf_pack *p = packs != NULL ? calloc(1, sizeof *p) : NULL;
+    if (p == NULL) {
         snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: out of memory", name);
         return 0;
     }
-    pf_packs = packs;
     p->bytes = bytes;
     p->size = size;
     p->name = strdup(name);
@@ -420,9 +427,6 @@ static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t
  * pf_last_error set. A path opened before gives the same handle. */
 static uint32_t pf_open_file(const char *path)
 {
-    for (uint32_t i = 0; i < pf_npacks; i++)
-        if (strcmp(pf_packs[i]->name, path) == 0)
-            return i + 1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -430,6 +434,15 @@ static uint32_t pf_open_file(const char *path)
         if (fd >= 0)
             close(fd);
         return 0;
+    }
+    /* The same file, unchanged since it was opened: the same pack. */
+    for (uint32_t i = 0; i < pf_npacks; i++) {
+        const struct pf_pack *q = pf_packs[i];
+        if (q->mapped && q->dev == st.st_dev && q->ino == st.st_ino && q->size == (size_t)st.st_size &&
+            q->mtime.tv_sec == st.st_mtim.tv_sec && q->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+            close(fd);
+            return i + 1;
+        }
     }
     size_t size = (size_t)st.st_size;
     const unsigned char *bytes = (const unsigned char *)"";
@@ -444,8 +457,16 @@ static uint32_t pf_open_file(const char *path)
     }
     close(fd);
     uint32_t handle = pf_register(path, bytes, size);
-    if (handle == 0 && size > 0)
-        munmap((void *)bytes, size);
+    if (handle == 0) {
+        if (size > 0)
+            munmap((void *)bytes, size);
+        return 0;
+    }
+    struct pf_pack *p = pf_packs[handle - 1];
+    p->mapped = 1;
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+    p->mtime = st.st_mtim;
     return handle;
 }
 
@@ -468,8 +489,21 @@ static int pf_add_front(uint32_t handle)
     return pf_refresh();
 }
 
+/* Once Python runs, the packs are its state: only with the GIL. */
+static int pf_may_add(void)
+{
+    if (Py_IsInitialized() && !PyGILState_Check()) {
+        snprintf(pf_last_error, sizeof pf_last_error,
+                 "pyfreeze: add packs before Py_Initialize(), or holding the GIL");
+        return 0;
+    }
+    return 1;
+}
+
 int pyfreeze_add_pack_file(const char *path)
 {
+    if (!pf_may_add())
+        return -1;
     return pf_add_front(pf_open_file(path));
 }
 
@@ -480,6 +514,8 @@ int pyfreeze_add_pack_memory(const void *data, size_t size, const char *name)
         snprintf(fallback, sizeof fallback, "<memory at %p>", data);
         name = fallback;
     }
+    if (!pf_may_add())
+        return -1;
     if (data == NULL) {
         snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: no memory given", name);
         return -1;
@@ -556,6 +592,7 @@ static int view_file(const struct pf_view *v, int table, uint32_t i, const char 
 }
 
 _Static_assert(PYFREEZE_PACK_RESOURCE_PATH_AT == PYFREEZE_PACK_DIST_FILE_PATH_AT &&
+                   PYFREEZE_PACK_RESOURCE_RESERVED_AT == PYFREEZE_PACK_DIST_FILE_RESERVED_AT &&
                    PYFREEZE_PACK_RESOURCE_DATA_AT == PYFREEZE_PACK_DIST_FILE_DATA_AT &&
                    PYFREEZE_PACK_RESOURCE_DATA_SIZE_AT == PYFREEZE_PACK_DIST_FILE_DATA_SIZE_AT &&
                    PYFREEZE_PACK_RESOURCE_CRC32_AT == PYFREEZE_PACK_DIST_FILE_CRC32_AT,
@@ -781,17 +818,20 @@ static PyObject *read_file(const struct pf_view *v, int table, uint32_t start, u
     uint32_t lo = start, hi = start + count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        const char *at;
-        const unsigned char *data;
-        uint32_t size;
-        if (view_file(v, table, mid, &at, &data, &size) < 0)
-            return NULL;
+        const char *at = v->pack == NULL
+                             ? (table == PF_RESOURCES ? pyfreeze_resources[mid].path : pyfreeze_dist_files[mid].path)
+                             : pf_string(v->pack, pf_row(v->pack, table, mid) + PYFREEZE_PACK_RESOURCE_PATH_AT);
         int c = strcmp(at, path);
         if (c < 0) {
             lo = mid + 1;
         } else if (c > 0) {
             hi = mid;
         } else {
+            /* Only the file asked for is checked against its CRC-32C. */
+            const unsigned char *data;
+            uint32_t size;
+            if (view_file(v, table, mid, &at, &data, &size) < 0)
+                return NULL;
             return PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)size);
         }
     }
