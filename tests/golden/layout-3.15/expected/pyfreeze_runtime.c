@@ -561,26 +561,46 @@ static struct pyfreeze_module view_module(const struct pf_view *v, uint32_t i)
     return m;
 }
 
-/* A package data file (table PF_RESOURCES) or a distribution's file (PF_DIST_FILES): its
- * path and bytes, checked against their CRC-32C (0), or -1 with ImportError set. */
+/* The path of row i of a package data (PF_RESOURCES) or distribution file (PF_DIST_FILES)
+ * table. */
+static const char *view_path(const struct pf_view *v, int table, uint32_t i)
+{
+    if (v->pack == NULL)
+        return table == PF_RESOURCES ? pyfreeze_resources[i].path : pyfreeze_dist_files[i].path;
+    /* The path field has the same offset in both tables. */
+    return pf_string(v->pack, pf_row(v->pack, table, i) + PYFREEZE_PACK_RESOURCE_PATH_AT);
+}
+
+/* (path, ...) of rows [start, start + count) of such a table. */
+static PyObject *view_paths(const struct pf_view *v, int table, uint32_t start, uint32_t count)
+{
+    PyObject *out = PyTuple_New((Py_ssize_t)count);
+    if (out == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < count; i++) {
+        PyObject *item = PyUnicode_FromString(view_path(v, table, start + i));
+        if (item == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
+    }
+    return out;
+}
+
+/* A package data file or a distribution's file: its path and bytes, checked against their
+ * CRC-32C (0), or -1 with ImportError set. */
 static int view_file(const struct pf_view *v, int table, uint32_t i, const char **path,
                      const unsigned char **data, uint32_t *size)
 {
+    *path = view_path(v, table, i);
     if (v->pack == NULL) {
-        if (table == PF_RESOURCES) {
-            *path = pyfreeze_resources[i].path;
-            *data = pyfreeze_resources[i].data;
-            *size = pyfreeze_resources[i].size;
-        } else {
-            *path = pyfreeze_dist_files[i].path;
-            *data = pyfreeze_dist_files[i].data;
-            *size = pyfreeze_dist_files[i].size;
-        }
+        *data = table == PF_RESOURCES ? pyfreeze_resources[i].data : pyfreeze_dist_files[i].data;
+        *size = table == PF_RESOURCES ? pyfreeze_resources[i].size : pyfreeze_dist_files[i].size;
         return 0;
     }
     const unsigned char *row = pf_row(v->pack, table, i);
-    /* The path and data fields have the same offsets in both tables. */
-    *path = pf_string(v->pack, row + PYFREEZE_PACK_RESOURCE_PATH_AT);
+    /* The data fields have the same offsets in both tables. */
     *data = pf_blob(v->pack, row + PYFREEZE_PACK_RESOURCE_DATA_AT);
     *size = pf_u32(row + PYFREEZE_PACK_RESOURCE_DATA_SIZE_AT);
     if (pf_crc32(0, *data, *size) != pf_u32(row + PYFREEZE_PACK_RESOURCE_CRC32_AT)) {
@@ -792,22 +812,7 @@ static PyObject *pf_resources(PyObject *self, PyObject *const *args, Py_ssize_t 
     struct pyfreeze_module m;
     if (name_and_view(args, nargs, "resources", &v) < 0 || find_or_raise(&v, args[0], &m, 0) < 0)
         return NULL;
-    PyObject *out = PyTuple_New((Py_ssize_t)m.resources_count);
-    if (out == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < m.resources_count; i++) {
-        const char *path = v.pack == NULL
-                               ? pyfreeze_resources[m.resources_start + i].path
-                               : pf_string(v.pack, pf_row(v.pack, PF_RESOURCES, m.resources_start + i) +
-                                                       PYFREEZE_PACK_RESOURCE_PATH_AT);
-        PyObject *item = PyUnicode_FromString(path);
-        if (item == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
-    }
-    return out;
+    return view_paths(&v, PF_RESOURCES, m.resources_start, m.resources_count);
 }
 
 /* The bytes of file `path` among rows [start, start + count) of table PF_RESOURCES or
@@ -818,9 +823,7 @@ static PyObject *read_file(const struct pf_view *v, int table, uint32_t start, u
     uint32_t lo = start, hi = start + count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        const char *at = v->pack == NULL
-                             ? (table == PF_RESOURCES ? pyfreeze_resources[mid].path : pyfreeze_dist_files[mid].path)
-                             : pf_string(v->pack, pf_row(v->pack, table, mid) + PYFREEZE_PACK_RESOURCE_PATH_AT);
+        const char *at = view_path(v, table, mid);
         int c = strcmp(at, path);
         if (c < 0) {
             lo = mid + 1;
@@ -935,22 +938,7 @@ static PyObject *pf_dist_files(PyObject *self, PyObject *const *args, Py_ssize_t
     const char *name, *origin;
     uint32_t start, count;
     view_distribution(&v, (uint32_t)d, &name, &origin, &start, &count);
-    PyObject *out = PyTuple_New((Py_ssize_t)count);
-    if (out == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < count; i++) {
-        const char *path = v.pack == NULL
-                               ? pyfreeze_dist_files[start + i].path
-                               : pf_string(v.pack, pf_row(v.pack, PF_DIST_FILES, start + i) +
-                                                       PYFREEZE_PACK_DIST_FILE_PATH_AT);
-        PyObject *item = PyUnicode_FromString(path);
-        if (item == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
-    }
-    return out;
+    return view_paths(&v, PF_DIST_FILES, start, count);
 }
 
 static PyObject *pf_read_dist_file(PyObject *self, PyObject *args)
