@@ -90,7 +90,8 @@ Python/frozen_ext.o: $(PYFREEZE_STAMP) $(srcdir)/Tools/pyfreeze/objects.mk
 	@$(MAKE) --no-print-directory -f $(srcdir)/Tools/pyfreeze/objects.mk \
 	    PYFREEZE_OUT=$(PYFREEZE_OUT) PYFREEZE_CFLAGS="$(PYFREEZE_CFLAGS)" CC="$(CC)" TARGET=$@ \
 	    PYFREEZE_DEEPFREEZE=$(PYFREEZE_DEEPFREEZE) PYFREEZE_DEEPFREEZE_SUPPORTED=$(PYFREEZE_DEEPFREEZE_SUPPORTED) \
-	    PYFREEZE_CORE_CFLAGS="-DPy_BUILD_CORE -I$(srcdir)/Include -I$(srcdir)/Include/internal -I."
+	    PYFREEZE_CORE_CFLAGS="-DPy_BUILD_CORE -I$(srcdir)/Include -I$(srcdir)/Include/internal -I." \
+	    PYFREEZE_PY_CFLAGS="$(CCSHARED) -I$(srcdir)/Include -I."
 	@touch $@
 
 .PHONY: pyfreeze-clean

@@ -1,7 +1,7 @@
 //! The patched CPythons (3.11 and 3.13): `pyfreeze cpython build` from Debian's source
 //! tarball, then checks against the installed interpreter (every pure stdlib module served from
 //! the extended table, the stdlib folder emptied, no stdlib file touched, `-X frozen_ext=off`,
-//! deep-frozen code, CPython's own test suite), compared with an unpatched build of the same
+//! deep-frozen code, packs on `sys.path`, CPython's own test suite), compared with an unpatched build of the same
 //! source (`--plain`).
 //!
 //! Builds are cached (and rebuilt incrementally) under `$PYFREEZE_TEST_CACHE`, default
@@ -14,8 +14,8 @@ use std::sync::Mutex;
 
 use pyfreeze_gen::PythonVersion;
 use pyfreeze_tests::{
-    assert_frozen_report, copy_tree, first_difference, pyfreeze_bin, repo, run, run_ok, snapshot,
-    write_tree, FrozenExpectations,
+    assert_frozen_report, assert_pack_app_report, copy_tree, first_difference, pyfreeze_bin, repo,
+    run, run_ok, snapshot, write_tree, FrozenExpectations,
 };
 use serde_json::Value;
 
@@ -719,6 +719,164 @@ fn dash_m_hint_as_in_the_unpatched_build(t: &Target) {
     }
 }
 
+/// A pack (`pyfreeze pack`) on `sys.path` in the patched build serves its modules as the
+/// stock runtime does (the checks of tests/embed.rs: origins, source, tracebacks, resources,
+/// `iter_modules`, metadata), an uncaught exception shows its source lines, and a bad pack is
+/// a warning naming it and the reason, never a crash.
+fn a_pack_on_sys_path_serves_its_modules(t: &Target) {
+    let py = python(t, &install(t, false));
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), pyfreeze_tests::PACK_APP);
+    let app = dir.path().join("app");
+    let pack = dir.path().join("app.pyfz");
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["pack", "-q", "--python"])
+            .arg(&py)
+            .arg("--root")
+            .arg(&app)
+            .arg("--origin-map")
+            .arg(format!("{}=/packs/app", app.display()))
+            .arg(&pack),
+    );
+    let label = format!("{} (patched)", t.minor);
+    let out = run_ok(
+        Command::new(&py)
+            .arg("-I")
+            .arg(repo().join("tests/support/check_pack.py"))
+            .arg("path")
+            .arg(&pack),
+    );
+    let report: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("{label}: bad report ({e}): {out}"));
+    assert_pack_app_report(&report, &label);
+    assert_eq!(report["finder"], "_PackFinder", "{label}");
+    assert_eq!(
+        report["iter_top"],
+        serde_json::json!(["packapp", "packns"]),
+        "{label}"
+    );
+
+    // The default excepthook (3.11's prints in C) shows the pack's source lines.
+    let crash = |pack: &Path| {
+        run(Command::new(&py).args([
+            "-I",
+            "-c",
+            &format!("import sys\nsys.path.insert(0, {pack:?})\nimport packapp\npackapp.boom()"),
+        ]))
+    };
+    let out = crash(&pack);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(1)
+            && stderr.contains(
+                "File \"/packs/app/packapp/__init__.py\", line 9, in boom\n    raise ValueError(\"boom in the pack\")"
+            ),
+        "{label}: {stderr}"
+    );
+
+    // Sub-interpreters open packs too (3.13's isolated ones have GILs of their own; the
+    // registry of packs is the process's).
+    if t.minor == "3.13" {
+        let sub = format!(
+            "import sys, inspect\n\
+             sys.path.insert(0, {pack:?})\n\
+             import packapp.sub\n\
+             assert type(packapp.__loader__).__name__ == 'PyfreezeLoader'\n\
+             assert inspect.getsource(packapp.sub) == 'X = 42\\n'\n"
+        );
+        let code = format!(
+            "import _interpreters, sys\n\
+             for kind in ('isolated', 'legacy'):\n\
+             \x20   i = _interpreters.create(kind)\n\
+             \x20   print(kind, _interpreters.run_string(i, {sub:?}))\n\
+             \x20   _interpreters.destroy(i)\n\
+             sys.path.insert(0, {pack:?})\n\
+             import packapp.sub\n\
+             print('main', packapp.sub.X)"
+        );
+        let out = run_ok(Command::new(&py).args(["-I", "-c", &code]));
+        assert_eq!(out, "isolated None\nlegacy None\nmain 42\n", "{label}");
+    }
+
+    // A truncated pack: a RuntimeWarning naming it and why, then the module is not found.
+    let bytes = std::fs::read(&pack).unwrap();
+    let bad = dir.path().join("bad.pyfz");
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let out = crash(&bad);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(1)
+            && stderr.contains("RuntimeWarning")
+            && stderr.contains(&format!("pack {}", bad.display()))
+            && stderr.contains("its modules are not importable")
+            && stderr.contains("ModuleNotFoundError: No module named 'packapp'"),
+        "{label}: {stderr}"
+    );
+}
+
+/// A pack of the stdlib beside the stdlib, named as the zip file (`lib/python3X.pyfz`), is
+/// first on `sys.path`; with the stdlib folder emptied and the table (and CPython's own frozen
+/// modules) turned off with `-X frozen_modules=off`, every module of the pack is served from
+/// it — the checks of the linked table. (Made with the unpatched build: a patched one leaves
+/// out of a pack what its libpython's table carries.)
+fn a_stdlib_pack_beside_the_stdlib_serves_every_module(t: &Target) {
+    let (patched, plain) = (install(t, false), install(t, true));
+    let copy = emptied_copy(t, &patched);
+    let pack = copy
+        .path()
+        .join(format!("lib/python{}.pyfz", t.minor.replace('.', "")));
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["pack", "-q", "--stdlib", "--python"])
+            .arg(python(t, &plain))
+            .arg(&pack),
+    );
+    let py = python(t, copy.path());
+    let label = format!("{} (patched, stdlib pack)", t.minor);
+    let out = run(Command::new(&py).args([
+        "-I",
+        "-X",
+        "frozen_modules=off",
+        "-c",
+        "import sys, encodings\nprint(sys.path[0], type(encodings.__loader__).__name__)",
+    ]));
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        ),
+        (
+            format!("{} PyfreezeLoader\n", pack.display()),
+            String::new()
+        ),
+        "{label}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        Command::new(&py)
+            .args(["-I", "-X", "frozen_modules=off"])
+            .arg(repo().join("tests/support/check_frozen.py"))
+            .arg("--pack")
+            .arg(&pack)
+            .current_dir(empty.path()),
+    );
+    let report: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("{label}: bad report ({e}): {out}"));
+    assert_frozen_report(
+        &report,
+        &FrozenExpectations {
+            label: &label,
+            loader: "PyfreezeLoader",
+            stdlib: &stdlib_of(t, &plain),
+            other_origins: &[],
+            reference_python: &python(t, &plain),
+            not_in_reference: &[],
+            reference_path: &[],
+        },
+    );
+}
+
 macro_rules! per_version {
     ($($module:ident => $target:ident),*) => {$(
         mod $module {
@@ -745,6 +903,14 @@ macro_rules! per_version {
             #[test]
             fn bootstrap_and_runtime_make_the_same_spec() {
                 super::bootstrap_and_runtime_make_the_same_spec(&super::$target);
+            }
+            #[test]
+            fn a_pack_on_sys_path_serves_its_modules() {
+                super::a_pack_on_sys_path_serves_its_modules(&super::$target);
+            }
+            #[test]
+            fn a_stdlib_pack_beside_the_stdlib_serves_every_module() {
+                super::a_stdlib_pack_beside_the_stdlib_serves_every_module(&super::$target);
             }
             #[test]
             fn dash_m_hint_as_in_the_unpatched_build() {

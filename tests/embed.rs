@@ -166,26 +166,6 @@ fn check_embedded(ex: &Example) {
     }
 }
 
-/// `packapp` for the pack tests: a package with a submodule and data, a namespace package and
-/// a distribution's metadata.
-const PACK_APP: &[(&str, &[u8])] = &[
-    (
-        "app/packapp/__init__.py",
-        b"\"\"\"A package served from a pack.\"\"\"\n\n\ndef hello():\n    return \"hello from \" + __name__\n\n\ndef boom():\n    raise ValueError(\"boom in the pack\")\n",
-    ),
-    ("app/packapp/sub.py", b"X = 42\n"),
-    ("app/packapp/data/levels.txt", b"level one\n"),
-    ("app/packns/mod.py", b"Y = 1\n"),
-    (
-        "app/packapp-1.0.dist-info/METADATA",
-        b"Metadata-Version: 2.1\nName: packapp\nVersion: 1.0\n",
-    ),
-    (
-        "app/packapp-1.0.dist-info/RECORD",
-        b"packapp/__init__.py,,\npackapp/sub.py,,\npackapp-1.0.dist-info/METADATA,,\n",
-    ),
-];
-
 /// Packs (`pyfreeze pack`) with the stock runtime: an app pack added from C (a file, or memory)
 /// or put on `sys.path` serves modules, packages, namespace packages, source, tracebacks,
 /// resources, `iter_modules` and metadata as the linked table does; a "mod" pack added from
@@ -194,7 +174,7 @@ const PACK_APP: &[(&str, &[u8])] = &[
 fn check_packs(ex: &Example) {
     let minor = ex.minor;
     let dir = tempfile::tempdir().unwrap();
-    pyfreeze_tests::write_tree(dir.path(), PACK_APP);
+    pyfreeze_tests::write_tree(dir.path(), pyfreeze_tests::PACK_APP);
     let pack = |root: &str, out: &str, python: &Path| {
         run_ok(
             Command::new(pyfreeze_tests::pyfreeze_bin())
@@ -213,50 +193,7 @@ fn check_packs(ex: &Example) {
     let script = repo().join("tests/support/check_pack.py");
     let script = script.to_str().unwrap();
     let expect = |report: &Value, how: &str| {
-        let c = |key: &str| report[key].clone();
-        assert_eq!(c("loader"), "PyfreezeLoader", "3.{minor} {how}");
-        assert_eq!(
-            c("file"),
-            "/packs/app/packapp/__init__.py",
-            "3.{minor} {how}"
-        );
-        assert_eq!(c("path"), serde_json::json!(["/packs/app/packapp"]));
-        assert_eq!(c("spec_origin"), c("file"));
-        assert_eq!(c("has_location"), true);
-        assert_eq!(c("hello"), "hello from packapp");
-        assert_eq!(c("sub"), 42);
-        assert_eq!(c("sub_file"), "/packs/app/packapp/sub.py");
-        assert_eq!(c("getsource"), "X = 42\n");
-        assert_eq!(
-            c("get_source"),
-            String::from_utf8_lossy(PACK_APP[0].1).into_owned(),
-            "3.{minor} {how}"
-        );
-        assert_eq!(c("linecache"), "X = 42\n");
-        let tb = c("traceback");
-        assert!(
-            tb.as_str().unwrap().contains(
-                "File \"/packs/app/packapp/__init__.py\", line 9, in boom\n    raise ValueError(\"boom in the pack\")"
-            ),
-            "3.{minor} {how}: {tb}"
-        );
-        assert_eq!(c("levels"), "level one\n");
-        assert_eq!(c("get_data"), "level one\n");
-        assert_eq!(c("iter_packapp"), serde_json::json!(["sub"]));
-        assert_eq!(
-            c("namespace_path"),
-            serde_json::json!(["/packs/app/packns"])
-        );
-        assert_eq!(c("namespace_mod"), 1);
-        assert_eq!(c("version"), "1.0", "3.{minor} {how}");
-        assert_eq!(
-            c("dist_files"),
-            serde_json::json!([
-                "packapp-1.0.dist-info/METADATA",
-                "packapp/__init__.py",
-                "packapp/sub.py"
-            ])
-        );
+        pyfreeze_tests::assert_pack_app_report(report, &format!("3.{minor} {how}"))
     };
     let report = |args: &[&str]| -> Value {
         let out = ex.run(args);
@@ -459,10 +396,79 @@ fn check_incremental(ex: &Example) {
     );
 }
 
+/// A stdlib pack with the stock runtime: embed-c with only its app linked and the whole stdlib
+/// as one pack first on `sys.path` from start-up on (`--path`): the linked table's checks
+/// (`tests/support/check_frozen.py --pack`: every module served from the pack, origins, source,
+/// tracebacks, resources, `iter_modules`, no file opened).
+fn check_stdlib_pack(ex: &Example) {
+    let minor = ex.minor;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("embed-c");
+    copy_tree(&repo().join("examples/embed-c"), &dir);
+    let _ = std::fs::remove_dir_all(dir.join("build"));
+    let spec = dir.join("pyfreeze.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(text.contains("stdlib = true\n"), "{text}");
+    std::fs::write(&spec, text.replace("stdlib = true\n", "")).unwrap();
+    let app_only = Example {
+        _tmp: tmp,
+        dir,
+        python: ex.python.clone(),
+        minor,
+    };
+    app_only.make();
+    let pack = app_only.dir.join("stdlib.pyfz");
+    run_ok(
+        Command::new(pyfreeze_tests::pyfreeze_bin())
+            .args(["pack", "-q", "--stdlib", "--python"])
+            .arg(&ex.python)
+            .arg(&pack),
+    );
+    let pack = pack.to_str().unwrap();
+    let script = repo().join("tests/support/check_frozen.py");
+    let out = app_only.run(&[
+        "--path",
+        pack,
+        "--run",
+        script.to_str().unwrap(),
+        "--pack",
+        pack,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "3.{minor}: check script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"));
+    assert_eq!(
+        report["sys_path"],
+        serde_json::json!([pack, dynload_dir(&ex.python)]),
+        "3.{minor}"
+    );
+    let label = format!("3.{minor} (stock libpython, stdlib pack)");
+    assert_frozen_report(
+        &report,
+        &FrozenExpectations {
+            label: &label,
+            loader: "PyfreezeLoader",
+            stdlib: &stdlib_dir(&ex.python),
+            other_origins: &[],
+            reference_python: &ex.python,
+            not_in_reference: &[],
+            reference_path: &[],
+        },
+    );
+}
+
 fn embed(minor: u32) -> Example {
     let ex = Example::build(python(minor), minor);
     check_embedded(&ex);
     check_packs(&ex);
+    if matches!(minor, 11 | 13) {
+        check_stdlib_pack(&ex);
+    }
     ex
 }
 

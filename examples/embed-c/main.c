@@ -7,6 +7,8 @@
  *   embed-c --pack FILE ...   first adds the pack FILE (`pyfreeze pack`), imported from before
  *                             the frozen table; --pack-memory FILE reads it into memory first,
  *                             as a game does with a mod it downloaded (both can repeat)
+ *   embed-c --path ENTRY ...  puts ENTRY (a pack file, a folder) on sys.path before lib-dynload,
+ *                             from start-up on (can repeat; in the order given)
  *
  * sys.path holds only the interpreter's extension-module folder (lib-dynload): every pure
  * module, stdlib or app, comes from the frozen tables.
@@ -66,17 +68,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "embed-c: pyfreeze_install() failed\n");
         return 1;
     }
-    while (argc >= 3 && (strcmp(argv[1], "--pack") == 0 || strcmp(argv[1], "--pack-memory") == 0)) {
-        int rc = strcmp(argv[1], "--pack") == 0 ? pyfreeze_add_pack_file(argv[2]) : add_pack_memory(argv[2]);
-        if (rc < 0) {
-            fprintf(stderr, "embed-c: %s\n", pyfreeze_pack_error());
-            return 1;
-        }
-        argv[2] = argv[0];
-        argv += 2;
-        argc -= 2;
-    }
-
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;
@@ -85,6 +76,32 @@ int main(int argc, char **argv)
     config.module_search_paths_set = 1;
 
     PyStatus status;
+    while (argc >= 3 && (strcmp(argv[1], "--pack") == 0 || strcmp(argv[1], "--pack-memory") == 0 ||
+                         strcmp(argv[1], "--path") == 0)) {
+        if (strcmp(argv[1], "--path") == 0) {
+            wchar_t *entry = Py_DecodeLocale(argv[2], NULL);
+            if (entry == NULL) {
+                fprintf(stderr, "embed-c: cannot decode %s\n", argv[2]);
+                PyConfig_Clear(&config);
+                return 1;
+            }
+            status = PyWideStringList_Append(&config.module_search_paths, entry);
+            PyMem_RawFree(entry);
+            if (PyStatus_Exception(status))
+                return fail(&config, status);
+        } else {
+            int rc = strcmp(argv[1], "--pack") == 0 ? pyfreeze_add_pack_file(argv[2]) : add_pack_memory(argv[2]);
+            if (rc < 0) {
+                fprintf(stderr, "embed-c: %s\n", pyfreeze_pack_error());
+                PyConfig_Clear(&config);
+                return 1;
+            }
+        }
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
+
     wchar_t *dynload = Py_DecodeLocale(EMBED_DYNLOAD, NULL);
     if (dynload == NULL) {
         fprintf(stderr, "embed-c: cannot decode %s\n", EMBED_DYNLOAD);

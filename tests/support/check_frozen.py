@@ -1,6 +1,7 @@
 """Imports every module of pyfreeze's extended table and checks importlib behaviour. Runs in
 an embedded interpreter with the stock runtime (embed-c --run) or in a CPython patched by
-pyfreeze. Prints one JSON object; the Rust tests assert on it."""
+pyfreeze, or with `--pack PACK` the modules of that pack file on sys.path. Prints one JSON
+object; the Rust tests assert on it."""
 
 import sys
 
@@ -18,12 +19,18 @@ sys.addaudithook(audit)
 import _imp  # noqa: E402
 import json  # noqa: E402
 
-if hasattr(_imp, "_frozen_ext_modules"):  # a CPython patched by pyfreeze
+if sys.argv[1:2] == ["--pack"]:  # the table is a pack file on sys.path (check_frozen.py --pack PACK)
+    pack = sys.path_importer_cache[sys.argv[2]].pack  # the runtime's finder opened it at start-up
+    table_modules = pack.modules
+    read_source = pack.get_source
+elif hasattr(_imp, "_frozen_ext_modules"):  # a CPython patched by pyfreeze
     table_modules = _imp._frozen_ext_modules
+    read_source = _imp._frozen_ext_source
 else:  # a stock libpython with pyfreeze_install()
     import _pyfreeze
 
     table_modules = _pyfreeze.modules
+    read_source = _pyfreeze.get_source
 
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
@@ -122,10 +129,6 @@ def sources_unlike_files():
     """Every table module whose origin is a file on disk (the stdlib's) whose embedded source,
     as the table's accessor decodes it (compressed or not), is not that file's bytes; and how
     many were compared."""
-    if hasattr(_imp, "_frozen_ext_source"):
-        read = _imp._frozen_ext_source
-    else:
-        read = _pyfreeze.get_source
     unlike, compared = [], 0
     for name, _flags, origin in table_modules():
         try:
@@ -133,7 +136,7 @@ def sources_unlike_files():
                 on_disk = f.read()
         except OSError:  # a folder (namespace package), or an origin mapped away
             continue
-        data = read(name)
+        data = read_source(name)
         if data is None and isinstance(getattr(sys.modules.get(name), "__loader__", None), type):
             continue  # CPython's own frozen module wins the lookup (zipimport): not the table's
         compared += 1
@@ -143,7 +146,7 @@ def sources_unlike_files():
 
 
 checks["sources_unlike_files"] = sources_unlike_files()
-if not hasattr(_imp, "_frozen_ext_source"):  # the stock runtime: are sources compressed?
+if read_source is getattr(sys.modules.get("_pyfreeze"), "get_source", None):  # the stock runtime's table: are sources compressed?
     checks["compressed_sources"] = bool(_pyfreeze.find("json.decoder")[0] & _pyfreeze.SOURCE_DEFLATE)
 checks["reload"] = reload_check("json.decoder")
 checks["json_file"] = json.__file__

@@ -722,3 +722,68 @@ pub fn metadata_site_spec(minor: u32, prefix: &Path) -> PathBuf {
     pyfreeze_gen::write_if_changed(&spec, text.as_bytes()).unwrap();
     spec
 }
+
+/// `packapp` for the pack tests: a package with a submodule and data, a namespace package and
+/// a distribution's metadata.
+pub const PACK_APP: &[(&str, &[u8])] = &[
+    (
+        "app/packapp/__init__.py",
+        b"\"\"\"A package served from a pack.\"\"\"\n\n\ndef hello():\n    return \"hello from \" + __name__\n\n\ndef boom():\n    raise ValueError(\"boom in the pack\")\n",
+    ),
+    ("app/packapp/sub.py", b"X = 42\n"),
+    ("app/packapp/data/levels.txt", b"level one\n"),
+    ("app/packns/mod.py", b"Y = 1\n"),
+    (
+        "app/packapp-1.0.dist-info/METADATA",
+        b"Metadata-Version: 2.1\nName: packapp\nVersion: 1.0\n",
+    ),
+    (
+        "app/packapp-1.0.dist-info/RECORD",
+        b"packapp/__init__.py,,\npackapp/sub.py,,\npackapp-1.0.dist-info/METADATA,,\n",
+    ),
+];
+
+/// What `tests/support/check_pack.py` reports for a pack of `PACK_APP` (origins under
+/// /packs/app) served by a runtime: what the files give, through a `PyfreezeLoader`.
+pub fn assert_pack_app_report(report: &serde_json::Value, label: &str) {
+    let c = |key: &str| report[key].clone();
+    assert_eq!(c("loader"), "PyfreezeLoader", "{label}");
+    assert_eq!(c("file"), "/packs/app/packapp/__init__.py", "{label}");
+    assert_eq!(c("path"), serde_json::json!(["/packs/app/packapp"]));
+    assert_eq!(c("spec_origin"), c("file"));
+    assert_eq!(c("has_location"), true);
+    assert_eq!(c("hello"), "hello from packapp");
+    assert_eq!(c("sub"), 42);
+    assert_eq!(c("sub_file"), "/packs/app/packapp/sub.py");
+    assert_eq!(c("getsource"), "X = 42\n");
+    assert_eq!(
+        c("get_source"),
+        String::from_utf8_lossy(PACK_APP[0].1).into_owned(),
+        "{label}"
+    );
+    assert_eq!(c("linecache"), "X = 42\n");
+    let tb = c("traceback");
+    assert!(
+        tb.as_str().unwrap().contains(
+            "File \"/packs/app/packapp/__init__.py\", line 9, in boom\n    raise ValueError(\"boom in the pack\")"
+        ),
+        "{label}: {tb}"
+    );
+    assert_eq!(c("levels"), "level one\n");
+    assert_eq!(c("get_data"), "level one\n");
+    assert_eq!(c("iter_packapp"), serde_json::json!(["sub"]));
+    assert_eq!(
+        c("namespace_path"),
+        serde_json::json!(["/packs/app/packns"])
+    );
+    assert_eq!(c("namespace_mod"), 1);
+    assert_eq!(c("version"), "1.0", "{label}");
+    assert_eq!(
+        c("dist_files"),
+        serde_json::json!([
+            "packapp-1.0.dist-info/METADATA",
+            "packapp/__init__.py",
+            "packapp/sub.py"
+        ])
+    );
+}

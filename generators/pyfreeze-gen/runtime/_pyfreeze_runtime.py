@@ -14,7 +14,8 @@ It serves two kinds of interpreter:
 - a CPython patched by pyfreeze, whose own `FrozenImporter` finds the table's modules and
   gives each a `FrozenExtLoader` (a `_bootstrap` class) instance: it calls `attach_cpython()`
   and uses `resource_reader`, `get_data`, `path_entry_finder` and `find_distributions` from
-  here, over the `_imp._frozen_ext_*` accessors.
+  here, over the `_imp._frozen_ext_*` accessors; its first path hook hands files to
+  `_pack_path_hook`, which reads packs with the pack reader `_imp._frozen_ext_packs()` gives.
 
 This module may run while the interpreter is still initialising: at module level it only uses
 builtin modules and `_frozen_importlib`; everything else is imported lazily.
@@ -31,7 +32,10 @@ _table = None  # the `_pyfreeze` module, or `_ImpTable` in a patched CPython; `_
 # What PyfreezeImporter searches: the packs added from C, then the linked table. `_table` adds
 # the packs opened from `sys.path` (for loaders, resources, metadata and package folders).
 _finder_table = None
-_linked = None  # the `_pyfreeze` module (stock libpython)
+_linked = None  # the linked table: the `_pyfreeze` module, or `_ImpTable` in a patched CPython
+# The pack reader (pyfreeze_runtime.c): the `_pyfreeze` module, or in a patched CPython the one
+# `_imp._frozen_ext_packs()` makes when a pack file is first seen on `sys.path`.
+_packs = None
 _path_packs = []  # `_PackTable`s opened by the path hook, in the order opened
 _pack_tables = {}  # handle -> its `_PackTable`
 # The class of table modules' loaders, one instance per module, made as `_Loader(name, origin)`:
@@ -52,7 +56,7 @@ def _make_spec(name, flags, origin, pack=None):
     """The spec of a table module: the same, field by field, as the one that a patched
     CPython's FrozenImporter._frozen_ext_spec() makes (tests/cpython.rs compares them). With
     `pack`, its loader serves the module from that pack (a pack file on `sys.path`)."""
-    loader = _Loader(name, origin) if pack is None else _Loader(name, origin, pack)
+    loader = _Loader(name, origin) if pack is None else PyfreezeLoader(name, origin, pack)
     if flags & _NAMESPACE:
         # A namespace package: the origin is its folder.
         spec = _bootstrap.ModuleSpec(name, loader, origin=None, is_package=True)
@@ -821,8 +825,8 @@ def _fix_up(name, module, flags, origin):
 
 def install(table):
     """Stock libpython: serve `table` (the `_pyfreeze` module) with PyfreezeImporter."""
-    global _linked, _Loader, _PACKAGE, _NAMESPACE
-    _linked = table
+    global _linked, _packs, _Loader, _PACKAGE, _NAMESPACE
+    _linked = _packs = table
     _rebuild()
     _Loader = PyfreezeLoader
     _PACKAGE, _NAMESPACE = table.PACKAGE, table.NAMESPACE
@@ -854,40 +858,40 @@ class _PackTable:
 
     def __init__(self, handle):
         self.handle = handle
-        self.name = _linked.pack_name(handle)
+        self.name = _packs.pack_name(handle)
 
     def __repr__(self):
         return "<pyfreeze pack %r>" % (self.name,)
 
     def find(self, name):
-        return _linked.find(name, self.handle)
+        return _packs.find(name, self.handle)
 
     def get_code(self, name):
-        return _linked.get_code(name, self.handle)
+        return _packs.get_code(name, self.handle)
 
     def get_source(self, name):
-        return _linked.get_source(name, self.handle)
+        return _packs.get_source(name, self.handle)
 
     def modules(self):
-        return _linked.modules(self.handle)
+        return _packs.modules(self.handle)
 
     def resources(self, name):
-        return _linked.resources(name, self.handle)
+        return _packs.resources(name, self.handle)
 
     def read_resource(self, name, path):
-        return _linked.read_resource(name, path, self.handle)
+        return _packs.read_resource(name, path, self.handle)
 
     def package_at(self, path):
-        return _linked.package_at(path, self.handle)
+        return _packs.package_at(path, self.handle)
 
     def distributions(self):
-        return _linked.distributions(self.handle)
+        return _packs.distributions(self.handle)
 
     def dist_files(self, name):
-        return _linked.dist_files(name, self.handle)
+        return _packs.dist_files(name, self.handle)
 
     def read_dist_file(self, name, path):
-        return _linked.read_dist_file(name, path, self.handle)
+        return _packs.read_dist_file(name, path, self.handle)
 
     def path_first(self):
         return ()
@@ -968,7 +972,8 @@ class _Chain:
         return self._dist_owner(folder).read_dist_file(folder, path)
 
     def path_first(self):
-        return _linked.path_first()
+        rows = getattr(_linked, "path_first", None)  # the stock runtime's table only
+        return rows() if rows is not None else ()
 
 
 def _pack_table(handle):
@@ -982,7 +987,7 @@ def _rebuild():
     """Puts the packs in the chains: those added from C (the last added first) before the
     linked table; those opened from `sys.path` after it in `_table` only."""
     global _table, _finder_table, _children, _by_origin
-    front = tuple(_pack_table(h) for h in _linked.front_packs())
+    front = tuple(_pack_table(h) for h in _packs.front_packs()) if _packs is not None else ()
     _finder_table = _Chain(front + (_linked,)) if front else _linked
     everything = front + (_linked,) + tuple(_path_packs)
     _table = _Chain(everything) if len(everything) > 1 else _linked
@@ -1039,8 +1044,15 @@ def _pack_path_hook(path):
         raise ImportError("not a readable file", path=path) from None
     if signature != _PACK_SIGNATURE:
         raise ImportError("not a pack file", path=path)
+    global _packs
+    if _packs is None:  # a patched CPython, at its first pack
+        _packs = _bootstrap._imp._frozen_ext_packs()
+        if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+            # 3.11's C traceback printer reads source lines from files and the linked table:
+            # print through `traceback`, which asks the loader, as the stock runtime does.
+            sys.excepthook = _excepthook
     try:
-        handle = _linked.pack_open(path)
+        handle = _packs.pack_open(path)
     except ImportError as e:
         import _warnings
 
@@ -1051,6 +1063,16 @@ def _pack_path_hook(path):
         _path_packs.append(pack)
         _rebuild()
     return _PackFinder(path, pack)
+
+
+def _pack_folder_hook(path):
+    """Patched CPython: the path-entry finder of the folder of a package that a pack on
+    `sys.path` serves (the interpreter's own hook knows the linked table only)."""
+    for pack in _path_packs:
+        package = pack.package_at(path)
+        if package is not None:
+            return _PathEntryFinder(path, package)
+    raise ImportError("not the folder of a package in a pack", path=path)
 
 
 # -- CPython patched by pyfreeze -------------------------------------------------------------
@@ -1099,9 +1121,9 @@ class _ImpTable:
 def attach_cpython():
     """Patched CPython: FrozenImporter serves the table; this module adds resources,
     get_data and the path-entry finder. Returns this module."""
-    global _table, _Loader, _PACKAGE, _NAMESPACE
+    global _table, _linked, _Loader, _PACKAGE, _NAMESPACE
     if _table is None:
-        _table = _ImpTable
+        _table = _linked = _ImpTable
         _Loader = _bootstrap.FrozenExtLoader
         _PACKAGE, _NAMESPACE = _bootstrap._imp.PYFREEZE_PACKAGE, _bootstrap._imp.PYFREEZE_NAMESPACE
     return sys.modules[__name__]

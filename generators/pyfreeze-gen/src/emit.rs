@@ -615,7 +615,7 @@ fn render(
     // `#error` saying so, for a build that would compile them (pyfreeze.mk, a Makefile).
     let no_code = |what: &str| {
         format!(
-            "{PREAMBLE}#error \"pyfreeze: {what}: this table was generated with embed_bytecode = false \
+            "#error \"pyfreeze: {what}: this table was generated with embed_bytecode = false \
              (--no-bytecode), so its rows hold no code, which only a CPython patched by pyfreeze \
              serves; generate it without that option for a stock libpython\"\n"
         )
@@ -625,7 +625,7 @@ fn render(
         if opts.embed_bytecode {
             stock_table(modules, opts.version.stock_layout)
         } else {
-            no_code("the stock table")
+            format!("{PREAMBLE}{}", no_code("the stock table"))
         },
     ));
     let mut c_sources = vec![
@@ -637,7 +637,13 @@ fn render(
         let text = if opts.embed_bytecode {
             runtime_c(name)
         } else {
-            no_code("the stock-libpython runtime")
+            // A patched CPython compiles the runtime for its pack reader only
+            // (PYFREEZE_PATCHED_CPYTHON, Tools/pyfreeze/objects.mk), which reads no row's code.
+            format!(
+                "{PREAMBLE}#ifndef PYFREEZE_PATCHED_CPYTHON\n{}#endif\n{}",
+                no_code("the stock-libpython runtime"),
+                runtime_c(name)
+            )
         };
         files.push(output(RUNTIME_C_FILE, text));
         c_sources.push(RUNTIME_C_FILE.into());

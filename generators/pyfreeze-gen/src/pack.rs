@@ -3,7 +3,7 @@
 //! `docs/table-format.md`; this module writes a pack and reads one back, checking every offset
 //! before it is used ([`Pack::open`]): a bad pack is an error naming the reason, never a panic.
 
-use crate::emit::stored_source;
+use crate::emit::{stored_source, StoredSource};
 use crate::schema::{
     PackRecord, FLAGS, FLAG_NAMESPACE, FLAG_PACKAGE, FLAG_SOURCE_DEFLATE, PACK_DISTRIBUTION,
     PACK_DIST_FILE, PACK_FORMAT_VERSION, PACK_HEADER, PACK_MAGIC, PACK_MODULE, PACK_RESOURCE,
@@ -85,6 +85,21 @@ impl Rows {
     }
 }
 
+/// A module's source as a pack stores it. A size of 0 means "no source" there, so an empty
+/// source (an empty `__init__.py`) is stored compressed: its size, 0, and an empty DEFLATE
+/// stream, which the readers decode to no bytes (as the linked table serves an empty source).
+fn pack_source(source: &[u8], compress: bool) -> StoredSource {
+    if !source.is_empty() {
+        return stored_source(source, compress);
+    }
+    let mut bytes = 0u32.to_le_bytes().to_vec();
+    bytes.extend(miniz_oxide::deflate::compress_to_vec(b"", 10));
+    StoredSource {
+        bytes,
+        compressed: true,
+    }
+}
+
 /// The bytes of a pack holding `modules` (sorted by name, as [`crate::generate`] gives them),
 /// their package data and `distributions`. Deterministic: the same input gives the same bytes.
 pub fn write_pack(
@@ -153,7 +168,7 @@ pub fn write_pack(
         let stored = m
             .source
             .as_deref()
-            .map(|s| stored_source(s, options.compress_source));
+            .map(|s| pack_source(s, options.compress_source));
         let mut flags = match m.kind {
             Kind::Module => 0,
             Kind::Package => FLAG_PACKAGE,
@@ -1012,6 +1027,32 @@ mod tests {
             .file_bytes(&metadata)
             .unwrap()
             .starts_with(b"Name: game"));
+    }
+
+    #[test]
+    fn an_empty_source_is_not_no_source() {
+        for compress_source in [true, false] {
+            let modules = [
+                module("empty", Kind::Package, Some(""), 0..0),
+                module("none", Kind::Module, None, 0..0),
+            ];
+            let options = PackOptions {
+                compress_source,
+                ..OPTIONS
+            };
+            let bytes = write_pack(&modules, &[], &[], &options).unwrap();
+            let pack = Pack::open(&bytes, Some(3571)).unwrap();
+            let empty = pack.find("empty").unwrap();
+            assert_eq!(empty.flags & FLAG_SOURCE_DEFLATE, FLAG_SOURCE_DEFLATE);
+            let (_, stored) = pack.module_bytes(&empty).unwrap();
+            assert_eq!(stored[..4], [0, 0, 0, 0], "the decoded size");
+            assert_eq!(
+                miniz_oxide::inflate::decompress_to_vec(&stored[4..]).unwrap(),
+                b""
+            );
+            let none = pack.find("none").unwrap();
+            assert_eq!(pack.module_bytes(&none).unwrap().1, b"");
+        }
     }
 
     #[test]

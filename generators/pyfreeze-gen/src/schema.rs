@@ -363,7 +363,7 @@ pub const PACK_MODULE: PackRecord = PackRecord {
         pf(
             "source_size",
             4,
-            "its length (0: no source); `PYFREEZE_SOURCE_DEFLATE` as in the table",
+            "its length (0: no source; an empty one is stored compressed); `PYFREEZE_SOURCE_DEFLATE` as in the table",
         ),
         pf("flags", 4, "`PYFREEZE_*` flag bits, as in the table"),
         pf(

@@ -89,6 +89,8 @@ pub enum SysPath {
     ZipFirst,
     /// Only the stock interpreter's extension-module folder (embed-c).
     OnlyDynload,
+    /// A pack file (`.pyfz`), then only the extension-module folder (embed-c --path).
+    PackThenDynload,
 }
 
 /// Which loader kinds (as `harness.py` names them) a configuration may serve modules with.
@@ -269,12 +271,12 @@ pub fn configurations(
             id: ConfigId::Pack,
             label: "pyfreeze pack, stock libpython".into(),
             what: format!(
-                "examples/embed-c with only its app linked: the stdlib is {} (`pyfreeze pack`), added from C (`--pack`)",
+                "examples/embed-c with only its app linked: the stdlib is {} (`pyfreeze pack`), first on sys.path (`--path`)",
                 file.display()
             ),
             program: pack.binary.clone(),
             pre_args: vec![
-                "--pack".into(),
+                "--path".into(),
                 file.display().to_string(),
                 "--run".into(),
             ],
@@ -291,7 +293,7 @@ pub fn configurations(
                 warm_pyc: false,
                 no_py_files: true,
                 in_table: false,
-                sys_path: SysPath::OnlyDynload,
+                sys_path: SysPath::PackThenDynload,
             },
             also_against: Some(ConfigId::Embed),
         });

@@ -296,6 +296,14 @@ fn probe(
                 ));
             }
         }
+        SysPath::PackThenDynload => {
+            let dynload = stock.dynload.display().to_string();
+            if !(sys_path.len() == 2 && sys_path[0].ends_with(".pyfz") && sys_path[1] == dynload) {
+                problems.push(format!(
+                    "sys.path should be a pack, then {dynload}: {sys_path:?}"
+                ));
+            }
+        }
     }
     fail_if(cfg, "probe", &problems)?;
     Ok(Probe {
