@@ -200,6 +200,7 @@ fn assert_all_frozen(t: &Target, report: &Value, plain: &Path, stdlib: &str) {
             reference_python: &python(t, plain),
             not_in_reference: &[],
             reference_path: &[],
+            cpython_frozen_first: false,
         },
     );
 }
@@ -873,6 +874,7 @@ fn a_stdlib_pack_beside_the_stdlib_serves_every_module(t: &Target) {
             reference_python: &python(t, &plain),
             not_in_reference: &[],
             reference_path: &[],
+            cpython_frozen_first: false,
         },
     );
 }

@@ -117,6 +117,7 @@ fn check_embedded(ex: &Example) {
             reference_python: &ex.python,
             not_in_reference: &["mygame"],
             reference_path: &[],
+            cpython_frozen_first: false,
         },
     );
 
@@ -458,6 +459,7 @@ fn check_stdlib_pack(ex: &Example) {
             reference_python: &ex.python,
             not_in_reference: &[],
             reference_path: &[],
+            cpython_frozen_first: true,
         },
     );
 }

@@ -353,6 +353,7 @@ fn every_table_module(b: &Built) {
             reference_python: &python(b.minor),
             not_in_reference: &[],
             reference_path: &[&b.site()],
+            cpython_frozen_first: false,
         },
     );
 }

@@ -34,6 +34,8 @@ else:  # a stock libpython with pyfreeze_install()
 
 SKIP = {"antigravity", "this"}  # side effects on import (a browser, a poem)
 report = {"version": list(sys.version_info[:2]), "sys_path": sys.path, "imports": {}}
+# CPython's own frozen modules (3.11+), which come before a pack on sys.path
+report["cpython_frozen"] = sorted(_imp._frozen_module_names()) if hasattr(_imp, "_frozen_module_names") else []
 names = [n for n, flags, origin in table_modules()]
 loaders = {}
 
@@ -69,6 +71,7 @@ for name in names:
             "file": getattr(module, "__file__", None),
             # (3.13's collections puts _collections_abc in sys.modules as collections.abc)
             "filename": get_filename(loader, spec_name),
+            "spec_name": spec_name,
         }
     except BaseException as e:  # noqa: BLE001 - some modules are platform-specific
         report["imports"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
