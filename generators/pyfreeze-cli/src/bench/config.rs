@@ -283,9 +283,9 @@ pub fn configurations(
             path: None,
             floor: None,
             rules: Rules {
-                listed: &["pyfreeze"],
-                // CPython's own frozen modules that start-up imports before the runtime is
-                // active (it fixes up only those of its linked table).
+                // CPython's own frozen modules (os, site...) come before sys.path, as they do
+                // for PathFinder's configuration.
+                listed: &["pyfreeze", "frozen"],
                 startup: &["pyfreeze", "frozen"],
                 forbidden: &["source", "sourceless", "zip", "frozen-ext", "memory"],
                 exceptions: &[],
