@@ -58,6 +58,21 @@ impl Example {
             .args(args)
             .current_dir(empty.path()))
     }
+
+    /// Runs the binary (a check script, `--run SCRIPT`, in `args`) and returns the JSON object
+    /// the script prints.
+    fn report(&self, args: &[&str]) -> Value {
+        let minor = self.minor;
+        let out = self.run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "3.{minor} {args:?}: check script failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"))
+    }
 }
 
 /// The interpreter's `lib-dynload` (`DESTSHARED`), the one folder embed-c puts on `sys.path`.
@@ -83,21 +98,13 @@ fn stdlib_dir(python: &Path) -> String {
 
 fn check_embedded(ex: &Example) {
     let minor = ex.minor;
-    let out = ex.run(&[
+    let report = ex.report(&[
         "--run",
         repo()
             .join("tests/support/check_frozen.py")
             .to_str()
             .unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "3.{minor}: check script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"));
     assert_eq!(report["version"], serde_json::json!([3, minor]));
     assert_eq!(
         report["sys_path"],
@@ -196,17 +203,7 @@ fn check_packs(ex: &Example) {
     let expect = |report: &Value, how: &str| {
         pyfreeze_tests::assert_pack_app_report(report, &format!("3.{minor} {how}"))
     };
-    let report = |args: &[&str]| -> Value {
-        let out = ex.run(args);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "3.{minor} {args:?}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"))
-    };
+    let report = |args: &[&str]| ex.report(args);
     expect(
         &report(&["--pack", app, "--run", script, "front"]),
         "--pack",
@@ -427,7 +424,7 @@ fn check_stdlib_pack(ex: &Example) {
     );
     let pack = pack.to_str().unwrap();
     let script = repo().join("tests/support/check_frozen.py");
-    let out = app_only.run(&[
+    let report = app_only.report(&[
         "--path",
         pack,
         "--run",
@@ -435,14 +432,6 @@ fn check_stdlib_pack(ex: &Example) {
         "--pack",
         pack,
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "3.{minor}: check script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("3.{minor}: bad report ({e}): {stdout}"));
     assert_eq!(
         report["sys_path"],
         serde_json::json!([pack, dynload_dir(&ex.python)]),

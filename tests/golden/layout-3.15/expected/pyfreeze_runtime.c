@@ -385,32 +385,73 @@ static int pf_pack_check(struct pf_pack *p, char *why, size_t n)
 }
 
 /* Every pack opened, by handle - 1 (handle 0 is the linked table); the packs added with the
- * C API, in the order added. */
+ * C API, in the order added. Readers index pf_packs without a lock: a pack, once registered,
+ * stays at its handle for the life of the process, and a grown array leaves the old one in
+ * place (at most as many bytes again), so a reader holding the old pointer still sees every
+ * handle it was given. Writers hold pf_lock. */
 static struct pf_pack **pf_packs;
-static uint32_t pf_npacks;
+static uint32_t pf_npacks, pf_capacity;
 static uint32_t *pf_front;
 static uint32_t pf_nfront;
-static char pf_last_error[1024];
+static _Thread_local char pf_last_error[1024]; /* as errno: each thread's own last error */
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* 3.13's isolated sub-interpreters run with GILs of their own, and in a patched CPython each
+ * may open packs from its sys.path. Before 3.13 the packs are the main interpreter's (stock
+ * runtime) or share its GIL (a patched 3.11). */
+static PyMutex pf_mutex;
+static void pf_lock(void) { PyMutex_Lock(&pf_mutex); }
+static void pf_unlock(void) { PyMutex_Unlock(&pf_mutex); }
+#else
+static void pf_lock(void) {}
+static void pf_unlock(void) {}
+#endif
 
 const char *pyfreeze_pack_error(void)
 {
     return pf_last_error;
 }
 
-/* Registers a checked pack: its handle, or 0 with pf_last_error set. */
-static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t size)
+/* Appends a checked pack to the registry: its handle, or 0 (out of memory). */
+static uint32_t pf_append(struct pf_pack *p)
+{
+    uint32_t handle = 0;
+    pf_lock();
+    if (pf_npacks == pf_capacity) {
+        uint32_t capacity = pf_capacity ? 2 * pf_capacity : 8;
+        struct pf_pack **packs = malloc(capacity * sizeof *packs);
+        if (packs == NULL)
+            goto done;
+        if (pf_npacks)
+            memcpy(packs, pf_packs, pf_npacks * sizeof *packs);
+        pf_packs = packs; /* the old array stays valid for readers (see above) */
+        pf_capacity = capacity;
+    }
+    pf_packs[pf_npacks] = p;
+    handle = ++pf_npacks;
+done:
+    pf_unlock();
+    return handle;
+}
+
+/* Checks and registers a pack (`st`: the file mapped at `bytes`, else NULL): its handle, or
+ * 0 with pf_last_error set. */
+static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t size, const struct stat *st)
 {
     char why[512];
-    struct pf_pack **packs = realloc(pf_packs, (pf_npacks + 1) * sizeof *packs);
-    if (packs != NULL)
-        pf_packs = packs;
-    struct pf_pack *p = packs != NULL ? calloc(1, sizeof *p) : NULL;
+    struct pf_pack *p = calloc(1, sizeof *p);
     if (p == NULL) {
         snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: out of memory", name);
         return 0;
     }
     p->bytes = bytes;
     p->size = size;
+    if (st != NULL) {
+        p->mapped = 1;
+        p->dev = st->st_dev;
+        p->ino = st->st_ino;
+        p->mtime = st->st_mtim;
+    }
     p->name = strdup(name);
     if (p->name == NULL || pf_pack_check(p, why, sizeof why) < 0) {
         snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: %s", name,
@@ -419,8 +460,14 @@ static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t
         free(p);
         return 0;
     }
-    pf_packs[pf_npacks++] = p;
-    return pf_npacks;
+    uint32_t handle = pf_append(p);
+    if (handle == 0) {
+        snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: out of memory", name);
+        free(p->checked);
+        free(p->name);
+        free(p);
+    }
+    return handle;
 }
 
 /* Maps and registers the pack file at `path` (read-only, private): its handle, or 0 with
@@ -436,13 +483,18 @@ static uint32_t pf_open_file(const char *path)
         return 0;
     }
     /* The same file, unchanged since it was opened: the same pack. */
-    for (uint32_t i = 0; i < pf_npacks; i++) {
+    uint32_t same = 0;
+    pf_lock();
+    for (uint32_t i = 0; i < pf_npacks && !same; i++) {
         const struct pf_pack *q = pf_packs[i];
         if (q->mapped && q->dev == st.st_dev && q->ino == st.st_ino && q->size == (size_t)st.st_size &&
-            q->mtime.tv_sec == st.st_mtim.tv_sec && q->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-            close(fd);
-            return i + 1;
-        }
+            q->mtime.tv_sec == st.st_mtim.tv_sec && q->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            same = i + 1;
+    }
+    pf_unlock();
+    if (same) {
+        close(fd);
+        return same;
     }
     size_t size = (size_t)st.st_size;
     const unsigned char *bytes = (const unsigned char *)"";
@@ -456,17 +508,9 @@ static uint32_t pf_open_file(const char *path)
         bytes = map;
     }
     close(fd);
-    uint32_t handle = pf_register(path, bytes, size);
-    if (handle == 0) {
-        if (size > 0)
-            munmap((void *)bytes, size);
-        return 0;
-    }
-    struct pf_pack *p = pf_packs[handle - 1];
-    p->mapped = 1;
-    p->dev = st.st_dev;
-    p->ino = st.st_ino;
-    p->mtime = st.st_mtim;
+    uint32_t handle = pf_register(path, bytes, size, &st);
+    if (handle == 0 && size > 0)
+        munmap((void *)bytes, size);
     return handle;
 }
 
@@ -520,7 +564,7 @@ int pyfreeze_add_pack_memory(const void *data, size_t size, const char *name)
         snprintf(pf_last_error, sizeof pf_last_error, "pyfreeze: pack %s: no memory given", name);
         return -1;
     }
-    return pf_add_front(pf_register(name, data, size));
+    return pf_add_front(pf_register(name, data, size, NULL));
 }
 
 /* -- Views: the linked table (handle 0) or a pack, row by row as the table's structs ------ */
@@ -1046,6 +1090,34 @@ static struct PyModuleDef pf_module = {
     PyModuleDef_HEAD_INIT, "_pyfreeze", "The extended frozen-module table of pyfreeze.", -1, pf_methods,
 };
 
+/* The `_pyfreeze` module: a new reference, or NULL with an exception. */
+static PyObject *new_module(void)
+{
+    PyObject *module = PyModule_Create(&pf_module);
+    if (module != NULL &&
+        (PyModule_AddIntConstant(module, "PACKAGE", PYFREEZE_PACKAGE) < 0 ||
+         PyModule_AddIntConstant(module, "NAMESPACE", PYFREEZE_NAMESPACE) < 0 ||
+         PyModule_AddIntConstant(module, "SOURCE_DEFLATE", PYFREEZE_SOURCE_DEFLATE) < 0))
+        Py_CLEAR(module);
+    return module;
+}
+
+#ifdef PYFREEZE_PATCHED_CPYTHON
+/* In a CPython patched by pyfreeze, Tools/pyfreeze/objects.mk compiles this file into
+ * Python/frozen_ext.o with PYFREEZE_PATCHED_CPYTHON defined, and names this function
+ * _PyFrozenExt_packs_module: `_imp._frozen_ext_packs()` returns its module, whose pack
+ * accessors serve the pack files on sys.path (`_pyfreeze_runtime.attach_cpython()`). The
+ * interpreter serves its linked table itself: none of the stock start-up below is needed. */
+PyObject *pyfreeze_packs_module(void)
+{
+    return new_module();
+}
+
+static int pf_refresh(void)
+{
+    return 0; /* no pack is added from C here (the C API is local to libpython) */
+}
+#else
 static int activating;
 
 /* Whether this interpreter runs with the table activated: `_pyfreeze` is in sys.modules.
@@ -1060,13 +1132,9 @@ static int activate(void)
 {
     int rc = -1;
     PyObject *runtime = NULL, *result = NULL;
-    PyObject *module = PyModule_Create(&pf_module);
+    PyObject *module = new_module();
     if (module == NULL)
         return -1;
-    if (PyModule_AddIntConstant(module, "PACKAGE", PYFREEZE_PACKAGE) < 0 ||
-        PyModule_AddIntConstant(module, "NAMESPACE", PYFREEZE_NAMESPACE) < 0 ||
-        PyModule_AddIntConstant(module, "SOURCE_DEFLATE", PYFREEZE_SOURCE_DEFLATE) < 0)
-        goto done;
     if (PyDict_SetItemString(PyImport_GetModuleDict(), "_pyfreeze", module) < 0)
         goto done;
     runtime = PyImport_ImportModule(PYFREEZE_RUNTIME_MODULE);
@@ -1160,5 +1228,7 @@ int pyfreeze_install(void)
     /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
     return PySys_AddAuditHook(audit_hook, NULL);
 }
+
+#endif /* PYFREEZE_PATCHED_CPYTHON */
 
 #endif /* the tables are for this Python.h */
