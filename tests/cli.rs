@@ -947,6 +947,39 @@ fn packs_are_reproducible_and_inspect_reads_them() {
     assert_eq!(lines[1..lines.len() - 1], expected, "{listing}");
     assert!(listing.contains("game/engine.py"), "{listing}");
 
+    // `--from`: the pack of what the output folder holds is the pack of the same spec; a
+    // folder whose C files no longer match its manifest is an error naming the file.
+    run_ok(
+        Command::new(pyfreeze_bin())
+            .args(["pack", "-q", "--from", "out", "from.pyfz"])
+            .current_dir(&a),
+    );
+    assert_eq!(std::fs::read(a.join("from.pyfz")).unwrap(), pack);
+    let engine = manifest["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "game.engine")
+        .expect("game.engine in the manifest");
+    let c_file = a.join("out").join(engine["c_file"].as_str().unwrap());
+    let c = std::fs::read_to_string(&c_file).unwrap();
+    let tampered = c.replacen("tick", "tack", 1);
+    assert_ne!(c, tampered, "{c}");
+    std::fs::write(&c_file, tampered).unwrap();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["pack", "--from", "out", "tampered.pyfz"])
+        .current_dir(&a));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains(&format!(
+                "module game.engine: its source in {}",
+                engine["c_file"].as_str().unwrap()
+            ))
+            && !a.join("tampered.pyfz").exists(),
+        "{err}"
+    );
+
     // Damaged: truncated, or one byte of a module's code changed.
     std::fs::write(a.join("cut.pyfz"), &pack[..pack.len() - 3]).unwrap();
     let out = run(Command::new(pyfreeze_bin())

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Args;
 use pyfreeze_gen::pack::{write_pack, Pack, PackOptions};
 use pyfreeze_gen::schema::{FLAG_NAMESPACE, FLAG_PACKAGE};
-use pyfreeze_gen::{generate, APP_RUNTIME_MODULE, RUNTIME_MODULE};
+use pyfreeze_gen::{generate, FrozenModule, APP_RUNTIME_MODULE, RUNTIME_MODULE};
 
 use crate::{build_spec, write_depfile, FreezeArgs, Reporter};
 
@@ -16,6 +16,11 @@ use crate::{build_spec, write_depfile, FreezeArgs, Reporter};
 pub struct PackArgs {
     #[command(flatten)]
     pub freeze: FreezeArgs,
+    /// Pack what the output folder DIR of a `pyfreeze freeze` holds (its modules, data and
+    /// metadata, each checked against its manifest), to compare a pack with that table; no
+    /// spec is read.
+    #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+    pub from: Option<PathBuf>,
     /// The pack file to write (`.pyfz` by convention); written only when its bytes change.
     #[arg(value_name = "PACK")]
     pub pack: PathBuf,
@@ -35,6 +40,39 @@ pub struct InspectArgs {
 /// `pyfreeze pack`.
 pub fn pack(args: &PackArgs) -> Result<(), String> {
     let started = Instant::now();
+    let (bytes, what, inputs) = match &args.from {
+        Some(dir) => from_output_folder(dir, &args.pack)?,
+        None => from_spec(args)?,
+    };
+    let written = pyfreeze_gen::write_if_changed(&args.pack, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.pack.display()))?;
+    if let (Some(depfile), Some(target)) = (&args.freeze.depfile, &args.freeze.depfile_target) {
+        write_depfile(depfile, target, &inputs)?;
+    }
+    if !args.freeze.quiet {
+        eprintln!(
+            "pyfreeze: {what} -> {} ({:.1} MB, {}) in {:.1}s",
+            args.pack.display(),
+            bytes.len() as f64 / 1e6,
+            if written { "written" } else { "unchanged" },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// The runtime is linked into the program that reads a pack, not carried by the pack.
+fn without_runtime(modules: &[FrozenModule]) -> Vec<FrozenModule> {
+    modules
+        .iter()
+        .filter(|m| m.path.is_some() || (m.name != RUNTIME_MODULE && m.name != APP_RUNTIME_MODULE))
+        .cloned()
+        .collect()
+}
+
+/// The pack of a spec's selection: its bytes, what it holds (for the summary) and the inputs
+/// read (for the depfile).
+fn from_spec(args: &PackArgs) -> Result<(Vec<u8>, String, Vec<PathBuf>), String> {
     let spec = build_spec(&args.freeze)?;
     if !spec.embed_bytecode() {
         return Err(format!(
@@ -50,13 +88,7 @@ pub fn pack(args: &PackArgs) -> Result<(), String> {
     for warning in &generated.warnings {
         eprintln!("pyfreeze: warning: {warning}");
     }
-    // The runtime is linked into the program that reads the pack, not carried by the pack.
-    let modules: Vec<_> = generated
-        .modules
-        .iter()
-        .filter(|m| m.path.is_some() || (m.name != RUNTIME_MODULE && m.name != APP_RUNTIME_MODULE))
-        .cloned()
-        .collect();
+    let modules = without_runtime(&generated.modules);
     let info = &generated.interpreter.info;
     let bytes = write_pack(
         &modules,
@@ -69,29 +101,44 @@ pub fn pack(args: &PackArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| format!("{}: {e}", args.pack.display()))?;
-    let written = pyfreeze_gen::write_if_changed(&args.pack, &bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.pack.display()))?;
-    if let (Some(depfile), Some(target)) = (&args.freeze.depfile, &args.freeze.depfile_target) {
-        let mut inputs = generated.inputs.clone();
-        if let Some(s) = &args.freeze.spec {
-            inputs.push(s.clone());
-        }
-        write_depfile(depfile, target, &inputs)?;
+    let what = format!(
+        "{} modules, {} data files, {} distributions for CPython {}",
+        modules.len(),
+        generated.resources.len(),
+        generated.distributions.len(),
+        generated.interpreter.full_version(),
+    );
+    let mut inputs = generated.inputs.clone();
+    if let Some(s) = &args.freeze.spec {
+        inputs.push(s.clone());
     }
-    if !args.freeze.quiet {
-        eprintln!(
-            "pyfreeze: {} modules, {} data files, {} distributions for CPython {} -> {} ({:.1} MB, {}) in {:.1}s",
-            modules.len(),
-            generated.resources.len(),
-            generated.distributions.len(),
-            generated.interpreter.full_version(),
-            args.pack.display(),
-            bytes.len() as f64 / 1e6,
-            if written { "written" } else { "unchanged" },
-            started.elapsed().as_secs_f64()
-        );
-    }
-    Ok(())
+    Ok((bytes, what, inputs))
+}
+
+/// `--from DIR`: the pack of what the output folder `dir` holds.
+fn from_output_folder(dir: &Path, pack: &Path) -> Result<(Vec<u8>, String, Vec<PathBuf>), String> {
+    let out = pyfreeze_gen::readback::read_output(dir)?;
+    let modules = without_runtime(&out.modules);
+    let bytes = write_pack(
+        &modules,
+        &out.resources,
+        &out.distributions,
+        &PackOptions {
+            magic: out.magic,
+            hexversion: out.hexversion,
+            compress_source: out.compress_source,
+        },
+    )
+    .map_err(|e| format!("{}: {e}", pack.display()))?;
+    let what = format!(
+        "{} modules, {} data files, {} distributions for CPython {} from {}",
+        modules.len(),
+        out.resources.len(),
+        out.distributions.len(),
+        version_of(out.hexversion),
+        dir.display()
+    );
+    Ok((bytes, what, vec![dir.join("manifest.json")]))
 }
 
 /// `sys.hexversion` as `3.13.15` (with the release level when not final: `3.14.0b2`).

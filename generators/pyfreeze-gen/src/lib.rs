@@ -25,6 +25,7 @@ mod error;
 pub mod pack;
 pub mod pyenv;
 pub mod python;
+pub mod readback;
 pub mod schema;
 pub mod select;
 pub mod site;
