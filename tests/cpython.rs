@@ -727,7 +727,7 @@ fn dash_m_hint_as_in_the_unpatched_build(t: &Target) {
 fn a_pack_on_sys_path_serves_its_modules(t: &Target) {
     let py = python(t, &install(t, false));
     let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), pyfreeze_tests::PACK_APP);
+    pyfreeze_tests::write_pack_app(dir.path(), &py);
     let app = dir.path().join("app");
     let pack = dir.path().join("app.pyfz");
     run_ok(
@@ -800,20 +800,33 @@ fn a_pack_on_sys_path_serves_its_modules(t: &Target) {
         assert_eq!(out, "isolated None\nlegacy None\nmain 42\n", "{label}");
     }
 
-    // A truncated pack: a RuntimeWarning naming it and why, then the module is not found.
+    // A bad pack (truncated, or for another CPython's bytecode): a RuntimeWarning naming it and
+    // why, then the module is not found (zipimport does not get to take the zip file among
+    // its data for the pack).
     let bytes = std::fs::read(&pack).unwrap();
-    let bad = dir.path().join("bad.pyfz");
-    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
-    let out = crash(&bad);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.code() == Some(1)
-            && stderr.contains("RuntimeWarning")
-            && stderr.contains(&format!("pack {}", bad.display()))
-            && stderr.contains("its modules are not importable")
-            && stderr.contains("ModuleNotFoundError: No module named 'packapp'"),
-        "{label}: {stderr}"
-    );
+    let truncated = dir.path().join("truncated.pyfz");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 1]).unwrap();
+    let mut other = bytes.clone();
+    other[16..18].copy_from_slice(&3000u16.to_le_bytes()); // the header's bytecode_magic
+    let other_pack = dir.path().join("other.pyfz");
+    std::fs::write(&other_pack, &other).unwrap();
+    for (bad, reason) in [
+        (&truncated, "truncated: "),
+        (&other_pack, "its bytecode is for another CPython"),
+    ] {
+        let out = crash(bad);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code() == Some(1)
+                && stderr.contains(&format!(
+                    "RuntimeWarning: pyfreeze: pack {}: {reason}",
+                    bad.display()
+                ))
+                && stderr.contains("its modules are not importable")
+                && stderr.contains("ModuleNotFoundError: No module named 'packapp'"),
+            "{label}: {stderr}"
+        );
+    }
 }
 
 /// A pack of the stdlib beside the stdlib, named as the zip file (`lib/python3X.pyfz`), is

@@ -182,7 +182,7 @@ fn check_embedded(ex: &Example) {
 fn check_packs(ex: &Example) {
     let minor = ex.minor;
     let dir = tempfile::tempdir().unwrap();
-    pyfreeze_tests::write_tree(dir.path(), pyfreeze_tests::PACK_APP);
+    pyfreeze_tests::write_pack_app(dir.path(), &ex.python);
     let pack = |root: &str, out: &str, python: &Path| {
         run_ok(
             Command::new(pyfreeze_tests::pyfreeze_bin())

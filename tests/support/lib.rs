@@ -762,6 +762,21 @@ pub const PACK_APP: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// Writes `PACK_APP` into `dir`, with a zip file among `packapp`'s data (made by `python`)
+/// whose own `packapp` says otherwise: a pack holding a zip file near its end must not be
+/// taken for that zip by zipimport.
+pub fn write_pack_app(dir: &Path, python: &Path) {
+    write_tree(dir, PACK_APP);
+    run_ok(Command::new(python).args([
+        "-I",
+        "-c",
+        "import sys, zipfile\n\
+         with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+         \x20   z.writestr('packapp/__init__.py', 'def hello():\\n    return \"from the zip\"\\n')\n\
+         \x20   z.writestr('packapp/sub.py', 'X = 0\\n')",
+    ]).arg(dir.join("app/packapp/data/inner.zip")));
+}
+
 /// What `tests/support/check_pack.py` reports for a pack of `PACK_APP` (origins under
 /// /packs/app) served by a runtime: what the files give, through a `PyfreezeLoader`.
 pub fn assert_pack_app_report(report: &serde_json::Value, label: &str) {

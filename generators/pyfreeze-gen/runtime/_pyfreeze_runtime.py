@@ -1030,6 +1030,26 @@ class _PackFinder:
 _PACK_SIGNATURE = b"PYFZ\r\n\x1a\n"
 
 
+class _BadPackFinder:
+    """Path-entry finder for a file with the pack signature that is not a good pack: it serves
+    nothing (another hook, zipimporter, could take a pack holding a zip file for that zip)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __repr__(self):
+        return "<pyfreeze bad pack finder %r>" % (self.path,)
+
+    def find_spec(self, fullname, target=None):
+        return None
+
+    def invalidate_caches(self):
+        pass
+
+    def iter_modules(self, prefix=""):
+        return iter(())
+
+
 def _pack_path_hook(path):
     """A `sys.path` entry that is a pack file (it starts with the pack signature): its finder.
     A bad pack is a RuntimeWarning naming it and the reason, and serves nothing."""
@@ -1057,7 +1077,7 @@ def _pack_path_hook(path):
         import _warnings
 
         _warnings.warn("%s; its modules are not importable" % (e,), RuntimeWarning, stacklevel=2)
-        raise
+        return _BadPackFinder(path)
     pack = _pack_table(handle)
     if pack not in _path_packs:
         _path_packs.append(pack)

@@ -1177,14 +1177,65 @@ static int pf_refresh(void)
     return -1;
 }
 
+/* Whether the runtime's pack hook is ahead of zipimporter in sys.path_hooks; reset by
+ * pyfreeze_install(). */
+static int hooks_ordered;
+
+/* The runtime activates before CPython installs zipimport, which then puts zipimporter first
+ * in sys.path_hooks: put the pack hook back in front of it (zipimport would take a pack holding
+ * a zip file near its end for that zip file). Done at the first import once zipimport is in
+ * place, before PathFinder has looked at sys.path (`encodings`). Never raises. */
+static void order_path_hooks(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *name = PyUnicode_FromString("zipimport");
+    PyObject *module = name != NULL ? PyImport_GetModule(name) : NULL;
+    PyObject *zipimporter = module != NULL ? PyObject_GetAttrString(module, "zipimporter") : NULL;
+    PyObject *runtime_name = PyUnicode_FromString(PYFREEZE_RUNTIME_MODULE);
+    PyObject *runtime = runtime_name != NULL ? PyImport_GetModule(runtime_name) : NULL;
+    PyObject *hook = runtime != NULL ? PyObject_GetAttrString(runtime, "_pack_path_hook") : NULL;
+    PyObject *hooks = PySys_GetObject("path_hooks"); /* borrowed */
+    if (zipimporter != NULL && hook != NULL && hooks != NULL && PyList_Check(hooks)) {
+        Py_ssize_t zip_at = -1, hook_at = -1;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hooks); i++) {
+            PyObject *item = PyList_GET_ITEM(hooks, i);
+            if (item == zipimporter && zip_at < 0)
+                zip_at = i;
+            if (item == hook && hook_at < 0)
+                hook_at = i;
+        }
+        if (zip_at >= 0 && hook_at > zip_at) {
+            Py_INCREF(hook);
+            if (PySequence_DelItem(hooks, hook_at) == 0)
+                PyList_Insert(hooks, zip_at, hook);
+            Py_DECREF(hook);
+        }
+        hooks_ordered = zip_at >= 0 || hook_at < 0;
+    }
+    Py_XDECREF(hook);
+    Py_XDECREF(runtime);
+    Py_XDECREF(runtime_name);
+    Py_XDECREF(zipimporter);
+    Py_XDECREF(module);
+    Py_XDECREF(name);
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
     (void)args;
     (void)data;
     if (activating || strcmp(event, "import") != 0)
         return 0;
-    if (PyInterpreterState_Get() != PyInterpreterState_Main() || is_active())
+    if (PyInterpreterState_Get() != PyInterpreterState_Main())
         return 0;
+    if (is_active()) {
+        if (!hooks_ordered)
+            order_path_hooks();
+        return 0;
+    }
     activating = 1;
     int rc = activate();
     activating = 0;
@@ -1225,6 +1276,7 @@ int pyfreeze_install(void)
 #endif
     if (Py_IsInitialized())
         return is_active() ? 0 : activate();
+    hooks_ordered = 0;
     /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
     return PySys_AddAuditHook(audit_hook, NULL);
 }
