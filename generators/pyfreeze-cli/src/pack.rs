@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::Args;
 use pyfreeze_gen::pack::{write_pack, Pack, PackOptions};
+use pyfreeze_gen::python::version_of_hex;
 use pyfreeze_gen::schema::{FLAG_NAMESPACE, FLAG_PACKAGE};
 use pyfreeze_gen::{generate, FrozenModule, APP_RUNTIME_MODULE, RUNTIME_MODULE};
 
@@ -135,27 +136,10 @@ fn from_output_folder(dir: &Path, pack: &Path) -> Result<(Vec<u8>, String, Vec<P
         modules.len(),
         out.resources.len(),
         out.distributions.len(),
-        version_of(out.hexversion),
+        version_of_hex(out.hexversion),
         dir.display()
     );
     Ok((bytes, what, vec![dir.join("manifest.json")]))
-}
-
-/// `sys.hexversion` as `3.13.15` (with the release level when not final: `3.14.0b2`).
-fn version_of(hex: u32) -> String {
-    let (major, minor, micro) = (hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
-    let level = match (hex >> 4) & 0xf {
-        0xa => "a",
-        0xb => "b",
-        0xc => "rc",
-        _ => "",
-    };
-    let serial = if level.is_empty() {
-        String::new()
-    } else {
-        (hex & 0xf).to_string()
-    };
-    format!("{major}.{minor}.{micro}{level}{serial}")
 }
 
 /// What `pyfreeze inspect` prints for the pack `bytes` read from `path`.
@@ -170,7 +154,7 @@ pub fn inspect_text(path: &Path, bytes: &[u8], verify: bool) -> Result<String, S
         out,
         "# pack {}: CPython {} (bytecode magic {}), {} modules, {} distributions, {} bytes, content sha256 {}",
         path.display(),
-        version_of(pack.target_hexversion()),
+        version_of_hex(pack.target_hexversion()),
         pack.bytecode_magic(),
         pack.module_count(),
         pack.distribution_count(),
@@ -239,16 +223,4 @@ pub fn inspect(args: &InspectArgs) -> Result<(), String> {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::version_of;
-
-    #[test]
-    fn hexversions_read_as_python_prints_them() {
-        assert_eq!(version_of(0x030d0ff0), "3.13.15");
-        assert_eq!(version_of(0x030e00b2), "3.14.0b2");
-        assert_eq!(version_of(0x030f00c1), "3.15.0rc1");
-    }
 }

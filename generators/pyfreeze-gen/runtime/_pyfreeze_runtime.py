@@ -749,7 +749,10 @@ class _PathEntryFinder:
             table = _table_of(self.package)
             info = table.find(fullname)
             if info is not None and parent == self.package:
-                return _make_spec(fullname, *info, pack=None if table is _table else table)
+                # The loader keeps the table that has the module (the chain's owner: the linked
+                # table's loader, or one bound to its pack).
+                owner = table.owner(fullname) if isinstance(table, _Chain) else table
+                return _make_spec(fullname, *info, pack=None if owner is _linked else owner)
         disk = self._disk_finder()
         spec = disk.find_spec(fullname, target) if disk is not None else None
         if spec is None:
@@ -1067,10 +1070,6 @@ def _pack_path_hook(path):
     global _packs
     if _packs is None:  # a patched CPython, at its first pack
         _packs = _bootstrap._imp._frozen_ext_packs()
-        if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
-            # 3.11's C traceback printer reads source lines from files and the linked table:
-            # print through `traceback`, which asks the loader, as the stock runtime does.
-            sys.excepthook = _excepthook
     try:
         handle = _packs.pack_open(path)
     except ImportError as e:
@@ -1078,6 +1077,10 @@ def _pack_path_hook(path):
 
         _warnings.warn("%s; its modules are not importable" % (e,), RuntimeWarning, stacklevel=2)
         return _BadPackFinder(path)
+    if _Loader is not PyfreezeLoader and sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        # A patched 3.11's C traceback printer reads source lines from files and the linked
+        # table: print through `traceback`, which asks the loader, as the stock runtime does.
+        sys.excepthook = _excepthook
     pack = _pack_table(handle)
     if pack not in _path_packs:
         _path_packs.append(pack)

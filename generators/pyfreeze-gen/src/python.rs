@@ -230,10 +230,9 @@ impl Interpreter {
         })
     }
 
-    /// `3.11.7`.
+    /// `3.11.7`, with the release level of a pre-release (`3.14.0b2`).
     pub fn full_version(&self) -> String {
-        let [a, b, c] = self.info.version;
-        format!("{a}.{b}.{c}")
+        version_of_hex(self.info.hexversion)
     }
 
     fn spawn_worker(&self, optimize: u8) -> Result<Worker> {
@@ -516,6 +515,19 @@ pub fn compile_all(
         .into_iter()
         .map(|r| r.expect("every batch ran"))
         .collect())
+}
+
+/// A `sys.hexversion` as `sys.version` starts: `3.13.15`, or with the release level of a
+/// pre-release (`3.14.0b2`, `3.15.0rc1`); `readback::hexversion_of` is its inverse.
+pub fn version_of_hex(hex: u32) -> String {
+    let (major, minor, micro) = (hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
+    let level = match (hex >> 4) & 0xf {
+        0xa => "a",
+        0xb => "b",
+        0xc => "rc",
+        _ => return format!("{major}.{minor}.{micro}"),
+    };
+    format!("{major}.{minor}.{micro}{level}{}", hex & 0xf)
 }
 
 #[cfg(test)]

@@ -420,6 +420,14 @@ mod tests {
 
     #[test]
     fn hexversions() {
+        for (hex, text) in [
+            (0x030d0ff0, "3.13.15"),
+            (0x030e00b2, "3.14.0b2"),
+            (0x030f00c1, "3.15.0rc1"),
+        ] {
+            assert_eq!(crate::python::version_of_hex(hex), text);
+            assert_eq!(hexversion_of(text), Some(hex));
+        }
         assert_eq!(hexversion_of("3.13.15"), Some(0x030d0ff0));
         assert_eq!(hexversion_of("3.14.0b2"), Some(0x030e00b2));
         assert_eq!(hexversion_of("3.15.0rc1"), Some(0x030f00c1));

@@ -385,10 +385,11 @@ static int pf_pack_check(struct pf_pack *p, char *why, size_t n)
 }
 
 /* Every pack opened, by handle - 1 (handle 0 is the linked table); the packs added with the
- * C API, in the order added. Readers index pf_packs without a lock: a pack, once registered,
- * stays at its handle for the life of the process, and a grown array leaves the old one in
- * place (at most as many bytes again), so a reader holding the old pointer still sees every
- * handle it was given. Writers hold pf_lock. */
+ * C API, in the order added. Readers index pf_packs without a lock (pf_pack_at): a pack, once
+ * registered, stays at its handle for the life of the process, a grown array leaves the old
+ * one in place (at most as many bytes again), and pf_append publishes the filled array, then
+ * the count, with release stores that pf_pack_at's acquire loads pair with, so a reader that
+ * sees a handle sees its pack. Writers hold pf_lock. */
 static struct pf_pack **pf_packs;
 static uint32_t pf_npacks, pf_capacity;
 static uint32_t *pf_front;
@@ -417,21 +418,32 @@ static uint32_t pf_append(struct pf_pack *p)
 {
     uint32_t handle = 0;
     pf_lock();
+    struct pf_pack **packs = pf_packs;
     if (pf_npacks == pf_capacity) {
         uint32_t capacity = pf_capacity ? 2 * pf_capacity : 8;
-        struct pf_pack **packs = malloc(capacity * sizeof *packs);
+        packs = calloc(capacity, sizeof *packs);
         if (packs == NULL)
             goto done;
         if (pf_npacks)
             memcpy(packs, pf_packs, pf_npacks * sizeof *packs);
-        pf_packs = packs; /* the old array stays valid for readers (see above) */
         pf_capacity = capacity;
     }
-    pf_packs[pf_npacks] = p;
-    handle = ++pf_npacks;
+    packs[pf_npacks] = p;
+    /* the old array stays valid for readers (see above) */
+    __atomic_store_n(&pf_packs, packs, __ATOMIC_RELEASE);
+    handle = pf_npacks + 1;
+    __atomic_store_n(&pf_npacks, handle, __ATOMIC_RELEASE);
 done:
     pf_unlock();
     return handle;
+}
+
+/* The pack of `handle` (1...), or NULL when no such pack was registered. */
+static struct pf_pack *pf_pack_at(unsigned long handle)
+{
+    uint32_t n = __atomic_load_n(&pf_npacks, __ATOMIC_ACQUIRE);
+    struct pf_pack **packs = __atomic_load_n(&pf_packs, __ATOMIC_ACQUIRE);
+    return handle >= 1 && handle <= n ? packs[handle - 1] : NULL;
 }
 
 /* Checks and registers a pack (`st`: the file mapped at `bytes`, else NULL): its handle, or
@@ -471,7 +483,8 @@ static uint32_t pf_register(const char *name, const unsigned char *bytes, size_t
 }
 
 /* Maps and registers the pack file at `path` (read-only, private): its handle, or 0 with
- * pf_last_error set. A path opened before gives the same handle. */
+ * pf_last_error set. A file opened before, unchanged, gives the same handle (two threads
+ * opening it at once may each get one). */
 static uint32_t pf_open_file(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -721,12 +734,12 @@ static int view_of(PyObject *handle, struct pf_view *v)
     unsigned long h = PyLong_AsUnsignedLong(handle);
     if (h == (unsigned long)-1 && PyErr_Occurred())
         return -1;
-    if (h > pf_npacks) {
+    v->handle = (uint32_t)h;
+    v->pack = h ? pf_pack_at(h) : NULL;
+    if (h && v->pack == NULL) {
         PyErr_Format(PyExc_ValueError, "no pack with handle %lu", h);
         return -1;
     }
-    v->handle = (uint32_t)h;
-    v->pack = h ? pf_packs[h - 1] : NULL;
     return 0;
 }
 
@@ -780,7 +793,7 @@ static int find_or_raise(const struct pf_view *v, PyObject *arg, struct pyfreeze
         PyErr_Format(PyExc_ImportError, "no frozen module named %R", arg);
         return -1;
     }
-    struct pf_pack *p = v->pack == NULL ? NULL : pf_packs[v->handle - 1];
+    struct pf_pack *p = (struct pf_pack *)v->pack;
     if (p != NULL && what && !(p->checked[index] & what)) {
         const unsigned char *row = pf_row(p, PF_MODULES, index);
         int code = what == PF_CODE_OK;
