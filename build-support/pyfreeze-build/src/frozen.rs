@@ -64,7 +64,7 @@ impl Frozen {
         &self.python
     }
 
-    /// The full version of the target interpreter, e.g. `3.11.7`.
+    /// The full version of the target interpreter, e.g. `3.11.7` (`3.14.0b2` for a pre-release).
     ///
     /// ```no_run
     /// # let frozen = pyfreeze_build::Build::new().root("s").compile("pyfreeze");

@@ -1088,14 +1088,9 @@ def _pack_path_hook(path):
     return _PackFinder(path, pack)
 
 
-def _pack_folder_hook(path):
-    """Patched CPython: the path-entry finder of the folder of a package that a pack on
-    `sys.path` serves (the interpreter's own hook knows the linked table only)."""
-    for pack in _path_packs:
-        package = pack.package_at(path)
-        if package is not None:
-            return _PathEntryFinder(path, package)
-    raise ImportError("not the folder of a package in a pack", path=path)
+# Patched CPython: its folder hook knows the linked table only; once a pack on `sys.path` is
+# open it asks this for the folders of the pack's packages (`_table` holds the packs).
+_pack_folder_hook = _path_hook
 
 
 # -- CPython patched by pyfreeze -------------------------------------------------------------

@@ -133,7 +133,7 @@ pub fn read_output(dir: &Path) -> Result<OutputFolder, String> {
     let mut rows_of: BTreeMap<&str, std::ops::Range<u32>> = BTreeMap::new();
     for (i, r) in m.resources.iter().enumerate() {
         let symbol = resource_symbol(&r.package, &r.path);
-        let data = files.array(&r.c_file, &symbol, r.size, &r.sha256)?;
+        let data = files.array(&r.c_file, &symbol, r.size, Some(&r.sha256))?;
         let i = i as u32;
         let rows = rows_of.entry(&r.package).or_insert(i..i);
         if rows.end != i {
@@ -182,7 +182,7 @@ pub fn read_output(dir: &Path) -> Result<OutputFolder, String> {
                     &mm.c_file,
                     &format!("{}_source", mm.symbol),
                     stored_size,
-                    "",
+                    None,
                 )?;
                 let source = if mm.source_compressed {
                     decompress(&stored).ok_or_else(|| {
@@ -225,7 +225,7 @@ pub fn read_output(dir: &Path) -> Result<OutputFolder, String> {
                 package: d.name.clone(),
                 rel: f.path.clone(),
                 path: PathBuf::from(&f.path),
-                data: files.array(&d.c_file, &symbol, f.size, &f.sha256)?,
+                data: files.array(&d.c_file, &symbol, f.size, Some(&f.sha256))?,
             });
         }
         distributions.push(FrozenDistribution {
@@ -259,14 +259,14 @@ impl<'a> CFiles<'a> {
         }
     }
 
-    /// The bytes of array `symbol` in `c_file`: `size` of them, whose SHA-256 is `sha256` (not
-    /// checked when empty).
+    /// The bytes of array `symbol` in `c_file`: `size` of them, whose SHA-256 is `sha256` when
+    /// given (a stored source is checked once decoded).
     fn array(
         &mut self,
         c_file: &str,
         symbol: &str,
         size: usize,
-        sha256: &str,
+        sha256: Option<&str>,
     ) -> Result<Vec<u8>, String> {
         let path = self.dir.join(c_file);
         if !self.text.contains_key(c_file) {
@@ -291,7 +291,7 @@ impl<'a> CFiles<'a> {
                 data.len()
             )));
         }
-        if !sha256.is_empty() && sha256_hex(&data) != sha256 {
+        if sha256.is_some_and(|sha| sha256_hex(&data) != sha) {
             return Err(problem("not the bytes the manifest says"));
         }
         Ok(data)

@@ -1218,12 +1218,8 @@ static void order_path_hooks(void)
             if (item == hook && hook_at < 0)
                 hook_at = i;
         }
-        if (zip_at >= 0 && hook_at > zip_at) {
-            Py_INCREF(hook);
-            if (PySequence_DelItem(hooks, hook_at) == 0)
-                PyList_Insert(hooks, zip_at, hook);
-            Py_DECREF(hook);
-        }
+        if (zip_at >= 0 && hook_at > zip_at && PySequence_DelItem(hooks, hook_at) == 0)
+            PyList_Insert(hooks, zip_at, hook); /* (`hook` holds its own reference) */
         hooks_ordered = zip_at >= 0 || hook_at < 0;
     }
     Py_XDECREF(hook);
