@@ -39,7 +39,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 11"
+DRIVER = "pyfreeze-deepfreeze 12"
 JOBS = 2
 
 
@@ -409,11 +409,13 @@ def module_313(p, stem, slots, sets):
 # Interning a module's strings on its first import writes to its identifier-like strings (their
 # hash and interned state) and to the tuples that hold them; code objects are written when they
 # run (their inline caches); everything else (bytes such as line tables, other strings such as
-# docstrings, numbers) is only read, in 3.13 where the objects are immortal (3.11 writes every
-# object it uses: its reference count; the cold section is 3.13's only). Every first write
-# to a page of the executable's data copies the page, so the objects are laid out in three
-# groups: interned strings and tuples (.data.pyfreeze_interned), code objects (.data), and the
-# read-only rest (.data.pyfreeze_cold). `ld -r` (objects.mk) gathers each section of every
+# docstrings, numbers) is only read, in 3.13 where the objects are immortal. 3.11 writes the
+# reference count of every object it uses, but not of the bytes a code object only points at:
+# its line table, exception table and local variable kinds, read in place by the interpreter
+# (tracebacks, exception handling, frame locals): 4 of the stdlib's 30 MB of objects. Every
+# first write to a page of the executable's data copies the page, so the objects are laid out
+# in three groups: interned strings and tuples (.data.pyfreeze_interned), code objects (.data),
+# and the read-only rest (.data.pyfreeze_cold). `ld -r` (objects.mk) gathers each section of every
 # module into one. Printer writes every object as `static` and has no hook to qualify it,
 # hence a rewrite of its output: an object it wrote is `static\n    struct {...}\nNAME =`
 # (tuples hold a PyGC_Head; identifier-like strings are named const_str_*); code objects
@@ -421,6 +423,7 @@ def module_313(p, stem, slots, sets):
 _OBJECT = re.compile(r"^static\n(    struct \{\n.*?\n    \}\n)(\w+) =", re.M | re.S)
 HOT = 'static __attribute__((section(".data.pyfreeze_interned")))\n'
 COLD = 'static __attribute__((section(".data.pyfreeze_cold")))\n'
+CODE_TABLES = ("_linetable", "_exceptiontable", "_localspluskinds")
 
 
 def group(text, slots):
@@ -432,9 +435,12 @@ def group(text, slots):
         body, name = match.group(1), match.group(2)
         if "PyGC_Head _gc_head;" in body or name.startswith("const_str_") or name in interned:
             return HOT + body + name + " ="
-        # On 3.11 nothing is read-only (every use of an object writes its reference count):
-        # the rest stays next to the code that uses it.
-        return (COLD if V313 else "static\n") + body + name + " ="
+        # On 3.11 only a code object's own tables are: the rest (constants, names) stays next
+        # to the code that uses it. A table is named after its first code object; a constant
+        # of the same value written before it keeps the constant's name, and stays.
+        if V313 or name.endswith(CODE_TABLES):
+            return COLD + body + name + " ="
+        return "static\n" + body + name + " ="
 
     return _OBJECT.sub(place, text)
 

@@ -1006,7 +1006,11 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
         &app,
         &[
             ("alpha.py", b"NAME = 'alpha'\n"),
-            ("beta.py", b"def f(x):\n    return (x, 1.5, 'beta')\n"),
+            (
+                "beta.py",
+                b"B = b'\\x00\\x01data'\ndef f(x):\n    try:\n        return (x, 1.5, 'beta', B)\n    \
+                  except KeyError:\n        return None\n",
+            ),
             ("pkg/__init__.py", b"from .beta import *\n"),
             ("pkg/beta.py", b"X = 10 ** 30\n"),
         ],
@@ -1060,6 +1064,28 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
         assert!(file.lines().next().unwrap().ends_with(&made_from), "{name}");
     }
 
+    // The layout (3.11 writes the reference count of every object it uses): only the tables
+    // a code object points at (line, exception) are kept apart from the pages that execution
+    // writes to; the bytes constant, the strings and the tuples are not.
+    let beta = String::from_utf8_lossy(&first["beta.c"]).into_owned();
+    let placed = sections(&beta);
+    let cold: Vec<&str> = placed
+        .iter()
+        .filter(|(section, _)| section.as_deref() == Some(".data.pyfreeze_cold"))
+        .map(|(_, name)| name.rsplit('_').next().unwrap())
+        .collect();
+    assert_eq!(
+        cold,
+        ["linetable", "exceptiontable", "linetable"],
+        "{placed:?}"
+    );
+    assert!(
+        placed
+            .iter()
+            .any(|(section, name)| section.is_none() && name.ends_with("_consts_0")),
+        "the bytes constant stays with its code: {placed:?}"
+    );
+
     // Nothing changed: nothing is redone or rewritten.
     assert_eq!(deepfreeze(&[]).trim(), "");
     assert_eq!(deep(&out), first);
@@ -1079,6 +1105,26 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     assert_eq!(names(&none), ["table.c"]);
     assert!(String::from_utf8_lossy(&none["table.c"])
         .contains("_PyImport_FrozenExtDeepTable[] = {\n    {0, 0},\n};"));
+}
+
+/// (section, name) of each object the deep-freeze step wrote into `c` (`static
+/// [__attribute__((section("S")))]` then `struct {...}` then `NAME =`), in order.
+fn sections(c: &str) -> Vec<(Option<String>, String)> {
+    let mut placed = Vec::new();
+    let mut section = None;
+    let mut in_object = false;
+    for line in c.lines() {
+        if let Some(rest) = line.strip_prefix("static") {
+            section = rest
+                .split_once("section(\"")
+                .map(|(_, s)| s.split('"').next().unwrap().to_string());
+            in_object = rest.is_empty() || section.is_some();
+        } else if in_object && !line.starts_with(' ') && line.ends_with(" = {") {
+            placed.push((section.take(), line.trim_end_matches(" = {").to_string()));
+            in_object = false;
+        }
+    }
+    placed
 }
 
 /// 3.13's code-object writer takes each code object's local variable table from the marshalled
