@@ -318,6 +318,52 @@ fn no_stdlib_file_is_touched_at_startup_or_by_imports(t: &Target) {
     }
 }
 
+/// CPython's main asks the path hooks about the script it runs (a zip file or a folder can be
+/// run): the pack hook reads the first bytes of a file that is not a pack, without importing
+/// the runtime, for a script as for a file on `sys.path`; a file with the signature goes to the
+/// runtime, which checks the rest (this one is truncated: a warning, and it serves nothing).
+fn only_a_pack_imports_the_runtime(t: &Target) {
+    let py = python(t, &install(t, false));
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("script.py");
+    let not_a_pack = tmp.path().join("notes.txt");
+    let signed = tmp.path().join("truncated.pyfz");
+    std::fs::write(&not_a_pack, "PYFZ, but not quite\n").unwrap();
+    let mut head = pyfreeze_gen::schema::PACK_MAGIC.to_vec();
+    head.extend_from_slice(b"and nothing else");
+    std::fs::write(&signed, head).unwrap();
+    std::fs::write(
+        &script,
+        "import sys, warnings\n\
+         print('_pyfreeze_runtime' in sys.modules)\n\
+         for entry in sys.argv[1:]:\n    \
+             sys.path.insert(0, entry)\n    \
+             with warnings.catch_warnings(record=True) as caught:\n        \
+                 warnings.simplefilter('always')\n        \
+                 try:\n            \
+                     import no_such_module\n        \
+                 except ImportError:\n            \
+                     pass\n    \
+             finder = sys.path_importer_cache[entry]\n    \
+             print('_pyfreeze_runtime' in sys.modules, type(finder).__name__,\n          \
+                   [str(w.message).endswith('its modules are not importable') for w in caught])\n",
+    )
+    .unwrap();
+    let said = run_ok(
+        Command::new(&py)
+            .arg("-I")
+            .arg(&script)
+            .arg(&not_a_pack)
+            .arg(&signed),
+    );
+    assert_eq!(
+        said.lines().collect::<Vec<_>>(),
+        ["False", "False NoneType []", "True _BadPackFinder [True]"],
+        "{}",
+        t.minor
+    );
+}
+
 fn frozen_ext_off_lets_files_on_disk_win(t: &Target) {
     let py = python(t, &install(t, false));
     let code = "import json; print(type(json.__spec__.loader).__name__, json.__file__)";
@@ -908,6 +954,10 @@ macro_rules! per_version {
                 super::no_stdlib_file_is_touched_at_startup_or_by_imports(&super::$target);
             }
             #[test]
+            fn only_a_pack_imports_the_runtime() {
+                super::only_a_pack_imports_the_runtime(&super::$target);
+            }
+            #[test]
             fn frozen_ext_off_lets_files_on_disk_win() {
                 super::frozen_ext_off_lets_files_on_disk_win(&super::$target);
             }
@@ -1308,6 +1358,26 @@ fn the_patch_header_is_the_generators_schema() {
                 "{minor}: the header in 0001 does not contain\n{decl}"
             );
         }
+    }
+    // The pack signature, which the patched importlib reads before importing the runtime, and
+    // the runtime itself: Python literals of schema.rs's bytes.
+    let literal: String = pyfreeze_gen::schema::PACK_MAGIC
+        .iter()
+        .map(|&b| match b {
+            b'\r' => "\\r".to_string(),
+            b'\n' => "\\n".to_string(),
+            0x20..=0x7e if b != b'\\' && b != b'\'' => (b as char).to_string(),
+            _ => format!("\\x{b:02x}"),
+        })
+        .collect();
+    for (file, quote) in [
+        ("cpython-patches/3.11/0009-packs-on-sys-path.patch", '\''),
+        ("cpython-patches/3.13/0006-packs-on-sys-path.patch", '\''),
+        ("generators/pyfreeze-gen/runtime/_pyfreeze_runtime.py", '"'),
+    ] {
+        let text = std::fs::read_to_string(repo().join(file)).unwrap();
+        let expected = format!("b{quote}{literal}{quote}");
+        assert!(text.contains(&expected), "{file} does not hold {expected}");
     }
 }
 
