@@ -291,6 +291,20 @@ fn quick_bench_3_11_verifies_every_configuration() {
 
     // Workloads: --quick is 3 rounds × 2 runs of start-up, 2 rounds × 1 run of imports.
     check_workload(&j["workloads"]["startup"], &real, 3, 2);
+    // A start-up run is the whole process: what it used per run, CPU time and page faults (a
+    // Python start-up touches a few hundred pages at least); the printed report has them too.
+    for id in &real {
+        let r = &j["workloads"]["startup"]["results"][id];
+        assert!(r["page_faults"].as_f64().unwrap() > 100.0, "{id}: {r}");
+        assert!(r["major_faults"].as_f64().unwrap() >= 0.0, "{id}: {r}");
+        let cpu = r["cpu_user_ms"].as_f64().unwrap() + r["cpu_system_ms"].as_f64().unwrap();
+        assert!(cpu > 0.0 && cpu < 1000.0, "{id}: {r}");
+    }
+    assert!(j["workloads"]["imports"]["results"]["pathfinder"]["page_faults"].is_null());
+    assert!(
+        stdout.contains("per run, the mean of all runs: CPU time (user + system"),
+        "{stdout}"
+    );
     let all: Vec<&str> = order.clone();
     check_workload(&j["workloads"]["imports"], &all, 2, 1);
     let breakdown = j["breakdown"].as_array().unwrap();

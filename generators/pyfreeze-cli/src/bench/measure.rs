@@ -131,6 +131,9 @@ pub struct Measured {
     pub samples: BTreeMap<ConfigId, Samples>,
     /// Config id → per-entry samples in ns (import workload only).
     pub entries: BTreeMap<ConfigId, Vec<Vec<u64>>>,
+    /// Config id → what its measured runs used together, and how many runs (start-up only:
+    /// the whole process is the run).
+    pub usage: BTreeMap<ConfigId, (system::ChildUsage, u32)>,
 }
 
 struct Progress {
@@ -171,7 +174,7 @@ fn measure_startup(
     settings: &Settings,
     work: &Work,
 ) -> Result<Measured, String> {
-    let run = |cfg: &Config| -> Result<f64, String> {
+    let run = |cfg: &Config| -> Result<(f64, Option<system::ChildUsage>), String> {
         let mut cmd = command(&cfg.program, &work.cwd);
         let script = match cfg.path {
             Some(_) => &work.startup_script_app_path,
@@ -182,11 +185,15 @@ fn measure_startup(
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        let before = system::ChildUsage::now();
         let t = Instant::now();
         let status = cmd
             .status()
             .map_err(|e| format!("{}: cannot run {}: {e}", cfg.id, cfg.program.display()))?;
         let elapsed = t.elapsed();
+        let used = before
+            .zip(system::ChildUsage::now())
+            .map(|(a, b)| a.until(&b));
         if !status.success() {
             let out = cmd.stderr(Stdio::piped()).output().ok();
             return Err(format!(
@@ -196,7 +203,7 @@ fn measure_startup(
                     .unwrap_or_default()
             ));
         }
-        Ok(elapsed.as_secs_f64() * 1e3)
+        Ok((elapsed.as_secs_f64() * 1e3, used))
     };
     for cfg in configs {
         run(cfg)?; // warm-up
@@ -206,8 +213,13 @@ fn measure_startup(
     for round in 0..settings.startup_rounds {
         for cfg in stats::rotated(configs, round) {
             for _ in 0..settings.startup_repeats {
-                let ms = run(cfg)?;
+                let (ms, used) = run(cfg)?;
                 m.samples.entry(cfg.id).or_default().push(round, ms);
+                if let Some(used) = used {
+                    let (sum, runs) = m.usage.entry(cfg.id).or_default();
+                    sum.add(&used);
+                    *runs += 1;
+                }
             }
         }
         progress.round(round + 1, settings.startup_rounds);

@@ -15,6 +15,7 @@ use super::measure::{Measured, Measurements};
 use super::setup::Stock;
 use super::stats::{self, Samples, Summary};
 use super::svg;
+use super::system;
 use super::verify::{Probe, Rss};
 use super::workload::{Plan, Workload};
 
@@ -236,6 +237,61 @@ fn workload_table(out: &mut String, ctx: &Context, m: &Measured, floors: bool) {
     }
 }
 
+/// What one start-up run used on average: CPU time as the kernel splits it into user and
+/// system time (sampled at each clock tick, so only the mean of many runs means anything; their
+/// sum is the process's measured run time) and page faults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UsagePerRun {
+    pub user_ms: f64,
+    pub system_ms: f64,
+    pub faults: f64,
+    pub major_faults: f64,
+}
+
+pub fn usage_per_run(m: &Measured, id: ConfigId) -> Option<UsagePerRun> {
+    let (sum, runs) = m.usage.get(&id)?;
+    if *runs == 0 {
+        return None;
+    }
+    let n = f64::from(*runs);
+    let tick_ms = 1e3 / system::clock_ticks() as f64;
+    Some(UsagePerRun {
+        user_ms: sum.user_ticks as f64 * tick_ms / n,
+        system_ms: sum.system_ticks as f64 * tick_ms / n,
+        faults: (sum.minor_faults + sum.major_faults) as f64 / n,
+        major_faults: sum.major_faults as f64 / n,
+    })
+}
+
+/// The start-up runs' CPU time and page faults, per run, under a start-up table.
+fn usage_table(out: &mut String, ctx: &Context, m: &Measured) {
+    if m.usage.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  per run, the mean of all runs: CPU time (user + system, as the kernel splits it) and page faults"
+    );
+    for cfg in ctx.configs {
+        let Some(u) = usage_per_run(m, cfg.id) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "  {:<38} {:>6} ms + {:>6} ms  {:>7.0} faults{}",
+            cfg.label,
+            ms(u.user_ms),
+            ms(u.system_ms),
+            u.faults,
+            if u.major_faults >= 0.5 {
+                format!(" ({:.0} reading from disk)", u.major_faults)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
 /// Median ms per list entry and configuration, entries sorted by the reference, costliest first.
 fn breakdown(ctx: &Context) -> Vec<(String, BTreeMap<ConfigId, f64>)> {
     let mut rows: Vec<(String, BTreeMap<ConfigId, f64>)> = ctx
@@ -341,6 +397,7 @@ fn terminal(ctx: &Context) -> String {
         s.startup_repeats
     );
     workload_table(&mut out, ctx, &ctx.measured.startup, false);
+    usage_table(&mut out, ctx, &ctx.measured.startup);
     if let Some(m) = ctx.measured.startup_site.as_ref() {
         let _ = writeln!(
             out,
@@ -348,6 +405,7 @@ fn terminal(ctx: &Context) -> String {
             s.startup_rounds, s.startup_repeats
         );
         workload_table(&mut out, ctx, m, false);
+        usage_table(&mut out, ctx, m);
     }
     let _ = writeln!(
         out,
@@ -467,6 +525,12 @@ fn workload_json(ctx: &Context, m: &Measured) -> Value {
         r[ConfigId::REFERENCE.ratio_key()] = json!(s.ratio.map(round3));
         if let Some(other) = cfg.also_against {
             r[other.ratio_key()] = json!(ratio_to(m, cfg.id, other).map(round3));
+        }
+        if let Some(u) = usage_per_run(m, cfg.id) {
+            r["cpu_user_ms"] = json!(round3(u.user_ms));
+            r["cpu_system_ms"] = json!(round3(u.system_ms));
+            r["page_faults"] = json!(round3(u.faults));
+            r["major_faults"] = json!(round3(u.major_faults));
         }
         results.insert(cfg.id.as_str().to_string(), r);
     }

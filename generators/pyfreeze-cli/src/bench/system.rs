@@ -65,6 +65,71 @@ pub fn parse_self_stat(text: &str) -> Option<u64> {
     Some(get(14)? + get(15)? + get(16)? + get(17)?)
 }
 
+/// What this process's waited-for children have used so far (`/proc/self/stat`): CPU time in
+/// clock ticks, split by the kernel into user and system time, and page faults. The bench reads
+/// it around each start-up run, whose difference is that run's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChildUsage {
+    pub user_ticks: u64,
+    pub system_ticks: u64,
+    /// Faults served without reading from disk (a page-cache hit, a copy on write, a zeroed
+    /// page), and those that read.
+    pub minor_faults: u64,
+    pub major_faults: u64,
+}
+
+impl ChildUsage {
+    pub fn now() -> Option<ChildUsage> {
+        parse_children_usage(&std::fs::read_to_string("/proc/self/stat").ok()?)
+    }
+
+    /// What was used between `self` and `later`.
+    pub fn until(&self, later: &ChildUsage) -> ChildUsage {
+        ChildUsage {
+            user_ticks: later.user_ticks.saturating_sub(self.user_ticks),
+            system_ticks: later.system_ticks.saturating_sub(self.system_ticks),
+            minor_faults: later.minor_faults.saturating_sub(self.minor_faults),
+            major_faults: later.major_faults.saturating_sub(self.major_faults),
+        }
+    }
+
+    pub fn add(&mut self, other: &ChildUsage) {
+        self.user_ticks += other.user_ticks;
+        self.system_ticks += other.system_ticks;
+        self.minor_faults += other.minor_faults;
+        self.major_faults += other.major_faults;
+    }
+}
+
+/// cminflt, cmajflt, cutime and cstime of `/proc/self/stat`.
+pub fn parse_children_usage(text: &str) -> Option<ChildUsage> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let get = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    Some(ChildUsage {
+        minor_faults: get(11)?,
+        major_faults: get(13)?,
+        user_ticks: get(16)?,
+        system_ticks: get(17)?,
+    })
+}
+
+/// Clock ticks per second, the unit of `/proc`'s CPU times (`getconf CLK_TCK`; 100, Linux's
+/// USER_HZ, when it cannot be asked).
+pub fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|&t: &u64| t > 0)
+            .unwrap_or(100)
+    })
+}
+
 /// The CPU model name, when `/proc/cpuinfo` has one.
 pub fn cpu_model() -> Option<String> {
     let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
@@ -99,6 +164,30 @@ mod tests {
         assert_eq!(parse_proc_stat(stat), Some((160, 980)));
         let own = "4242 (my (odd) name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 20 0";
         assert_eq!(parse_self_stat(own), Some(11 + 12 + 13 + 14));
+        let children = parse_children_usage(own).unwrap();
+        assert_eq!(
+            children,
+            ChildUsage {
+                user_ticks: 13,
+                system_ticks: 14,
+                minor_faults: 8,
+                major_faults: 10,
+            }
+        );
+        let later = ChildUsage {
+            user_ticks: 20,
+            system_ticks: 15,
+            minor_faults: 108,
+            major_faults: 10,
+        };
+        let mut sum = children.until(&later);
+        assert_eq!(
+            (sum.user_ticks, sum.system_ticks, sum.minor_faults),
+            (7, 1, 100)
+        );
+        sum.add(&sum.clone());
+        assert_eq!(sum.minor_faults, 200);
+        assert_eq!(parse_children_usage("4242 (x) S 1 2"), None);
     }
 
     #[test]
