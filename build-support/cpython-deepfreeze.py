@@ -14,8 +14,9 @@
 # (code.bin: bytes, no C is parsed back). Writes TABLE_DIR/deep/<the module's C file name> for
 # each module, skipped when its first line shows it was made from the same code by this same
 # script, and TABLE_DIR/deep/table.c: one row {name, get_code} (3.13: {name, module}) per module, in the extended
-# table's order, read by Python/import.c; removes every other file under deep/ (modules dropped
-# from the table). With --none, only an empty deep/table.c (the build then unmarshals, as
+# table's order, read by Python/import.c, and TABLE_DIR/deep/strings.c: the identifier-like
+# strings, one object per text shared by every module (share_strings()); removes every other
+# file under deep/ (modules dropped from the table). With --none, only an empty deep/table.c (the build then unmarshals, as
 # without this step). --bootstrap (3.13) also deep-freezes one of CPython's bootstrap modules
 # (_frozen_importlib...) from the header Programs/_freeze_module wrote, into
 # deep/cpython-bootstrap/NAME.c, listed by name in table.c's second array.
@@ -39,7 +40,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 12"
+DRIVER = "pyfreeze-deepfreeze 13"
 JOBS = 2
 
 
@@ -483,7 +484,107 @@ def generate(module, data):
     import marshal
 
     stem = module["symbol"]
-    return header(module) + lazy_module(marshal.loads(data), stem, stem + "_deep", data)
+    c = share_strings(lazy_module(marshal.loads(data), stem, stem + "_deep", data))
+    return header(module) + c
+
+
+# Identifier-like strings (Printer's `const_str_<text>`: names, attribute names, keys) recur
+# from module to module: the stdlib's 534 modules define 51,000 of them, 25,000 distinct.
+# Each module's first use interns its strings, which writes to each one (its hash, its
+# interned state) and looks each up in the interned dict; a string that another module has
+# already interned is a second object, whose tuple items and code object fields are then
+# rewritten to hold the first. So every text is one static string for the whole table,
+# `pyfreeze_str_<text>`, defined in deep/strings.c (write_shared_strings()): a module declares
+# the ones it uses, and interning finds those that an earlier module interned already marked
+# so, with nothing to look up or rewrite. The texts a module declares are listed on its file's
+# second line, so that strings.c is made without reading the module files' objects.
+_SHARED_DEF = re.compile(
+    r'^static __attribute__\(\(section\("\.data\.pyfreeze_interned"\)\)\)\n'
+    r"    struct \{\n        PyASCIIObject _ascii;\n        uint8_t _data\[(\d+)\];\n    \}\n"
+    r"const_str_(\w+) = \{\n.*?\n\};\n",
+    re.M | re.S,
+)
+_SHARED_LINE = "/* shared strings:"
+
+
+def shared_declaration(text):
+    return (
+        "extern struct {\n        PyASCIIObject _ascii;\n        uint8_t _data[%d];\n    }\npyfreeze_str_%s;\n"
+        % (len(text) + 1, text)
+    )
+
+
+def share_strings(c):
+    """`c` (a module's objects, after group()) with its `const_str_<text>` definitions turned
+    into declarations of the shared `pyfreeze_str_<text>`, listed on a first line."""
+    texts = []
+
+    def declare(m):
+        size, text = int(m.group(1)), m.group(2)
+        if size != len(text) + 1:
+            fail("const_str_%s holds %d bytes, not its name's %d" % (text, size, len(text) + 1))
+        texts.append(text)
+        return shared_declaration(text)
+
+    c = _SHARED_DEF.sub(declare, c)
+    if re.search(r"^const_str_\w+ = \{", c, re.M):
+        fail("an identifier-like string was not written as share_strings() expects")
+    c = re.sub(r"\bconst_str_(\w+)", r"pyfreeze_str_\1", c)
+    return "%s %s */\n" % (_SHARED_LINE, " ".join(texts)) + c
+
+
+def declared_strings(path):
+    """The shared strings the module file at `path` declares (its second line)."""
+    with open(path, encoding="utf-8") as f:
+        f.readline()
+        line = f.readline()
+    if not line.startswith(_SHARED_LINE):
+        fail("%s has no list of shared strings on its second line; remove the file to remake it" % path)
+    return line[len(_SHARED_LINE) : -len(" */\n")].split()
+
+
+# The modules `python -c pass` imports, whose strings come first in strings.c: a start-up
+# writes to the pages of theirs only (each module's new strings follow in table order).
+STARTUP_MODULES = (
+    "codecs", "encodings", "encodings.aliases", "encodings.utf_8", "abc", "io", "stat",
+    "_collections_abc", "genericpath", "posixpath", "os", "_sitebuiltins", "site",
+)
+
+
+def write_shared_strings(path, modules, table_dir):
+    """deep/strings.c: every shared string the modules declare, once, start-up modules'
+    first; rewritten only when the list changes."""
+    rank = {name: i for i, name in enumerate(STARTUP_MODULES)}
+    ordered = sorted(modules, key=lambda m: (rank.get(m["name"], len(rank)), m["name"].encode("utf-8")))
+    texts, seen = [], set()
+    for m in ordered:
+        for text in declared_strings(deep_path(table_dir, m)):
+            if text not in seen:
+                seen.add(text)
+                texts.append(text)
+    first = "/* %s: the shared strings of the extended table's deep-frozen modules */\n" % DRIVER
+    listing = "%s %s */\n" % (_SHARED_LINE, " ".join(texts))
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.readline() == first and f.readline() == listing:
+                return
+    except OSError:
+        pass
+    if not texts:  # --none, or no module has one
+        write_if_changed(path, first + listing)
+        return
+    import io
+
+    out = io.StringIO()
+    p = printer_class()(out)  # writes its #includes
+    for text in texts:
+        if "const_str_%s." % text not in p.generate("const_str_" + text, text):
+            fail("Printer no longer writes %r as const_str_%s" % (text, text))
+    c = group(out.getvalue(), {})
+    # Defined here for every module: not static.
+    c = c.replace('static __attribute__((section(".data.pyfreeze_interned")))\n', '__attribute__((section(".data.pyfreeze_interned")))\n')
+    c = re.sub(r"\bconst_str_(\w+)", r"pyfreeze_str_\1", c)
+    write_if_changed(path, first + listing + c)
 
 
 def marshalled_localsplus(code, data):
@@ -778,7 +879,9 @@ def main():
         lines.append("};")
     table = os.path.join(table_dir, "deep", "table.c")
     write_if_changed(table, "\n".join(lines) + "\n")
-    wanted = {os.path.normpath(p) for p in [table] + [deep_path(table_dir, m) for m in modules]}
+    strings = os.path.join(table_dir, "deep", "strings.c")
+    write_shared_strings(strings, modules, table_dir)
+    wanted = {os.path.normpath(p) for p in [table, strings] + [deep_path(table_dir, m) for m in modules]}
     wanted |= {os.path.normpath(bootstrap_path(table_dir, n)) for n, _ in boot}
     remove_stale(os.path.join(table_dir, "deep"), wanted)
 

@@ -1062,7 +1062,7 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
                   except KeyError:\n        return None\n",
             ),
             ("pkg/__init__.py", b"from .beta import *\n"),
-            ("pkg/beta.py", b"X = 10 ** 30\n"),
+            ("pkg/beta.py", b"X = 10 ** 30\nNAME = 'pkg'\n"),
         ],
     );
     let out = tmp.path().join("out");
@@ -1095,7 +1095,14 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     let first = deep(&out);
     assert_eq!(
         names(&first),
-        ["alpha.c", "beta.c", "pkg.beta.c", "pkg.c", "table.c"]
+        [
+            "alpha.c",
+            "beta.c",
+            "pkg.beta.c",
+            "pkg.c",
+            "strings.c",
+            "table.c"
+        ]
     );
     let table = String::from_utf8_lossy(&first["table.c"]).into_owned();
     let manifest: Value =
@@ -1136,6 +1143,41 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
         "the bytes constant stays with its code: {placed:?}"
     );
 
+    // Identifier-like strings are shared: one object per text in strings.c (external, in the
+    // interned section), which each module that has the text declares and lists.
+    let strings = String::from_utf8_lossy(&first["strings.c"]).into_owned();
+    let defined = sections(&strings);
+    assert!(
+        defined.iter().all(|(section, name)| {
+            section.as_deref() == Some(".data.pyfreeze_interned")
+                && name.starts_with("pyfreeze_str_")
+        }),
+        "{defined:?}"
+    );
+    assert!(
+        !strings.contains("static __attribute__"),
+        "external: {strings}"
+    );
+    let texts: BTreeSet<&str> = defined
+        .iter()
+        .map(|(_, name)| name.strip_prefix("pyfreeze_str_").unwrap())
+        .collect();
+    assert_eq!(texts.len(), defined.len(), "each text once: {defined:?}");
+    assert!(texts.contains("NAME") && texts.contains("alpha") && texts.contains("KeyError"));
+    for module in ["alpha.c", "pkg.beta.c"] {
+        let c = String::from_utf8_lossy(&first[module]).into_owned();
+        assert!(
+            c.contains("\npyfreeze_str_NAME;\n"),
+            "{module} declares NAME: {c}"
+        );
+        assert!(!c.contains("const_str_"), "{module}");
+        let listed = c.lines().nth(1).unwrap();
+        assert!(
+            listed.starts_with("/* shared strings: ") && listed.contains(" NAME"),
+            "{listed}"
+        );
+    }
+
     // Nothing changed: nothing is redone or rewritten.
     assert_eq!(deepfreeze(&[]).trim(), "");
     assert_eq!(deep(&out), first);
@@ -1145,26 +1187,38 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     freeze();
     assert_eq!(deepfreeze(&[]).trim(), "");
     let second = deep(&out);
-    assert_eq!(names(&second), ["beta.c", "pkg.beta.c", "pkg.c", "table.c"]);
+    assert_eq!(
+        names(&second),
+        ["beta.c", "pkg.beta.c", "pkg.c", "strings.c", "table.c"]
+    );
     assert!(!String::from_utf8_lossy(&second["table.c"]).contains("alpha"));
     assert_eq!(second["beta.c"], first["beta.c"]);
+    // The shared strings follow: `alpha` is gone, `NAME` stays for pkg.beta.
+    let strings = String::from_utf8_lossy(&second["strings.c"]).into_owned();
+    assert!(!strings.contains("pyfreeze_str_alpha ="), "{strings}");
+    assert!(strings.contains("\npyfreeze_str_NAME = {"), "{strings}");
 
     // --none: only an empty table.
     deepfreeze(&["--none"]);
     let none = deep(&out);
-    assert_eq!(names(&none), ["table.c"]);
+    assert_eq!(names(&none), ["strings.c", "table.c"]);
+    assert!(!String::from_utf8_lossy(&none["strings.c"]).contains("pyfreeze_str_"));
     assert!(String::from_utf8_lossy(&none["table.c"])
         .contains("_PyImport_FrozenExtDeepTable[] = {\n    {0, 0},\n};"));
 }
 
 /// (section, name) of each object the deep-freeze step wrote into `c` (`static
-/// [__attribute__((section("S")))]` then `struct {...}` then `NAME =`), in order.
+/// [__attribute__((section("S")))]`, or the attribute alone for an external object, then
+/// `struct {...}` then `NAME =`), in order.
 fn sections(c: &str) -> Vec<(Option<String>, String)> {
     let mut placed = Vec::new();
     let mut section = None;
     let mut in_object = false;
     for line in c.lines() {
-        if let Some(rest) = line.strip_prefix("static") {
+        let rest = line
+            .strip_prefix("static")
+            .or_else(|| line.strip_prefix("__attribute__").map(|_| line));
+        if let Some(rest) = rest {
             section = rest
                 .split_once("section(\"")
                 .map(|(_, s)| s.split('"').next().unwrap().to_string());

@@ -105,7 +105,8 @@ pub fn of_manifest(manifest: &serde_json::Value) -> BTreeMap<String, Row> {
 }
 
 /// The rows of the table that a patched CPython tree links (`Python/frozen_ext`: its
-/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/`).
+/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/`, the strings that
+/// its modules share in a row of their own, `<shared strings>`).
 pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, String> {
     let path = frozen_ext.join("manifest.json");
     let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -123,6 +124,13 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
                 .ok_or_else(|| format!("{}: not a 64-bit ELF object", object.display()))?
                 as usize;
         }
+    }
+    // The identifier-like strings every module shares (one object per text).
+    let strings = frozen_ext.join("obj/deep/strings.o");
+    if let Ok(bytes) = std::fs::read(&strings) {
+        rows.entry("<shared strings>".into()).or_default().deep += elf_allocated_bytes(&bytes)
+            .ok_or_else(|| format!("{}: not a 64-bit ELF object", strings.display()))?
+            as usize;
     }
     Ok(rows)
 }
