@@ -11,7 +11,7 @@
 # SRCDIR is the CPython source tree, whose deepfreeze.py (3.11's Tools/scripts/, 3.13's
 # Tools/build/) writes the objects (on 3.13 all but the code objects: printer_313()). TABLE_DIR is the generator's output: manifest.json
 # gives each module's C symbol and where its marshalled code is in the code file it names
-# (code.bin: bytes, no C is parsed back). Writes TABLE_DIR/deep/<the module's C file name> for
+# (code.bin: bytes, no C is parsed back). Writes TABLE_DIR/deep/modules/<its C file name> for
 # each module, skipped when its first line shows it was made from the same code by this same
 # script, and TABLE_DIR/deep/table.c: one row {name, get_code} (3.13: {name, module}) per module, in the extended
 # table's order, read by Python/import.c, and TABLE_DIR/deep/strings.c: the identifier-like
@@ -40,7 +40,7 @@ import re
 import sys
 
 # Bump when the generated C changes, so that every module is regenerated.
-DRIVER = "pyfreeze-deepfreeze 13"
+DRIVER = "pyfreeze-deepfreeze 14"
 JOBS = 2
 
 
@@ -514,6 +514,20 @@ def shared_declaration(text):
     )
 
 
+# A C string literal on one line (the Printer writes each on a line of its own, escaped).
+_C_LITERAL = re.compile(r'("(?:[^"\\\n]|\\.)*")')
+
+
+def rename_symbols(c, pattern, repl):
+    """`c` with the symbols that `pattern` matches renamed, outside string literals: a module's
+    strings hold any text (`'const_str_x'`, a global named `const_str_x`), and a literal
+    sits in an array of its own length."""
+    return "\n".join(
+        "".join(part if i % 2 else re.sub(pattern, repl, part) for i, part in enumerate(_C_LITERAL.split(line)))
+        for line in c.split("\n")
+    )
+
+
 def share_strings(c):
     """`c` (a module's objects, after group()) with its `const_str_<text>` definitions turned
     into declarations of the shared `pyfreeze_str_<text>`, listed on a first line."""
@@ -529,7 +543,7 @@ def share_strings(c):
     c = _SHARED_DEF.sub(declare, c)
     if re.search(r"^const_str_\w+ = \{", c, re.M):
         fail("an identifier-like string was not written as share_strings() expects")
-    c = re.sub(r"\bconst_str_(\w+)", r"pyfreeze_str_\1", c)
+    c = rename_symbols(c, r"\bconst_str_(\w+)", r"pyfreeze_str_\1")
     return "%s %s */\n" % (_SHARED_LINE, " ".join(texts)) + c
 
 
@@ -583,7 +597,7 @@ def write_shared_strings(path, modules, table_dir):
     c = group(out.getvalue(), {})
     # Defined here for every module: not static.
     c = c.replace('static __attribute__((section(".data.pyfreeze_interned")))\n', '__attribute__((section(".data.pyfreeze_interned")))\n')
-    c = re.sub(r"\bconst_str_(\w+)", r"pyfreeze_str_\1", c)
+    c = rename_symbols(c, r"\bconst_str_(\w+)", r"pyfreeze_str_\1")
     write_if_changed(path, first + listing + c)
 
 
@@ -725,8 +739,9 @@ def bootstrap_module(name, header):
 
 
 def deep_path(table_dir, module):
-    """TABLE_DIR/deep/<the module's path under modules/>."""
-    return os.path.join(table_dir, "deep", os.path.relpath(module["c_file"], "modules"))
+    """TABLE_DIR/deep/modules/<the module's C file name>: beside deep/table.c and
+    deep/strings.c, whatever the module is called (a module `strings` is deep/modules/strings.c)."""
+    return os.path.join(table_dir, "deep", module["c_file"])
 
 
 def main_cpython(args):
@@ -748,13 +763,8 @@ def main_cpython(args):
         # Each module has its own objects (its own Printer: its own interning and finaliser);
         # deepfreeze.py names identifier strings and ints `const_str_<text>` and
         # `const_int_<n>` whatever the module, and the Makefile's rule makes one C file, so the
-        # names are given the module's prefix here, Printer having no hook for one (only lines
-        # without a literal hold references).
-        lines = [
-            line if '"' in line else re.sub(r"\bconst_(str|int)_", stem + r"_const_\1_", line)
-            for line in text.split("\n")
-        ]
-        parts.append("\n".join(lines))
+        # names are given the module's prefix here, Printer having no hook for one.
+        parts.append(rename_symbols(text, r"\bconst_(str|int)_", stem + r"_const_\1_"))
     parts.append("int\n_Py_Deepfreeze_Init(void)\n{\n    return 0;\n}\n")
     parts.append("void\n_Py_Deepfreeze_Fini(void)\n{\n    /* _PyImport_FrozenExtDeepFini() runs the registered finalisers. */\n}\n")
     # Always written (as CPython's deepfreeze.py does): the rule reruns until its target is

@@ -11,7 +11,7 @@ include $(PYFREEZE_OUT)/sources.mk
 
 PYFREEZE_C := $(filter-out pyfreeze_stock.c,$(PYFREEZE_GENERATED_C))
 PYFREEZE_DEEP_C := $(if $(PYFREEZE_DEEPFREEZE_SUPPORTED),deep/table.c deep/strings.c) \
-	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(patsubst modules/%,deep/%,$(filter modules/%,$(PYFREEZE_C))) \
+	$(if $(filter yes,$(PYFREEZE_DEEPFREEZE)),$(addprefix deep/,$(filter modules/%,$(PYFREEZE_C))) \
 	    $(patsubst $(PYFREEZE_OUT)/%,%,$(wildcard $(PYFREEZE_OUT)/deep/cpython-bootstrap/*.c)))
 PYFREEZE_OBJS := $(patsubst %.c,$(PYFREEZE_OUT)/obj/%.o,$(PYFREEZE_C) $(PYFREEZE_DEEP_C))
 

@@ -1055,7 +1055,13 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     write_tree(
         &app,
         &[
-            ("alpha.py", b"NAME = 'alpha'\n"),
+            // Named as the step's own files (deep/strings.c, deep/table.c), and holding
+            // the text of the step's symbols in a string and a global.
+            (
+                "strings.py",
+                b"NAME = 'alpha'\nconst_str_x = 'const_str_y'\n",
+            ),
+            ("table.py", b"T = 1\n"),
             (
                 "beta.py",
                 b"B = b'\\x00\\x01data'\ndef f(x):\n    try:\n        return (x, 1.5, 'beta', B)\n    \
@@ -1091,15 +1097,16 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     let names = |files: &BTreeMap<String, Vec<u8>>| files.keys().cloned().collect::<Vec<_>>();
 
     freeze();
-    assert_eq!(deepfreeze(&[]).trim(), "deepfreeze: 4 of 4 modules");
+    assert_eq!(deepfreeze(&[]).trim(), "deepfreeze: 5 of 5 modules");
     let first = deep(&out);
     assert_eq!(
         names(&first),
         [
-            "alpha.c",
-            "beta.c",
-            "pkg.beta.c",
-            "pkg.c",
+            "modules/beta.c",
+            "modules/pkg.beta.c",
+            "modules/pkg.c",
+            "modules/strings.c",
+            "modules/table.c",
             "strings.c",
             "table.c"
         ]
@@ -1113,7 +1120,7 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
             table.contains(&format!("{{\"{name}\", {symbol}_deep}},")),
             "{name}: {table}"
         );
-        let file = String::from_utf8_lossy(&first[&format!("{name}.c")]).into_owned();
+        let file = String::from_utf8_lossy(&first[&format!("modules/{name}.c")]).into_owned();
         let made_from = format!(
             " code {} stem {symbol} */",
             m["code_sha256"].as_str().unwrap()
@@ -1124,7 +1131,7 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     // The layout (3.11 writes the reference count of every object it uses): only the tables
     // a code object points at (line, exception) are kept apart from the pages that execution
     // writes to; the bytes constant, the strings and the tuples are not.
-    let beta = String::from_utf8_lossy(&first["beta.c"]).into_owned();
+    let beta = String::from_utf8_lossy(&first["modules/beta.c"]).into_owned();
     let placed = sections(&beta);
     let cold: Vec<&str> = placed
         .iter()
@@ -1164,13 +1171,26 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
         .collect();
     assert_eq!(texts.len(), defined.len(), "each text once: {defined:?}");
     assert!(texts.contains("NAME") && texts.contains("alpha") && texts.contains("KeyError"));
-    for module in ["alpha.c", "pkg.beta.c"] {
+    // Text that reads like the step's symbols stays text: a literal is never renamed.
+    assert!(texts.contains("const_str_x") && texts.contains("const_str_y"));
+    for text in ["const_str_x", "const_str_y"] {
+        assert!(
+            strings.contains(&format!("._data = \"{text}\",")),
+            "{text}: {strings}"
+        );
+    }
+    assert!(!strings.contains("\"pyfreeze_str_"), "{strings}");
+    for module in ["modules/strings.c", "modules/pkg.beta.c"] {
         let c = String::from_utf8_lossy(&first[module]).into_owned();
         assert!(
             c.contains("\npyfreeze_str_NAME;\n"),
             "{module} declares NAME: {c}"
         );
-        assert!(!c.contains("const_str_"), "{module}");
+        // No string of its own left, by definition or by reference.
+        assert!(
+            !c.contains("\nconst_str_") && !c.contains("&const_str_"),
+            "{module}: {c}"
+        );
         let listed = c.lines().nth(1).unwrap();
         assert!(
             listed.starts_with("/* shared strings: ") && listed.contains(" NAME"),
@@ -1183,16 +1203,23 @@ fn deep_freezing_follows_the_table_and_removes_what_it_no_longer_writes() {
     assert_eq!(deep(&out), first);
 
     // A module dropped from the table loses its file and its row; the others stay as they were.
-    std::fs::remove_file(app.join("alpha.py")).unwrap();
+    std::fs::remove_file(app.join("strings.py")).unwrap();
     freeze();
     assert_eq!(deepfreeze(&[]).trim(), "");
     let second = deep(&out);
     assert_eq!(
         names(&second),
-        ["beta.c", "pkg.beta.c", "pkg.c", "strings.c", "table.c"]
+        [
+            "modules/beta.c",
+            "modules/pkg.beta.c",
+            "modules/pkg.c",
+            "modules/table.c",
+            "strings.c",
+            "table.c"
+        ]
     );
-    assert!(!String::from_utf8_lossy(&second["table.c"]).contains("alpha"));
-    assert_eq!(second["beta.c"], first["beta.c"]);
+    assert!(!String::from_utf8_lossy(&second["table.c"]).contains("\"strings\""));
+    assert_eq!(second["modules/beta.c"], first["modules/beta.c"]);
     // The shared strings follow: `alpha` is gone, `NAME` stays for pkg.beta.
     let strings = String::from_utf8_lossy(&second["strings.c"]).into_owned();
     assert!(!strings.contains("pyfreeze_str_alpha ="), "{strings}");
@@ -1267,7 +1294,7 @@ fn deep_freezing_3_13_keeps_the_compilers_local_kinds() {
             .arg(&out),
     );
     assert_eq!(said.trim(), "deepfreeze: 1 of 1 modules");
-    let c = std::fs::read_to_string(out.join("deep/cases.c")).unwrap();
+    let c = std::fs::read_to_string(out.join("deep/modules/cases.c")).unwrap();
     // The code objects' kinds, by the C expression of each code object's table.
     let kinds = |code: &str| -> String {
         let field = format!("{code} = {{");

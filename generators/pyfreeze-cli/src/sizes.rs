@@ -105,7 +105,7 @@ pub fn of_manifest(manifest: &serde_json::Value) -> BTreeMap<String, Row> {
 }
 
 /// The rows of the table that a patched CPython tree links (`Python/frozen_ext`: its
-/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/`, the strings that
+/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/modules/`, the strings that
 /// its modules share in a row of their own, `<shared strings>`).
 pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, String> {
     let path = frozen_ext.join("manifest.json");
@@ -117,7 +117,7 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
         let c_file = m["c_file"].as_str().unwrap_or_default();
         let object = frozen_ext
             .join("obj/deep")
-            .join(Path::new(c_file.strip_prefix("modules/").unwrap_or(c_file)).with_extension("o"));
+            .join(Path::new(c_file).with_extension("o"));
         if let Ok(bytes) = std::fs::read(&object) {
             let name = m["name"].as_str().unwrap_or_default();
             rows.entry(top(name).to_string()).or_default().deep += elf_allocated_bytes(&bytes)
@@ -127,10 +127,13 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
     }
     // The identifier-like strings every module shares (one object per text).
     let strings = frozen_ext.join("obj/deep/strings.o");
+    // (none without deep-freezing: strings.o is then empty, and gets no row)
     if let Ok(bytes) = std::fs::read(&strings) {
-        rows.entry("<shared strings>".into()).or_default().deep += elf_allocated_bytes(&bytes)
-            .ok_or_else(|| format!("{}: not a 64-bit ELF object", strings.display()))?
-            as usize;
+        let size = elf_allocated_bytes(&bytes)
+            .ok_or_else(|| format!("{}: not a 64-bit ELF object", strings.display()))?;
+        if size > 0 {
+            rows.entry("<shared strings>".into()).or_default().deep += size as usize;
+        }
     }
     Ok(rows)
 }

@@ -1,7 +1,8 @@
 """Code whose local variable table a code-object writer must take from the compiler, not
 rebuild from co_varnames, co_cellvars and co_freevars: frozen next to the stdlib in the
 appliance builds (tests/appliance.rs), where check_marshal.py compares it with its marshalled
-bytes, and run by check()."""
+bytes, and run by check(). Also a name and a string that read like the deep-freezer's own
+symbols (`const_str_<text>`), which its renaming must leave as they are."""
 
 # A comprehension the compiler removed as unreachable: its variable is still a hidden fast
 # local of the module's code (CO_FAST_LOCAL | CO_FAST_HIDDEN), with no instruction naming it.
@@ -14,6 +15,9 @@ class Inlined:
         hidden = [q for q in range(3)]
     seen = [r for r in range(3)]
     names = sorted(k for k in locals() if not k.startswith("__"))
+
+
+const_str_probe = "const_str_probe"
 
 
 class Outer:
@@ -36,4 +40,8 @@ def check():
     assert X.x is Outer, X.x
     assert X.f() is X, X.f()
     assert "x" not in globals()
+    # Compared with text made at run time (a constant would be the same object as the name).
+    probe = "_".join(["const", "str", "probe"])
+    assert const_str_probe == probe, const_str_probe
+    assert probe in globals(), sorted(globals())
     print("deep cases ok")
