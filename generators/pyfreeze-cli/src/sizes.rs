@@ -104,9 +104,20 @@ pub fn of_manifest(manifest: &serde_json::Value) -> BTreeMap<String, Row> {
     rows
 }
 
+/// The bytes a compiled deep-frozen object file puts in the program; `None` when it was not
+/// compiled.
+fn deep_object_bytes(object: &Path) -> Result<Option<usize>, String> {
+    let Ok(bytes) = std::fs::read(object) else {
+        return Ok(None);
+    };
+    let size = elf_allocated_bytes(&bytes)
+        .ok_or_else(|| format!("{}: not a 64-bit ELF object", object.display()))?;
+    Ok(Some(size as usize))
+}
+
 /// The rows of the table that a patched CPython tree links (`Python/frozen_ext`: its
-/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/modules/`, the strings that
-/// its modules share in a row of their own, `<shared strings>`).
+/// `manifest.json`, and the deep-frozen objects compiled into `obj/deep/modules/`, the
+/// strings that its modules share in a row of their own, `<shared strings>`).
 pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, String> {
     let path = frozen_ext.join("manifest.json");
     let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -118,22 +129,16 @@ pub fn of_cpython_tree(frozen_ext: &Path) -> Result<BTreeMap<String, Row>, Strin
         let object = frozen_ext
             .join("obj/deep")
             .join(Path::new(c_file).with_extension("o"));
-        if let Ok(bytes) = std::fs::read(&object) {
+        if let Some(size) = deep_object_bytes(&object)? {
             let name = m["name"].as_str().unwrap_or_default();
-            rows.entry(top(name).to_string()).or_default().deep += elf_allocated_bytes(&bytes)
-                .ok_or_else(|| format!("{}: not a 64-bit ELF object", object.display()))?
-                as usize;
+            rows.entry(top(name).to_string()).or_default().deep += size;
         }
     }
-    // The identifier-like strings every module shares (one object per text).
+    // The identifier-like strings every module shares (one object per text); none without
+    // deep-freezing, where strings.o is empty and gets no row.
     let strings = frozen_ext.join("obj/deep/strings.o");
-    // (none without deep-freezing: strings.o is then empty, and gets no row)
-    if let Ok(bytes) = std::fs::read(&strings) {
-        let size = elf_allocated_bytes(&bytes)
-            .ok_or_else(|| format!("{}: not a 64-bit ELF object", strings.display()))?;
-        if size > 0 {
-            rows.entry("<shared strings>".into()).or_default().deep += size as usize;
-        }
+    if let Some(size @ 1..) = deep_object_bytes(&strings)? {
+        rows.entry("<shared strings>".into()).or_default().deep += size;
     }
     Ok(rows)
 }
