@@ -1042,6 +1042,65 @@ fn every_series_applies_strictly_to_each_of_its_tarballs() {
     }
 }
 
+/// A tree is patched whatever repository holds it: inside a checkout with uncommitted changes,
+/// named by a relative path (as the default cache, `.pyfreeze-cache`, names it), only the
+/// tree's own state counts.
+#[test]
+fn a_tree_inside_a_dirty_checkout_patches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let checkout = tmp.path();
+    let git = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .current_dir(checkout),
+        )
+    };
+    git(&["init", "-q"]);
+    std::fs::write(checkout.join("notes.txt"), "one\n").unwrap();
+    git(&["add", "notes.txt"]);
+    git(&["commit", "-q", "-m", "notes"]);
+    std::fs::write(checkout.join("notes.txt"), "two\n").unwrap();
+    let cache = checkout.join(".pyfreeze-cache");
+    std::fs::create_dir(&cache).unwrap();
+    let tree = extract("3.11", "3.11.2-6+deb12u8", &cache);
+    let check = || {
+        run(Command::new(pyfreeze_bin())
+            .args(["cpython", "patch", "--check"])
+            .arg(tree.strip_prefix(checkout).unwrap())
+            .current_dir(checkout))
+    };
+    let out = check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The tree's own uncommitted changes are still refused (its files owned by the tarball's
+    // owners when extracted as root).
+    let in_tree = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(["-c", "safe.directory=*"]) // the tarball's owners
+                .args(args)
+                .current_dir(&tree),
+        )
+    };
+    in_tree(&["init", "-q"]);
+    in_tree(&["add", "README.rst"]);
+    in_tree(&["commit", "-q", "-m", "readme"]);
+    std::fs::write(tree.join("README.rst"), "changed\n").unwrap();
+    let out = check();
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("has uncommitted changes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The deep-freeze step (`Tools/pyfreeze/deepfreeze.py`, run here on its own over 3.11's
 /// source, whose `deepfreeze.py` it drives) reads the code from the generator's code file,
 /// writes one C file per module and the table, redoes only what changed, and leaves no file

@@ -203,10 +203,17 @@ pub fn patch(tree: &Path, check: bool) -> Result<String, String> {
             tree.display()
         ));
     }
+    // The tree's own repository only: git ignores a relative ceiling (the default cache,
+    // `.pyfreeze-cache`, is relative) and would report the checkout that holds the cache; and
+    // whoever owns its files (a tarball extracted as root keeps their owners, which git
+    // otherwise refuses to read as "dubious ownership").
+    let real = std::fs::canonicalize(tree).unwrap_or_else(|_| tree.to_path_buf());
     let git_status = Command::new("git")
+        .arg("-c")
+        .arg(format!("safe.directory={}", real.display()))
         .args(["status", "--porcelain", "--untracked-files=no"])
-        .current_dir(tree)
-        .env("GIT_CEILING_DIRECTORIES", tree.parent().unwrap_or(tree))
+        .current_dir(&real)
+        .env("GIT_CEILING_DIRECTORIES", real.parent().unwrap_or(&real))
         .output();
     if let Ok(out) = git_status {
         if out.status.success() && !out.stdout.is_empty() {
