@@ -55,6 +55,13 @@ ifeq ($(PYTHON_FOR_FREEZE),./_bootstrap_python)
 PYFREEZE_SYSCONFIGDATA = 1
 endif
 
+# `pyfreeze cpython build --static-extensions` defines PYFREEZE_STATIC_EXTENSIONS=1 in
+# Modules/Setup.local (makesetup copies it into the Makefile): the series' getpath then needs
+# no folder beside the executable. getpath.o alone gets the macro (`private`: not what its
+# prerequisites are built with), so every other object is the one a shared-extension build
+# compiles, and a compiler cache shares it.
+Modules/getpath.o: private PY_CORE_CFLAGS += $(if $(PYFREEZE_STATIC_EXTENSIONS),-DPYFREEZE_STATIC_EXTENSIONS=$(PYFREEZE_STATIC_EXTENSIONS))
+
 # The PYFREEZE_DEEPFREEZE setting of the last build: changing it reruns the stamp's recipe.
 # (Outside $(PYFREEZE_OUT): the generator only writes into a folder that is its own.)
 PYFREEZE_SETTING = $(PYFREEZE_OUT).deepfreeze

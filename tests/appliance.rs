@@ -13,10 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use pyfreeze_gen::PythonVersion;
 use pyfreeze_tests::{
-    assert_metadata_agrees, copy_tree, example_cargo, example_target_dir, metadata_report,
-    metadata_site_spec, pyfreeze_bin, repo, run, run_ok, MetadataExpectations,
+    assert_metadata_agrees, copy_tree, cpython_build, example_cargo, example_target_dir,
+    metadata_report, metadata_site_spec, repo, run, run_ok, MetadataExpectations,
 };
 
 /// The shared objects a program may need from the C library itself (glibc): nothing else.
@@ -35,11 +34,7 @@ const C_LIBRARY: &[&str] = &[
 const SCRIPT: &str = include_str!("support/appliance.py");
 
 fn cache() -> PathBuf {
-    match std::env::var_os("PYFREEZE_TEST_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME or PYFREEZE_TEST_CACHE"))
-            .join(".cache/pyfreeze"),
-    }
+    pyfreeze_tests::test_cache()
 }
 
 /// Builds (or brings up to date) CPython `minor` patched with `--static-extensions`, once per
@@ -53,23 +48,10 @@ fn install(minor: &'static str) -> PathBuf {
     let prefix = cache()
         .join("test-install")
         .join(format!("{minor}-patched-static"));
-    let mut cmd = Command::new(pyfreeze_bin());
-    cmd.args([
-        "cpython",
-        "build",
-        "--static-extensions",
-        "--version",
-        minor,
-    ])
-    .arg("--prefix")
-    .arg(&prefix)
-    .arg("--cache")
-    .arg(cache())
-    .arg("--spec")
-    .arg(metadata_site_spec(minor_number(minor), &prefix));
-    if let Some(v) = PythonVersion::parse(minor).and_then(|v| v.debian_pinned) {
-        cmd.args(["--debian-version", v]);
-    }
+    let mut cmd = cpython_build(minor, &prefix);
+    cmd.arg("--static-extensions")
+        .arg("--spec")
+        .arg(metadata_site_spec(minor_number(minor), &prefix));
     let out = run(&mut cmd);
     assert!(
         out.status.success(),

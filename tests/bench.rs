@@ -436,16 +436,7 @@ fn a_configuration_that_serves_modules_from_files_fails_the_bench() {
 /// here changes the prefix.
 fn install_patched() -> PathBuf {
     let prefix = test_cache().join("test-install/3.11-patched");
-    let mut cmd = Command::new(pyfreeze_bin());
-    cmd.args(["cpython", "build", "--version", "3.11", "--prefix"])
-        .arg(&prefix)
-        .arg("--cache")
-        .arg(test_cache());
-    let v311 = pyfreeze_gen::PythonVersion::parse("3.11").expect("3.11 is supported");
-    if let Some(debian) = v311.debian_pinned {
-        cmd.args(["--debian-version", debian]);
-    }
-    run_ok(&mut cmd);
+    run_ok(&mut pyfreeze_tests::cpython_build("3.11", &prefix));
     prefix
 }
 

@@ -733,6 +733,35 @@ fn cpython_build_refuses_versions_without_a_series_and_names_the_alternative() {
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
 }
 
+/// `cpython build --ccache` without ccache to run says what to install, before anything is
+/// fetched or built.
+#[test]
+fn cpython_build_ccache_needs_ccache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let out = run(Command::new(pyfreeze_bin())
+        .args([
+            "cpython",
+            "build",
+            "--ccache",
+            "--version",
+            "3.11",
+            "--prefix",
+        ])
+        .arg(dir.path().join("p"))
+        .arg("--cache")
+        .arg(&cache)
+        .env("PATH", dir.path()));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: --ccache: cannot run ccache (")
+            && err.contains("hint: install it (Debian: apt-get install ccache)"),
+        "{err}"
+    );
+    assert!(!cache.exists() && !dir.path().join("p").exists());
+}
+
 /// `cpython build --source` takes a pristine tarball by path: one that is not a CPython
 /// source tarball, or holds another version, is refused before anything is extracted or
 /// built, with the fix.

@@ -99,11 +99,7 @@ const ISSUE_IMPORTS: &str =
     "import asyncio, json, email.mime.text, logging.handlers, sqlite3, decimal";
 
 fn cache() -> PathBuf {
-    match std::env::var_os("PYFREEZE_TEST_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME or PYFREEZE_TEST_CACHE"))
-            .join(".cache/pyfreeze"),
-    }
+    pyfreeze_tests::test_cache()
 }
 
 /// Builds (or brings up to date) and installs CPython, once per test process and version.
@@ -128,14 +124,7 @@ fn install_flavour(t: &Target, plain: bool, static_extensions: bool) -> PathBuf 
     let prefix = cache()
         .join("test-install")
         .join(format!("{}-{flavour}", t.minor));
-    let mut cmd = Command::new(pyfreeze_bin());
-    cmd.args(["cpython", "build", "--version", t.minor, "--prefix"])
-        .arg(&prefix)
-        .arg("--cache")
-        .arg(cache());
-    if let Some(v) = version(t).debian_pinned {
-        cmd.args(["--debian-version", v]);
-    }
+    let mut cmd = pyfreeze_tests::cpython_build(t.minor, &prefix);
     if plain {
         cmd.arg("--plain");
     }
@@ -412,15 +401,13 @@ fn builds_from_a_tarball_given_by_path() {
         .unwrap_or_else(|| panic!("no source in {record}"));
     let tarball = cache().join("sources").join(name);
     let staged = tempfile::tempdir().unwrap();
-    let out = run(Command::new(pyfreeze_bin())
-        .args(["cpython", "build", "--version", t.minor, "--prefix"])
-        .arg(&prefix)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--source")
-        .arg(&tarball)
-        .arg("--destdir")
-        .arg(staged.path()));
+    let out = run(
+        pyfreeze_tests::cpython_build_of_any_source(t.minor, &prefix)
+            .arg("--source")
+            .arg(&tarball)
+            .arg("--destdir")
+            .arg(staged.path()),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("reusing the prepared tree"), "{err}");
@@ -938,9 +925,82 @@ fn a_stdlib_pack_beside_the_stdlib_serves_every_module(t: &Target) {
     );
 }
 
+/// The build tree `pyfreeze cpython build` made an install from
+/// (`CACHE/build/cpython-X.Y.Z{flavour}/Python-X.Y.Z`), its version read from the install's
+/// record.
+fn build_tree(t: &Target, prefix: &Path, flavour: &str) -> PathBuf {
+    let record =
+        std::fs::read_to_string(prefix.join(format!("lib/python{}/pyfreeze-build.txt", t.minor)))
+            .unwrap();
+    let upstream = record
+        .strip_prefix("CPython ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no version in {record}"));
+    cache()
+        .join("build")
+        .join(format!("cpython-{upstream}{flavour}"))
+        .join(format!("Python-{upstream}"))
+}
+
+/// What make would run in `tree` to compile `object` were `source` changed.
+fn compile_command(tree: &Path, source: &str, object: &str) -> String {
+    run_ok(
+        Command::new("make")
+            .args(["-n", "-W", source, object])
+            .current_dir(tree),
+    )
+}
+
+/// A `--static-extensions` build compiles getpath.o alone with PYFREEZE_STATIC_EXTENSIONS, and
+/// the interpreter's core with the very commands of the build without it, which a compiler
+/// cache (`--ccache`) then shares. Neither install's sysconfig names ccache or the macro: they
+/// are the build's, not what extension modules built later are compiled with.
+fn static_build_compiles_the_core_as_the_shared_build(t: &Target) {
+    let shared = install(t, false);
+    let built_in = install_flavour(t, false, true);
+    let shared_tree = build_tree(t, &shared, "");
+    let static_tree = build_tree(t, &built_in, "-static");
+    for (tree, defined) in [(&shared_tree, false), (&static_tree, true)] {
+        let getpath = compile_command(tree, "Modules/getpath.c", "Modules/getpath.o");
+        assert!(getpath.contains("Modules/getpath.c"), "{getpath}");
+        assert_eq!(
+            getpath.contains("-DPYFREEZE_STATIC_EXTENSIONS=1"),
+            defined,
+            "{}: {getpath}",
+            tree.display()
+        );
+    }
+    for source in ["Objects/object.c", "Python/ceval.c", "Python/import.c"] {
+        let object = source.replace(".c", ".o");
+        let command = compile_command(&shared_tree, source, &object);
+        assert!(
+            command.contains(source) && !command.contains("PYFREEZE_STATIC"),
+            "{command}"
+        );
+        assert_eq!(
+            command,
+            compile_command(&static_tree, source, &object),
+            "{source}"
+        );
+    }
+    let code = "import sysconfig as s\nfor k in 'CC', 'LDSHARED', 'CONFIG_ARGS', 'PY_CFLAGS_NODIST': print(s.get_config_var(k))";
+    for prefix in [&shared, &built_in] {
+        let vars = run_ok(Command::new(python(t, prefix)).args(["-I", "-c", code]));
+        assert!(
+            vars.starts_with("gcc") && !vars.contains("ccache") && !vars.contains("PYFREEZE"),
+            "{}: {vars}",
+            prefix.display()
+        );
+    }
+}
+
 macro_rules! per_version {
     ($($module:ident => $target:ident),*) => {$(
         mod $module {
+            #[test]
+            fn static_build_compiles_the_core_as_the_shared_build() {
+                super::static_build_compiles_the_core_as_the_shared_build(&super::$target);
+            }
             #[test]
             fn every_pure_stdlib_module_is_served_from_the_extended_table() {
                 super::every_pure_stdlib_module_is_served_from_the_extended_table(&super::$target);

@@ -80,6 +80,38 @@ pub fn test_cache() -> PathBuf {
     }
 }
 
+/// `pyfreeze cpython build --version MINOR --prefix PREFIX` in the test cache (the Debian
+/// source the version pins), compiling through ccache with its files in the test cache
+/// (`ccache/`): the unpatched, patched and `--static-extensions` builds of a version share
+/// their common objects, so a new machine compiles most of CPython once per version.
+pub fn cpython_build(minor: &str, prefix: &Path) -> Command {
+    let mut cmd = cpython_build_of_any_source(minor, prefix);
+    let version = pyfreeze_gen::PythonVersion::parse(minor).expect("a supported version");
+    if let Some(debian) = version.debian_pinned {
+        cmd.args(["--debian-version", debian]);
+    }
+    cmd
+}
+
+/// [`cpython_build`] without the pinned Debian source (for `--source`).
+pub fn cpython_build_of_any_source(minor: &str, prefix: &Path) -> Command {
+    let cache = test_cache();
+    let mut cmd = Command::new(pyfreeze_bin());
+    cmd.args([
+        "cpython",
+        "build",
+        "--ccache",
+        "--version",
+        minor,
+        "--prefix",
+    ])
+    .arg(prefix)
+    .arg("--cache")
+    .arg(&cache)
+    .env("CCACHE_DIR", cache.join("ccache"));
+    cmd
+}
+
 /// Wheels of real PyPI distributions, each `name==version`, from the test cache's `wheels/`;
 /// a missing one is downloaded into it with `python -m pip download` (so a warm machine needs
 /// no network), which picks the wheel for `python`'s own platform and ABI. A wheel with

@@ -47,10 +47,6 @@ const TOOLS: &[(&str, &str)] = &[
 
 const MARKER: &str = "Tools/pyfreeze/PATCHED";
 
-/// The C macro a `--static-extensions` build defines for the whole interpreter
-/// (`CFLAGS_NODIST`): the series' getpath then needs no folder next to the executable.
-const STATIC_DEFINE: &str = "PYFREEZE_STATIC_EXTENSIONS";
-
 /// What `Tools/pyfreeze/PATCHED` holds: the version, the series' patches and a fingerprint of
 /// their text, so that a build tree patched with another series is not reused.
 fn marker_text(series: &Series, full: &str) -> String {
@@ -446,6 +442,51 @@ pub struct BuildArgs<'a> {
     pub destdir: Option<&'a Path>,
     /// A pristine upstream tarball to build instead of Debian's source package.
     pub source: Option<&'a Path>,
+    /// Compile through ccache, sharing objects between build trees (see [`Ccache`]).
+    pub ccache: bool,
+}
+
+/// `--ccache`: make runs with `CC="ccache <configured CC>"` (on make's command line, so the
+/// installed sysconfig still names the configured compiler), `CCACHE_BASEDIR` at the tree (its
+/// paths hash as relative ones) and `CCACHE_NOHASHDIR` (the compiler's working folder is not
+/// hashed): the same source compiled with the same flags in another tree (the unpatched build
+/// and the patched one, a `--static-extensions` build's core objects, a re-extracted tree) is a
+/// cache hit. Where ccache keeps its files is its own configuration (`CCACHE_DIR`...). The
+/// price of sharing: an object's debug information names the folder of the tree that first
+/// compiled it.
+struct Ccache;
+
+impl Ccache {
+    /// Fails, saying what to install, when ccache cannot run.
+    fn check() -> Result<(), String> {
+        match Command::new("ccache").arg("--version").output() {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(format!(
+                "--ccache: `ccache --version` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            )),
+            Err(e) => Err(format!(
+                "--ccache: cannot run ccache ({e})\n  hint: install it (Debian: apt-get install \
+                 ccache) or leave out --ccache"
+            )),
+        }
+    }
+
+    /// The make variable that puts ccache in front of `cc`, the tree's configured compiler
+    /// (none when it already is ccache).
+    fn make_var(cc: &str) -> Option<String> {
+        let first = cc.split_whitespace().next()?;
+        let name = Path::new(first).file_name()?;
+        (name != "ccache").then(|| format!("CC=ccache {}", cc.trim()))
+    }
+
+    fn env(cmd: &mut Command, tree: &Path) -> Result<(), String> {
+        // ccache compares the base folder with real paths.
+        let base = std::fs::canonicalize(tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+        cmd.env("CCACHE_BASEDIR", base).env("CCACHE_NOHASHDIR", "1");
+        Ok(())
+    }
 }
 
 /// The CPython version a source tarball holds, from its top folder (`Python-3.11.2/`), checked
@@ -550,6 +591,9 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         )
     })?;
     series_for(version)?;
+    if args.ccache {
+        Ccache::check()?;
+    }
     if args.allow_shared_extensions && !args.static_extensions {
         return Err("--allow-shared-extensions only applies with --static-extensions".into());
     }
@@ -671,35 +715,42 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
             install_tools(&tree)?;
         }
     }
-    // A static build tells the series' getpath (STATIC_EXTENSIONS) that it needs no folder.
-    let mut configure_args: Vec<String> = args.configure_args.to_vec();
-    if args.static_extensions {
-        let define = format!("-D{STATIC_DEFINE}=1");
-        match configure_args
-            .iter_mut()
-            .find(|a| a.starts_with("CFLAGS_NODIST="))
-        {
-            Some(arg) => *arg = format!("{arg} {define}"),
-            None => configure_args.push(format!("CFLAGS_NODIST={define}")),
-        }
-    }
-    let configured = std::fs::read_to_string(tree.join("config.status"))
-        .map(|s| {
-            s.contains(&format!("--prefix={}", prefix.display()))
-                && (!args.static_extensions || s.contains(STATIC_DEFINE))
-        })
-        .unwrap_or(false);
+    // configure runs again when its arguments change: they are recorded beside the tree once
+    // it succeeds. A tree configured before the record existed is kept when its prefix is the
+    // one asked for, no argument was added, and `--static-extensions` did not define
+    // PYFREEZE_STATIC_EXTENSIONS for every object (`CFLAGS_NODIST`; Setup.local now gives it
+    // to getpath.o alone).
+    let configure_line: Vec<String> = [
+        format!("--prefix={}", prefix.display()),
+        "--with-ensurepip=no".to_string(),
+    ]
+    .into_iter()
+    .chain(args.configure_args.iter().cloned())
+    .collect();
+    let record = work.join("configured");
+    let record_text: String = configure_line.iter().map(|a| format!("{a}\n")).collect();
+    let configured = match std::fs::read_to_string(tree.join("config.status")) {
+        Err(_) => false,
+        Ok(status) => match std::fs::read_to_string(&record) {
+            Ok(text) => text == record_text,
+            Err(_) => {
+                status.contains(&configure_line[0])
+                    && args.configure_args.is_empty()
+                    && !status.contains(static_ext::STATIC_DEFINE)
+            }
+        },
+    };
     if !configured {
         step(
             "configure",
             &logs.join("configure.log"),
             Command::new("./configure")
-                .arg(format!("--prefix={}", prefix.display()))
-                .arg("--with-ensurepip=no")
-                .args(&configure_args)
+                .args(&configure_line)
                 .current_dir(&tree),
         )?;
     }
+    pyfreeze_gen::write_if_changed(&record, record_text.as_bytes())
+        .map_err(|e| format!("{}: {e}", record.display()))?;
     let plan = if args.static_extensions {
         Some(static_extensions(&tree, &logs, args)?)
     } else {
@@ -723,16 +774,28 @@ pub fn build(args: &BuildArgs<'_>) -> Result<(), String> {
         Some(dir) => dir.join(prefix.strip_prefix("/").unwrap_or(&prefix)),
         None => prefix.clone(),
     };
+    if args.ccache {
+        let cc = tree_make_vars(&tree, &["CC"])?.remove(0);
+        make_vars.extend(Ccache::make_var(&cc));
+    }
+    let make = |target: Option<&str>| {
+        let mut cmd = Command::new("make");
+        match target {
+            Some(target) => cmd.arg(target),
+            None => cmd.arg(format!("-j{}", args.jobs)),
+        };
+        cmd.args(&make_vars).current_dir(&tree);
+        if args.ccache {
+            Ccache::env(&mut cmd, &tree)?;
+        }
+        Ok::<_, String>(cmd)
+    };
     step(
         &format!("make -j{}", args.jobs),
         &logs.join("make.log"),
-        Command::new("make")
-            .arg(format!("-j{}", args.jobs))
-            .args(&make_vars)
-            .current_dir(&tree),
+        &mut make(None)?,
     )?;
-    let mut install = Command::new("make");
-    install.arg("install").args(&make_vars).current_dir(&tree);
+    let mut install = make(Some("install"))?;
     if let Some(dir) = &destdir {
         install.arg(format!("DESTDIR={}", dir.display()));
     }
@@ -973,6 +1036,18 @@ fn build_tree_file(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ccache_goes_in_front_of_the_configured_compiler_once() {
+        assert_eq!(Ccache::make_var("gcc").as_deref(), Some("CC=ccache gcc"));
+        assert_eq!(
+            Ccache::make_var("gcc -pthread ").as_deref(),
+            Some("CC=ccache gcc -pthread")
+        );
+        assert_eq!(Ccache::make_var("ccache gcc"), None);
+        assert_eq!(Ccache::make_var("/usr/bin/ccache clang"), None);
+        assert_eq!(Ccache::make_var(""), None);
+    }
 
     #[test]
     fn relative_paths_of_modlibs_are_build_tree_files() {

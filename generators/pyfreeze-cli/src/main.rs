@@ -129,6 +129,12 @@ enum CpythonCommand {
         /// DIR/PREFIX, for an interpreter that runs from PREFIX.
         #[arg(long)]
         destdir: Option<PathBuf>,
+        /// Compile through ccache (on PATH, with its own configuration: CCACHE_DIR...), the
+        /// tree as its base folder: the unpatched and patched builds of a version, and a
+        /// --static-extensions build's interpreter core, share their objects. The installed
+        /// sysconfig keeps the configured compiler.
+        #[arg(long)]
+        ccache: bool,
     },
 }
 
@@ -620,6 +626,7 @@ fn main() -> ExitCode {
             spec,
             destdir,
             source,
+            ccache,
         }) => cpython::build(&cpython::BuildArgs {
             minor: version,
             prefix,
@@ -633,6 +640,7 @@ fn main() -> ExitCode {
             spec: spec.as_deref(),
             destdir: destdir.as_deref(),
             source: source.as_deref(),
+            ccache: *ccache,
         }),
         Command::Bench(args) => bench::run(args),
         Command::DocTables => {

@@ -13,6 +13,12 @@ use std::process::{Command, Stdio};
 
 use pyfreeze_gen::static_modules::{self as decl, DeclaredModule};
 
+/// The make variable (and C macro) that tells the series' getpath the interpreter needs no
+/// folder next to the executable. `Setup.local` defines it (makesetup copies `NAME=value`
+/// lines into the Makefile) and `Tools/pyfreeze/cpython.mk` passes it to `getpath.o` alone, so
+/// that every other object is compiled as in a build without it (a compiler cache shares them).
+pub const STATIC_DEFINE: &str = "PYFREEZE_STATIC_EXTENSIONS";
+
 /// What the build does with the stdlib's extension modules.
 #[derive(Debug, Default)]
 pub struct Plan {
@@ -296,6 +302,9 @@ pub fn plan(
         "# Written by `pyfreeze cpython build --static-extensions`; rewritten at every build.\n\
          # CPython {minor}'s stdlib extension modules built into libpython (makesetup reads this\n\
          # file first: the first rule for a module wins), C libraries from static archives.\n\
+         # {STATIC_DEFINE}=1 reaches the series' getpath.o alone (Tools/pyfreeze/cpython.mk):\n\
+         # it needs no folder beside the executable.\n\
+         {STATIC_DEFINE}=1\n\
          *static*\n{}\n",
         lines.join("\n")
     );
