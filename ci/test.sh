@@ -11,7 +11,10 @@ ci/setup-cpython-build.sh
 cargo fmt --all -- --check || { echo "error: run 'cargo fmt --all'" >&2; exit 1; }
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --release --quiet -p pyfreeze-cli
-cargo test --workspace 2>&1 | tee target/test.log
+# 3.13's selection of CPython's tests against the unpatched build is left to the whole suite
+# below (ci/regrtest.sh 3.13 runs every one of those test files and compares per test case).
+cargo test --workspace -- --skip v3_13::cpython_test_suite_has_no_failure_the_unpatched_build_lacks \
+  2>&1 | tee target/test.log
 # Stock-libpython mode (embed-c with pyfreeze.mk, a pyfreeze-build crate) on the system's own
 # CPython (Debian's python3 with python3-dev) and, in a cached Debian sid root (ci/sid-root.sh),
 # on sid's 3.13, 3.14 and 3.15 (cargo builds there in its own target folder, cached), with the
