@@ -809,6 +809,70 @@ static int find_or_raise(const struct pf_view *v, PyObject *arg, struct pyfreeze
     return 1;
 }
 
+static void pf_untrack_code(PyCodeObject *code);
+
+/* Untracks the tuples of `op` (itself, its items, the code objects among them) that cannot
+ * be part of a reference cycle, as the collector would at its first look (CPython's
+ * _PyTuple_MaybeUntrack): none of a tuple's items may be tracked, once the tuples among them
+ * had the same treatment. Returns whether `op` may be tracked. A tuple may have been untracked
+ * by a collection during unmarshalling while tuples under it survived that collection into
+ * an older generation (they were still being filled): items are looked at in any case. */
+static int pf_untrack(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    if (type == &PyCode_Type) {
+        pf_untrack_code((PyCodeObject *)op);
+        return PyObject_IS_GC(op);
+    }
+    if (!PyType_HasFeature(type, Py_TPFLAGS_HAVE_GC)) /* str, int, bytes, None, ... */
+        return 0;
+    if (type != &PyTuple_Type)
+        return PyObject_IS_GC(op);
+    int atomic = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op); i++)
+        if (pf_untrack(PyTuple_GET_ITEM(op, i)))
+            atomic = 0;
+    if (!PyObject_GC_IsTracked(op))
+        return 0;
+    if (!atomic)
+        return 1;
+    PyObject_GC_UnTrack(op);
+    return 0;
+}
+
+/* A tuple of names (str only: code objects are made so). */
+static void pf_untrack_names(PyObject *names)
+{
+    if (PyObject_GC_IsTracked(names))
+        PyObject_GC_UnTrack(names);
+}
+
+static void pf_untrack_code(PyCodeObject *code)
+{
+    pf_untrack(code->co_consts);
+    pf_untrack_names(code->co_names);
+#if PY_VERSION_HEX >= 0x030B0000
+    pf_untrack_names(code->co_localsplusnames);
+#else
+    pf_untrack_names(code->co_varnames);
+    pf_untrack_names(code->co_freevars);
+    pf_untrack_names(code->co_cellvars);
+#endif
+}
+
+/* Unmarshals a module's code. Unmarshalling makes every tuple of the code tree (constants,
+ * names) tracked by the garbage collector, a few hundred a module, nearly all of them made
+ * only of strings, numbers and code objects: each young collection during the imports then
+ * walks them until it untracks them itself. They are untracked here at once, as that first
+ * collection would, so collections look only at what module bodies create. */
+static PyObject *pf_unmarshal_code(const unsigned char *code, size_t size)
+{
+    PyObject *co = PyMarshal_ReadObjectFromString((const char *)code, (Py_ssize_t)size);
+    if (co != NULL)
+        pf_untrack(co);
+    return co;
+}
+
 static PyObject *pf_get_code(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     struct pf_view v;
@@ -817,7 +881,7 @@ static PyObject *pf_get_code(PyObject *self, PyObject *const *args, Py_ssize_t n
         return NULL;
     if (m.code_size == 0)
         return PyErr_Format(PyExc_ImportError, "frozen module %s has no bytecode", m.name);
-    return PyMarshal_ReadObjectFromString((const char *)m.code, (Py_ssize_t)m.code_size);
+    return pf_unmarshal_code(m.code, m.code_size);
 }
 
 static PyObject *pf_get_source(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
