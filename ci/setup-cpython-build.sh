@@ -2,8 +2,9 @@
 # Installs, idempotently, what building CPython from Debian's source packages needs:
 # Debian source packages enabled (ci/enable-deb-src.sh), the build dependencies, strace for
 # the tests that check which files start-up touches, ccache for the test that a second
-# checkout's build hits the compiler cache, and python3-dev (the system's own CPython, which
-# the stock-libpython tests also link). Needs root when something is missing.
+# checkout's build hits the compiler cache, python3-dev (the system's own CPython, which
+# the stock-libpython tests also link) and valgrind (`pyfreeze bench --instructions` in
+# tests/bench.rs). Needs root when something is missing.
 # The -dev packages also carry the static archives (libssl.a, libffi.a, libsqlite3.a, libz.a,
 # libbz2.a, liblzma.a, libuuid.a, libgdbm.a, libgdbm_compat.a, libncursesw.a, libcrypt.a)
 # that `pyfreeze cpython build --static-extensions` links into the interpreter.
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(build-essential pkg-config libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
   libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev libgdbm-compat-dev
-  libdb-dev libzstd-dev libcrypt-dev strace xz-utils ccache python3-dev)
+  libdb-dev libzstd-dev libcrypt-dev strace xz-utils ccache python3-dev valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -529,6 +529,7 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
             "pytest",
             "--import",
             "pygments.lexers.python",
+            "--instructions",
         ],
         &tmp.path().join("out"),
     );
@@ -613,6 +614,47 @@ fn app_bench_measures_the_users_program_in_every_configuration() {
         .map(|b| b["metadata"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["app-startup", "import-app"]);
+
+    // --instructions: callgrind's count of every configuration but the floors (which have
+    // none), start-up and the import loop (pytest's graph: tens of millions).
+    let counted = &j["instructions"]["results"];
+    for id in STOCK_CONFIGS {
+        let c = &counted[id];
+        assert!(c["startup"].as_u64().unwrap() > 1_000_000, "{id}: {c}");
+        assert!(c["imports"].as_u64().unwrap() > 10_000_000, "{id}: {c}");
+        assert!(
+            c["imports_ratio_to_pathfinder"].as_f64().unwrap() > 0.0,
+            "{id}: {c}"
+        );
+    }
+    for id in FLOORS {
+        assert!(counted[id].is_null(), "{id}: {}", counted[id]);
+    }
+    assert_eq!(counted["pathfinder"]["imports_ratio_to_pathfinder"], 1.0);
+    assert!(
+        stdout.contains("instructions (valgrind's callgrind, one run each"),
+        "{stdout}"
+    );
+}
+
+/// `--instructions` without valgrind: the error names the fix, before anything is built.
+#[test]
+fn instructions_without_valgrind_say_what_to_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = run(Command::new(pyfreeze_bin())
+        .args(["bench", "--python", "3.11", "--instructions", "--out"])
+        .arg(tmp.path().join("out"))
+        .env("PATH", &empty));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--instructions: cannot run valgrind")
+            && err.contains("apt-get install valgrind"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists(), "nothing written");
 }
 
 #[test]

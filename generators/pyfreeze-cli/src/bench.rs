@@ -14,14 +14,16 @@
 //! The rooms, in the order [`run`] goes through them: `args` (flags, rounds), `setup` (the
 //! stock interpreter, the builds compared), `workload` (the module list, the floors' plan),
 //! `config` (the configurations and the rules they are verified by), `verify`, `measure`,
-//! then `report` (terminal, JSON), `chart` (SVG, from the JSON) and `pyperf` (pyperf's
-//! files, from the JSON). The statistics, per-round ratios included, are in `stats`.
+//! `instructions` (`--instructions`: callgrind's counts), then `report` (terminal, JSON),
+//! `chart` (SVG, from the JSON) and `pyperf` (pyperf's files, from the JSON). The
+//! statistics, per-round ratios included, are in `stats`.
 
 mod app;
 mod args;
 mod chart;
 mod config;
 mod harness;
+mod instructions;
 mod measure;
 mod pyperf;
 mod report;
@@ -46,6 +48,9 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let python = args.python.as_deref().expect("clap requires --python");
     let started = Instant::now();
     let settings = args::Settings::from_args(args)?;
+    if args.instructions {
+        instructions::check_valgrind()?;
+    }
     let command_line = args::command_line();
     let load_at_start = system::loadavg();
 
@@ -91,6 +96,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         app: app.as_ref(),
     };
     let measured = measure::measure(&configs, &settings, &imports, &work, &wait, load_at_start)?;
+    let counts = if args.instructions {
+        Some(instructions::count_all(&configs, &work)?)
+    } else {
+        None
+    };
 
     let ctx = report::Context {
         command_line,
@@ -106,6 +116,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         pack: pack.pack.as_deref(),
         top: args.top,
         app: app.as_ref(),
+        instructions: counts.as_ref(),
     };
     let written = report::write_all(&ctx, &args.out)?;
     for w in &measured.warnings {

@@ -62,6 +62,11 @@ pub struct BenchArgs {
     /// the cache and compiled there, and frozen whole into embed-c.
     #[arg(long = "app-root", value_name = "DIR", requires = "imports")]
     pub app_root: Option<PathBuf>,
+    /// Also count each configuration's instructions with valgrind's callgrind (one run each,
+    /// after the timed rounds): start-up and the import loop, as work done, whatever else the
+    /// machine is doing (the kernel's work is not counted). Needs valgrind.
+    #[arg(long)]
+    pub instructions: bool,
     /// Rows of the per-module breakdown printed (the JSON has all).
     #[arg(long, default_value_t = 12)]
     pub top: usize,

@@ -19,6 +19,9 @@ file named by argv[2] (after `--path DIR`, which puts DIR first on sys.path: the
   zip     SELECTION DATA OUT.zip
                           write a stored (uncompressed) zip of the selection's .pyc files
                           and package data
+  count   LIST            import LIST and nothing else (no timing, no json: its result is
+                          written by hand), for instruction counts (--instructions): a run
+                          with LIST less a run with an empty list is the import loop's work
 
 Until the measured part is over it uses only modules that every interpreter has loaded at
 start-up (sys, builtins, marshal, time, _imp, _warnings, _frozen_importlib*, io's open), so the
@@ -464,6 +467,14 @@ def mode_zip(selection_path, data_path, zip_path):
     return {"bytecode_from": how, "data_files": len(data)}
 
 
+def mode_count(list_path):
+    names = read_lines(list_path)
+    for name in names:
+        __import__(name)
+    with open(sys.argv[2], "w", encoding="utf-8") as f:
+        f.write('{"imported": %d}' % len(names))
+
+
 MODES = {
     "check": mode_check,
     "plan": mode_plan,
@@ -472,10 +483,13 @@ MODES = {
     "unmarshal": mode_unmarshal,
     "exec": mode_exec,
     "zip": mode_zip,
+    "count": mode_count,
 }
 
 if __name__ == "__main__":
     if sys.argv[1] == "--path":  # the app's folder (pyfreeze bench --app), first on sys.path
         sys.path.insert(0, sys.argv[2])
         del sys.argv[1:3]
-    write_result(MODES[sys.argv[1]](*sys.argv[3:]))
+    result = MODES[sys.argv[1]](*sys.argv[3:])
+    if result is not None:
+        write_result(result)

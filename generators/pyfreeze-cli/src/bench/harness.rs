@@ -19,6 +19,8 @@ pub struct Work {
     pub startup_script_app_path: PathBuf,
     /// The module list every configuration imports, one name a line.
     pub list: PathBuf,
+    /// An empty list: the baseline of an instruction count (`--instructions`).
+    pub empty_list: PathBuf,
     /// The stdlib selection: `name<TAB>kind<TAB>file` lines.
     pub selection: PathBuf,
     /// Package data of the selection: `archive path<TAB>file` lines.
@@ -42,6 +44,7 @@ impl Work {
             startup_script: p.join("startup.py"),
             startup_script_app_path: p.join("startup-app-path.py"),
             list: p.join("list.txt"),
+            empty_list: p.join("empty-list.txt"),
             selection: p.join("selection.tsv"),
             data: p.join("data.tsv"),
             plan_tsv: p.join("plan.tsv"),
@@ -53,6 +56,7 @@ impl Work {
         write(&w.harness, HARNESS.as_bytes())?;
         write(&w.startup_script, b"")?;
         write(&w.startup_script_app_path, b"")?;
+        write(&w.empty_list, b"")?;
         std::fs::create_dir_all(&w.cwd).map_err(|e| format!("{}: {e}", w.cwd.display()))?;
         Ok(w)
     }

@@ -11,6 +11,7 @@ use super::app::App;
 use super::args::Settings;
 use super::chart::chart;
 use super::config::{Config, ConfigId};
+use super::instructions::Counts;
 use super::measure::{Measured, Measurements};
 use super::setup::Stock;
 use super::stats::{self, Samples, Summary};
@@ -39,6 +40,65 @@ pub struct Context<'a> {
     pub top: usize,
     /// The program of `--app`, when it is the workload.
     pub app: Option<&'a App>,
+    /// `--instructions`: each configuration's counts.
+    pub instructions: Option<&'a BTreeMap<ConfigId, Counts>>,
+}
+
+/// `count` against the reference configuration's (PathFinder).
+fn instructions_ratio(
+    counts: &BTreeMap<ConfigId, Counts>,
+    count: fn(&Counts) -> u64,
+    id: ConfigId,
+) -> Option<f64> {
+    let reference = count(counts.get(&ConfigId::REFERENCE)?);
+    let this = count(counts.get(&id)?);
+    (reference > 0).then(|| this as f64 / reference as f64)
+}
+
+fn instructions_table(out: &mut String, ctx: &Context, counts: &BTreeMap<ConfigId, Counts>) {
+    let _ = writeln!(
+        out,
+        "\ninstructions (valgrind's callgrind, one run each; the kernel's work is not counted):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<11} {:>14} {:>12} {:>16} {:>12}",
+        "", "start-up", "× pathfinder", "imports", "× pathfinder"
+    );
+    for cfg in ctx.configs.iter().filter(|c| counts.contains_key(&c.id)) {
+        let c = &counts[&cfg.id];
+        let ratio = |f: fn(&Counts) -> u64| {
+            instructions_ratio(counts, f, cfg.id).map_or("?".into(), |r| format!("{r:.2}"))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<11} {:>14} {:>12} {:>16} {:>12}",
+            cfg.id,
+            c.startup,
+            ratio(|c| c.startup),
+            c.imports,
+            ratio(|c| c.imports)
+        );
+    }
+}
+
+fn instructions_json(counts: &BTreeMap<ConfigId, Counts>) -> Value {
+    let results: serde_json::Map<String, Value> = counts
+        .iter()
+        .map(|(id, c)| {
+            let mut r = json!({"startup": c.startup, "imports": c.imports});
+            r[format!("startup_{}", ConfigId::REFERENCE.ratio_key())] =
+                json!(instructions_ratio(counts, |c| c.startup, *id).map(round3));
+            r[format!("imports_{}", ConfigId::REFERENCE.ratio_key())] =
+                json!(instructions_ratio(counts, |c| c.imports, *id).map(round3));
+            (id.as_str().to_string(), r)
+        })
+        .collect();
+    json!({
+        "tool": "valgrind --tool=callgrind",
+        "what": "instructions of one run each: the start-up workload's whole process, and the import loop (a run importing the list less a run importing nothing)",
+        "results": results,
+    })
 }
 
 /// Each configuration's summary, with its ratio to the reference.
@@ -506,6 +566,9 @@ fn terminal(ctx: &Context) -> String {
             rss(p.map(|p| &p.rss_imports)),
         );
     }
+    if let Some(counts) = ctx.instructions {
+        instructions_table(&mut out, ctx, counts);
+    }
     out
 }
 
@@ -669,6 +732,7 @@ fn to_json(ctx: &Context) -> Value {
                 "results": workload_json(ctx, m),
             })),
         },
+        "instructions": ctx.instructions.map(instructions_json),
         "breakdown": breakdown,
         "warnings": ctx.measured.warnings,
     })
