@@ -55,7 +55,8 @@ fn instructions_ratio(
     (reference > 0).then(|| this as f64 / reference as f64)
 }
 
-fn instructions_table(out: &mut String, ctx: &Context, counts: &BTreeMap<ConfigId, Counts>) {
+/// The `--instructions` table, in the configurations' order (`ids`).
+fn instructions_table(out: &mut String, ids: &[ConfigId], counts: &BTreeMap<ConfigId, Counts>) {
     let _ = writeln!(
         out,
         "\ninstructions (valgrind's callgrind, one run each; the kernel's work is not counted):"
@@ -65,19 +66,36 @@ fn instructions_table(out: &mut String, ctx: &Context, counts: &BTreeMap<ConfigI
         "  {:<11} {:>14} {:>12} {:>16} {:>12}",
         "", "start-up", "× pathfinder", "imports", "× pathfinder"
     );
-    for cfg in ctx.configs.iter().filter(|c| counts.contains_key(&c.id)) {
-        let c = &counts[&cfg.id];
+    for &id in ids.iter().filter(|id| counts.contains_key(id)) {
+        let c = &counts[&id];
         let ratio = |f: fn(&Counts) -> u64| {
-            instructions_ratio(counts, f, cfg.id).map_or("?".into(), |r| format!("{r:.2}"))
+            instructions_ratio(counts, f, id).map_or("?".into(), |r| format!("{r:.2}"))
         };
         let _ = writeln!(
             out,
             "  {:<11} {:>14} {:>12} {:>16} {:>12}",
-            cfg.id,
+            id,
             c.startup,
             ratio(|c| c.startup),
             c.imports,
             ratio(|c| c.imports)
+        );
+    }
+    if let (Some(patched), Some(plain)) =
+        (counts.get(&ConfigId::Patched), counts.get(&ConfigId::Plain))
+    {
+        let of = |a: u64, b: u64| {
+            if b > 0 {
+                format!("{:.2}", a as f64 / b as f64)
+            } else {
+                "?".into()
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  patched ÷ plain: start-up {}, imports {}",
+            of(patched.startup, plain.startup),
+            of(patched.imports, plain.imports)
         );
     }
 }
@@ -567,7 +585,8 @@ fn terminal(ctx: &Context) -> String {
         );
     }
     if let Some(counts) = ctx.instructions {
-        instructions_table(&mut out, ctx, counts);
+        let ids: Vec<ConfigId> = ctx.configs.iter().map(|c| c.id).collect();
+        instructions_table(&mut out, &ids, counts);
     }
     out
 }
@@ -760,4 +779,78 @@ pub fn write_all(ctx: &Context, out: &Path) -> Result<Vec<PathBuf>, String> {
         .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
     let pyperf = super::pyperf::write(&j, &super::pyperf::folder(out, &stem))?;
     Ok(vec![json_path, svg_path, pyperf])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{instructions_json, instructions_table, ConfigId, Counts};
+
+    #[test]
+    fn instruction_counts_are_shown_against_pathfinder_and_patched_against_plain() {
+        let counts = BTreeMap::from([
+            (
+                ConfigId::PathFinder,
+                Counts {
+                    startup: 40,
+                    imports: 1000,
+                },
+            ),
+            (
+                ConfigId::Embed,
+                Counts {
+                    startup: 38,
+                    imports: 900,
+                },
+            ),
+            (
+                ConfigId::Plain,
+                Counts {
+                    startup: 36,
+                    imports: 960,
+                },
+            ),
+            (
+                ConfigId::Patched,
+                Counts {
+                    startup: 27,
+                    imports: 720,
+                },
+            ),
+        ]);
+        let ids = [
+            ConfigId::PathFinder,
+            ConfigId::FrozenOff, // not counted: left out
+            ConfigId::Embed,
+            ConfigId::Plain,
+            ConfigId::Patched,
+        ];
+        let mut out = String::new();
+        instructions_table(&mut out, &ids, &counts);
+        let rows: Vec<Vec<&str>> = out
+            .lines()
+            .skip(3)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                vec!["pathfinder", "40", "1.00", "1000", "1.00"],
+                vec!["embed", "38", "0.95", "900", "0.90"],
+                vec!["plain", "36", "0.90", "960", "0.96"],
+                vec!["patched", "27", "0.68", "720", "0.72"],
+                vec!["patched", "÷", "plain:", "start-up", "0.75,", "imports", "0.75"],
+            ],
+            "{out}"
+        );
+        let j = instructions_json(&counts);
+        assert_eq!(j["results"]["embed"]["imports"], 900);
+        assert_eq!(j["results"]["embed"]["imports_ratio_to_pathfinder"], 0.9);
+        assert_eq!(
+            j["results"]["patched"]["startup_ratio_to_pathfinder"],
+            0.675
+        );
+        assert!(j["results"]["frozen-off"].is_null());
+    }
 }
