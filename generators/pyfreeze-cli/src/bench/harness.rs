@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+use super::config::Config;
+
 const HARNESS: &str = include_str!("harness.py");
 
 /// The temporary folder of one bench run: the harness, the lists it reads, its result file.
@@ -79,6 +81,15 @@ pub fn command(program: &Path, cwd: &Path) -> Command {
 }
 
 impl Work {
+    /// The start-up workload's script for `cfg`: the one putting the app's folder first on
+    /// `sys.path` when the configuration imports the app from files.
+    pub fn startup_script_for(&self, cfg: &Config) -> &Path {
+        match cfg.path {
+            Some(_) => &self.startup_script_app_path,
+            None => &self.startup_script,
+        }
+    }
+
     /// Writes the start-up scripts of `--app`: each imports `modules`, one after putting `root`
     /// first on `sys.path`.
     pub fn app_startup(&self, root: &Path, modules: &[String]) -> Result<(), String> {

@@ -6,7 +6,7 @@
 //! calls, page faults), of which PathFinder needs more than a frozen table.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::config::{Config, ConfigId};
@@ -55,16 +55,9 @@ pub fn count_all(configs: &[Config], work: &Work) -> Result<BTreeMap<ConfigId, C
 fn count(cfg: &Config, work: &Work) -> Result<Counts, String> {
     let out = work.cwd.join("callgrind.out");
     let startup = {
-        let mut args = callgrind_args(&out);
-        args.push(cfg.program.display().to_string());
-        args.extend(cfg.pre_args.iter().cloned());
-        let script = match cfg.path {
-            Some(_) => &work.startup_script_app_path,
-            None => &work.startup_script,
-        };
         let mut cmd = command(Path::new("valgrind"), &work.cwd);
-        cmd.args(&args)
-            .arg(script)
+        cmd.args(under_callgrind(cfg, &out)?)
+            .arg(work.startup_script_for(cfg))
             .stdin(Stdio::null())
             .stdout(Stdio::null());
         let result = cmd
@@ -80,14 +73,11 @@ fn count(cfg: &Config, work: &Work) -> Result<Counts, String> {
         }
         total(&out, cfg.id)?
     };
-    let loop_run = |list: &PathBuf| -> Result<u64, String> {
-        let mut pre = callgrind_args(&out);
-        pre.push(cfg.program.display().to_string());
-        pre.extend(cfg.pre_args.iter().cloned());
+    let loop_run = |list: &Path| -> Result<u64, String> {
         run_harness(
             cfg.id.as_str(),
             Path::new("valgrind"),
-            &pre,
+            &under_callgrind(cfg, &out)?,
             cfg.path.as_deref(),
             work,
             "count",
@@ -103,12 +93,23 @@ fn count(cfg: &Config, work: &Work) -> Result<Counts, String> {
     })
 }
 
-fn callgrind_args(out: &Path) -> Vec<String> {
-    vec![
-        "--tool=callgrind".into(),
+/// valgrind's arguments running `cfg` (its program and arguments before the script) under
+/// callgrind into `out`, removed first so that a run writing nothing is an error rather than
+/// the previous run's count.
+fn under_callgrind(cfg: &Config, out: &Path) -> Result<Vec<String>, String> {
+    match std::fs::remove_file(out) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove {}: {e}", out.display())),
+    }
+    let mut args = vec![
+        "--tool=callgrind".to_string(),
         "--quiet".into(),
         format!("--callgrind-out-file={}", out.display()),
-    ]
+        cfg.program.display().to_string(),
+    ];
+    args.extend(cfg.pre_args.iter().cloned());
+    Ok(args)
 }
 
 /// The instructions a callgrind output file counts (its `totals:` or `summary:` line).

@@ -176,10 +176,7 @@ fn measure_startup(
 ) -> Result<Measured, String> {
     let run = |cfg: &Config| -> Result<(f64, Option<system::ChildUsage>), String> {
         let mut cmd = command(&cfg.program, &work.cwd);
-        let script = match cfg.path {
-            Some(_) => &work.startup_script_app_path,
-            None => &work.startup_script,
-        };
+        let script = work.startup_script_for(cfg);
         cmd.args(&cfg.pre_args)
             .arg(script)
             .stdin(Stdio::null())

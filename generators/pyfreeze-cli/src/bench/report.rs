@@ -44,15 +44,16 @@ pub struct Context<'a> {
     pub instructions: Option<&'a BTreeMap<ConfigId, Counts>>,
 }
 
-/// `count` against the reference configuration's (PathFinder).
+/// `count` of `id` against that of `reference`.
 fn instructions_ratio(
     counts: &BTreeMap<ConfigId, Counts>,
     count: fn(&Counts) -> u64,
     id: ConfigId,
+    reference: ConfigId,
 ) -> Option<f64> {
-    let reference = count(counts.get(&ConfigId::REFERENCE)?);
+    let of_reference = count(counts.get(&reference)?);
     let this = count(counts.get(&id)?);
-    (reference > 0).then(|| this as f64 / reference as f64)
+    (of_reference > 0).then(|| this as f64 / of_reference as f64)
 }
 
 /// The `--instructions` table, in the configurations' order (`ids`).
@@ -68,9 +69,7 @@ fn instructions_table(out: &mut String, ids: &[ConfigId], counts: &BTreeMap<Conf
     );
     for &id in ids.iter().filter(|id| counts.contains_key(id)) {
         let c = &counts[&id];
-        let ratio = |f: fn(&Counts) -> u64| {
-            instructions_ratio(counts, f, id).map_or("?".into(), |r| format!("{r:.2}"))
-        };
+        let ratio = |f: fn(&Counts) -> u64| shown_ratio(counts, f, id, ConfigId::REFERENCE);
         let _ = writeln!(
             out,
             "  {:<11} {:>14} {:>12} {:>16} {:>12}",
@@ -81,37 +80,42 @@ fn instructions_table(out: &mut String, ids: &[ConfigId], counts: &BTreeMap<Conf
             ratio(|c| c.imports)
         );
     }
-    if let (Some(patched), Some(plain)) =
-        (counts.get(&ConfigId::Patched), counts.get(&ConfigId::Plain))
-    {
-        let of = |a: u64, b: u64| {
-            if b > 0 {
-                format!("{:.2}", a as f64 / b as f64)
-            } else {
-                "?".into()
-            }
-        };
+    if counts.contains_key(&ConfigId::Patched) && counts.contains_key(&ConfigId::Plain) {
+        let against_plain =
+            |f: fn(&Counts) -> u64| shown_ratio(counts, f, ConfigId::Patched, ConfigId::Plain);
         let _ = writeln!(
             out,
             "  patched ÷ plain: start-up {}, imports {}",
-            of(patched.startup, plain.startup),
-            of(patched.imports, plain.imports)
+            against_plain(|c| c.startup),
+            against_plain(|c| c.imports)
         );
     }
 }
 
+fn shown_ratio(
+    counts: &BTreeMap<ConfigId, Counts>,
+    count: fn(&Counts) -> u64,
+    id: ConfigId,
+    reference: ConfigId,
+) -> String {
+    instructions_ratio(counts, count, id, reference).map_or("?".into(), |r| format!("{r:.2}"))
+}
+
 fn instructions_json(counts: &BTreeMap<ConfigId, Counts>) -> Value {
-    let results: serde_json::Map<String, Value> = counts
-        .iter()
-        .map(|(id, c)| {
-            let mut r = json!({"startup": c.startup, "imports": c.imports});
-            r[format!("startup_{}", ConfigId::REFERENCE.ratio_key())] =
-                json!(instructions_ratio(counts, |c| c.startup, *id).map(round3));
-            r[format!("imports_{}", ConfigId::REFERENCE.ratio_key())] =
-                json!(instructions_ratio(counts, |c| c.imports, *id).map(round3));
-            (id.as_str().to_string(), r)
-        })
-        .collect();
+    let results: serde_json::Map<String, Value> =
+        counts
+            .iter()
+            .map(|(id, c)| {
+                let mut r = json!({"startup": c.startup, "imports": c.imports});
+                r[format!("startup_{}", ConfigId::REFERENCE.ratio_key())] = json!(
+                    instructions_ratio(counts, |c| c.startup, *id, ConfigId::REFERENCE).map(round3)
+                );
+                r[format!("imports_{}", ConfigId::REFERENCE.ratio_key())] = json!(
+                    instructions_ratio(counts, |c| c.imports, *id, ConfigId::REFERENCE).map(round3)
+                );
+                (id.as_str().to_string(), r)
+            })
+            .collect();
     json!({
         "tool": "valgrind --tool=callgrind",
         "what": "instructions of one run each: the start-up workload's whole process, and the import loop (a run importing the list less a run importing nothing)",
