@@ -165,8 +165,10 @@ $(PYFREEZE_OBJDIR)/%.o: $(PYFREEZE_OUT)/%.c
 	@$(CC) $(PYFREEZE_CFLAGS) -c -o $@ $<
 
 $(PYFREEZE_OBJDIR)/pyfreeze_table.o $(PYFREEZE_OBJDIR)/pyfreeze_stock.o: $(PYFREEZE_OUT)/pyfreeze.h
-$(PYFREEZE_OBJDIR)/pyfreeze_runtime.o: $(PYFREEZE_OUT)/pyfreeze_runtime.c $(PYFREEZE_OUT)/pyfreeze.h
+# The runtime and its audit-hook half need Python.h (the other files are plain C).
+$(PYFREEZE_OBJDIR)/pyfreeze_runtime.o $(PYFREEZE_OBJDIR)/pyfreeze_audit.o: $(PYFREEZE_OBJDIR)/%.o: $(PYFREEZE_OUT)/%.c $(PYFREEZE_OUT)/pyfreeze.h
 	@mkdir -p $(@D)
-	$(CC) $(PYFREEZE_CFLAGS) $(PYFREEZE_PY_CFLAGS) -I$(PYFREEZE_OUT) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(PYFREEZE_CFLAGS) $(PYFREEZE_PY_CFLAGS) -I$(PYFREEZE_OUT) -c -o $@ $<
 
 .DEFAULT_GOAL := $(PYFREEZE__DEFAULT_GOAL)

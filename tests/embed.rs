@@ -132,6 +132,8 @@ fn check_embedded(ex: &Example) {
 
     // The app's module, source and data.
     let c = &report["checks"];
+    assert_eq!(c["activation_hook"], "removed", "{label}");
+    assert_eq!(c["python_hook_called"], true, "{label}");
     // The sources were stored compressed (assert_frozen_report compared them with the files).
     assert_eq!(c["compressed_sources"], true, "3.{minor}");
     assert_eq!(c["mygame_file"], "/embed-c/app/mygame/__init__.py");
@@ -536,15 +538,47 @@ fn layout_matches_the_headers(python: &Path) {
         "-c",
         "import sysconfig; print(sysconfig.get_paths()['include'])",
     ]));
-    run_ok(
-        Command::new("cc")
-            .args(["-std=c11", "-Wall", "-Werror", "-c", "-o"])
-            .arg(tmp.path().join("rt.o"))
-            .arg(format!("-I{}", include.trim()))
-            .arg(format!("-I{}", out.display()))
-            .arg(out.join("pyfreeze_runtime.c")),
+    // The audit-hook half is core code over CPython's internal headers: it must compile, and
+    // reference nothing of libpython but what every libpython exports.
+    for file in ["pyfreeze_runtime", "pyfreeze_audit"] {
+        let object = tmp.path().join(format!("{file}.o"));
+        run_ok(
+            Command::new("cc")
+                .args(["-std=c11", "-Wall", "-Werror", "-c"])
+                .args((file == "pyfreeze_audit").then_some("-Wextra"))
+                .arg("-o")
+                .arg(&object)
+                .arg(format!("-I{}", include.trim()))
+                .arg(format!("-I{}", out.display()))
+                .arg(out.join(format!("{file}.c"))),
+        );
+        assert!(object.exists());
+    }
+    let undefined = run_ok(
+        Command::new("nm")
+            .args(["--undefined-only", "--format=just-symbols"])
+            .arg(tmp.path().join("pyfreeze_audit.o")),
     );
-    assert!(Path::new(&tmp.path().join("rt.o")).exists());
+    let mut undefined: Vec<&str> = undefined.lines().collect();
+    undefined.retain(|s| !matches!(*s, "realloc" | "strlen" | "strncmp"));
+    let minor: u32 = python
+        .to_str()
+        .and_then(|p| p.rsplit("python3.").next())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    let expected: &[&str] = match minor {
+        10 => &["Py_GetVersion", "_PyRuntime"],
+        11 => &["Py_Version", "_PyRuntime"],
+        12 => &[
+            "PyThread_acquire_lock",
+            "PyThread_release_lock",
+            "Py_Version",
+            "_PyRuntime",
+        ],
+        _ => &["PyMutex_Lock", "PyMutex_Unlock", "Py_Version", "_PyRuntime"],
+    };
+    undefined.sort_unstable();
+    assert_eq!(undefined, expected, "{}", python.display());
 }
 
 /// The system's own interpreters, listed (paths, `:`-separated) in `PYFREEZE_TEST_PYTHONS`:

@@ -151,6 +151,13 @@ def sources_unlike_files():
 checks["sources_unlike_files"] = sources_unlike_files()
 if read_source is getattr(sys.modules.get("_pyfreeze"), "get_source", None):  # the stock runtime's table: are sources compressed?
     checks["compressed_sources"] = bool(_pyfreeze.find("json.decoder")[0] & _pyfreeze.SOURCE_DEFLATE)
+    # pyfreeze_install() before Py_Initialize(): its activation audit hook, once done, left
+    # the runtime's list of hooks (and a Python-level hook, `audit` above, still sees events).
+    checks["activation_hook"] = _pyfreeze.activation_hook()
+    seen = []
+    sys.addaudithook(lambda event, args: event == "pyfreeze.check" and seen.append(args))
+    sys.audit("pyfreeze.check", 1)
+    checks["python_hook_called"] = seen == [(1,)]
 
 
 def tuples_left_tracked(code):

@@ -1145,6 +1145,18 @@ static PyObject *pf_pack_name(PyObject *self, PyObject *arg)
     return PyUnicode_DecodeFSDefault(v.pack->name);
 }
 
+/* The stock runtime's activation audit hook (pyfreeze_install): "none" (activated after
+ * initialisation, or a patched CPython), "registered", "removed" once its work is done, or
+ * "kept: why". */
+static const char *hook_state = "none";
+
+static PyObject *pf_activation_hook(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyUnicode_FromString(hook_state);
+}
+
 static PyMethodDef pf_methods[] = {
     {"find", (PyCFunction)(void (*)(void))pf_find, METH_FASTCALL, "find(name[, pack]) -> (flags, origin) or None"},
     {"get_code", (PyCFunction)(void (*)(void))pf_get_code, METH_FASTCALL, "get_code(name[, pack]) -> code object"},
@@ -1160,6 +1172,7 @@ static PyMethodDef pf_methods[] = {
     {"pack_open", pf_pack_open, METH_O, "pack_open(path) -> pack handle (ImportError naming the reason)"},
     {"front_packs", pf_front_packs, METH_NOARGS, "front_packs() -> the handles of the packs added from C, the last added first"},
     {"pack_name", pf_pack_name, METH_O, "pack_name(pack) -> its path or name"},
+    {"activation_hook", pf_activation_hook, METH_NOARGS, "activation_hook() -> 'none', 'registered', 'removed' or 'kept: why'"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1296,6 +1309,10 @@ static void order_path_hooks(void)
     PyErr_Restore(type, value, tb);
 }
 
+/* pyfreeze_audit.c, compiled as core code: unlinks the hook from the runtime's list. "removed",
+ * or why it was kept. */
+const char *pyfreeze_audit_hook_remove(Py_AuditHookFunction hook, void *data);
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
     (void)args;
@@ -1307,6 +1324,10 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     if (is_active()) {
         if (!hooks_ordered)
             order_path_hooks();
+        /* Its work is done: every later audited operation of the process would pay for it
+         * (each unmarshalled module copied for `marshal.loads`'s event). */
+        if (hooks_ordered && strcmp(hook_state, "registered") == 0)
+            hook_state = pyfreeze_audit_hook_remove(audit_hook, NULL);
         return 0;
     }
     activating = 1;
@@ -1351,7 +1372,10 @@ int pyfreeze_install(void)
         return is_active() ? 0 : activate();
     hooks_ordered = 0;
     /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
-    return PySys_AddAuditHook(audit_hook, NULL);
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+        return -1;
+    hook_state = "registered";
+    return 0;
 }
 
 #endif /* PYFREEZE_PATCHED_CPYTHON */

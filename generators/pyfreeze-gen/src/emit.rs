@@ -33,6 +33,11 @@ const RUNTIME_C_FILE: &str = "pyfreeze_runtime.c";
 /// Reading a module's source, compressed or not (plain C): in every output.
 pub const SOURCE_C: &str = include_str!("../runtime/pyfreeze_source.c");
 const SOURCE_C_FILE: &str = "pyfreeze_source.c";
+/// Unlinking the stock runtime's activation audit hook once its work is done: compiled with
+/// the runtime, as CPython core code (its internal layout of `_PyRuntime`); empty where
+/// `Python.h` is not on the include path (a patched CPython's objects.mk).
+pub const AUDIT_C: &str = include_str!("../runtime/pyfreeze_audit.c");
+const AUDIT_C_FILE: &str = "pyfreeze_audit.c";
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -561,7 +566,13 @@ fn render(
     path_first: &[(String, String)],
     opts: &EmitOptions<'_>,
 ) -> Vec<OutputFile> {
-    let mut names = CFileNames::new(&[TABLE_C, STOCK_C, RUNTIME_C_FILE, SOURCE_C_FILE]);
+    let mut names = CFileNames::new(&[
+        TABLE_C,
+        STOCK_C,
+        RUNTIME_C_FILE,
+        AUDIT_C_FILE,
+        SOURCE_C_FILE,
+    ]);
     let module_files: Vec<_> = modules
         .iter()
         .map(|m| names.name("modules", &m.name))
@@ -646,7 +657,9 @@ fn render(
             )
         };
         files.push(output(RUNTIME_C_FILE, text));
+        files.push(output(AUDIT_C_FILE, AUDIT_C.into()));
         c_sources.push(RUNTIME_C_FILE.into());
+        c_sources.push(AUDIT_C_FILE.into());
     }
     c_sources.extend(module_files.iter().cloned());
     c_sources.extend(resource_files.iter().cloned());

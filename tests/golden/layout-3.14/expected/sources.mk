@@ -4,6 +4,7 @@ PYFREEZE_GENERATED_C := \
 	pyfreeze_stock.c \
 	pyfreeze_source.c \
 	pyfreeze_runtime.c \
+	pyfreeze_audit.c \
 	modules/_pyfreeze_runtime.c \
 	modules/m.c \
 	modules/pkg.c
