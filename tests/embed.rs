@@ -581,6 +581,65 @@ fn layout_matches_the_headers(python: &Path) {
     assert_eq!(undefined, expected, "{}", python.display());
 }
 
+#[test]
+fn the_embedders_audit_hooks_outlive_the_runtimes() {
+    // tests/support/audit_hooks.c: the runtime unlinks its activation hook from the list that
+    // also holds the embedder's (one ahead of it, one behind), in each of two initialisations.
+    for minor in [10, 11, 12, 13] {
+        let python = python(minor);
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path().join("app");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::write(app.join("hooked.py"), "x = 1\n").unwrap();
+        let out = tmp.path().join("out");
+        run_ok(
+            Command::new(pyfreeze_tests::pyfreeze_bin())
+                .args(["freeze", "-q", "--python"])
+                .arg(&python)
+                .arg("--root")
+                .arg(&app)
+                .arg("--out")
+                .arg(&out),
+        );
+        let config = PathBuf::from(format!("{}-config", python.display()));
+        let flags = |args: &[&str]| -> Vec<String> {
+            run_ok(Command::new(&config).args(args))
+                .split_whitespace()
+                .map(String::from)
+                .collect()
+        };
+        let exe = tmp.path().join("audit_hooks");
+        let mut cc = Command::new("cc");
+        cc.arg(repo().join("tests/support/audit_hooks.c"));
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "c") {
+                cc.arg(path);
+            }
+        }
+        for entry in std::fs::read_dir(out.join("modules")).unwrap() {
+            cc.arg(entry.unwrap().path());
+        }
+        run_ok(
+            cc.arg(format!("-I{}", out.display()))
+                .args(flags(&["--includes"]))
+                .arg("-o")
+                .arg(&exe)
+                .args(flags(&["--ldflags", "--embed"]))
+                .args(["-Xlinker", "-export-dynamic"]),
+        );
+        let printed = run_ok(Command::new(&exe).current_dir(tmp.path()));
+        assert_eq!(
+            printed.lines().collect::<Vec<_>>(),
+            [
+                "round 1 removed PyfreezeLoader 1 1",
+                "round 2 removed PyfreezeLoader 1 1"
+            ],
+            "3.{minor}"
+        );
+    }
+}
+
 /// The system's own interpreters, listed (paths, `:`-separated) in `PYFREEZE_TEST_PYTHONS`:
 /// `ci/test.sh` runs this for Debian bookworm's `/usr/bin/python3.11`, and inside the sid root
 /// (`ci/in-sid.sh`) for sid's 3.13, 3.14 and 3.15. Each gets the layout check and the whole

@@ -37,18 +37,14 @@ typedef int pyfreeze_audit_compiled_without_python_h; /* (ISO C wants a declarat
 #include <string.h>
 
 #if PY_VERSION_HEX >= 0x030E0000
-#include "internal/pycore_audit.h"
+#include "internal/pycore_audit.h" /* (3.14 moved _Py_AuditHookEntry there) */
+#endif
 #include "internal/pycore_runtime.h"
-#define PF_HEAD (_PyRuntime.audit_hooks.head)
-#elif PY_VERSION_HEX >= 0x030C0000
-#include "internal/pycore_runtime.h"
+#if PY_VERSION_HEX >= 0x030C0000
 #define PF_HEAD (_PyRuntime.audit_hooks.head)
 #else
-#include "internal/pycore_runtime.h"
 #define PF_HEAD (_PyRuntime.audit_hook_head)
 #endif
-
-#include "pyfreeze.h"
 
 /* Whether the running libpython is the one these headers describe. */
 static int same_version(void)
@@ -62,18 +58,17 @@ static int same_version(void)
 #endif
 }
 
-/* The entries unlinked so far (one per initialisation that activated through the hook). */
+/* The entries unlinked so far, kept reachable (one per initialisation that activated through
+ * the hook). */
 static _Py_AuditHookEntry **unlinked;
 static size_t unlinked_count;
 
+/* Unlinks every entry of (hook, data) from the runtime's list (pyfreeze_install() called twice
+ * registers two): "removed", or "kept: " and why. Called by the hook itself, with the GIL. */
 const char *pyfreeze_audit_hook_remove(Py_AuditHookFunction hook, void *data)
 {
     if (!same_version())
         return "kept: the running libpython is not the version of the headers it was compiled with";
-    _Py_AuditHookEntry **room = realloc(unlinked, (unlinked_count + 1) * sizeof *unlinked);
-    if (room == NULL)
-        return "kept: out of memory";
-    unlinked = room;
     const char *result = "kept: not in the runtime's list of audit hooks";
 #if PY_VERSION_HEX >= 0x030D0000
     PyMutex_Lock(&_PyRuntime.audit_hooks.mutex);
@@ -82,14 +77,22 @@ const char *pyfreeze_audit_hook_remove(Py_AuditHookFunction hook, void *data)
     if (lock != NULL)
         PyThread_acquire_lock(lock, WAIT_LOCK);
 #endif
-    for (_Py_AuditHookEntry **link = &PF_HEAD; *link != NULL; link = &(*link)->next) {
+    _Py_AuditHookEntry **link = &PF_HEAD;
+    while (*link != NULL) {
         _Py_AuditHookEntry *e = *link;
-        if (e->hookCFunction == hook && e->userData == data) {
-            *link = e->next; /* e->next stays as it is, for whoever is at e */
-            unlinked[unlinked_count++] = e;
-            result = "removed";
+        if (e->hookCFunction != hook || e->userData != data) {
+            link = &e->next;
+            continue;
+        }
+        _Py_AuditHookEntry **room = realloc(unlinked, (unlinked_count + 1) * sizeof *unlinked);
+        if (room == NULL) {
+            result = "kept: out of memory";
             break;
         }
+        unlinked = room;
+        unlinked[unlinked_count++] = e;
+        *link = e->next; /* e->next stays as it is, for whoever stands at e */
+        result = "removed";
     }
 #if PY_VERSION_HEX >= 0x030D0000
     PyMutex_Unlock(&_PyRuntime.audit_hooks.mutex);
