@@ -193,8 +193,9 @@ fn the_generated_files_compile_into_one_folder_of_objects() {
     assert!(ours.is_empty(), "undefined after flattening: {ours:?}");
     let objects = std::fs::read_dir(d.join("obj")).unwrap().count();
     assert_eq!(
-        objects, 8,
-        "table, stock table, runtime, source reader, 3 modules (with the runtime's), 1 package's data"
+        objects, 9,
+        "table, stock table, runtime and its audit-hook half, source reader, 3 modules (with the \
+         runtime's), 1 package's data"
     );
 }
 
