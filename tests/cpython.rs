@@ -593,12 +593,7 @@ fn table_code_is_deep_frozen_where_supported(t: &Target) {
     // and follows its own -X frozen_ext (off in the second round only).
     let dir = tempfile::tempdir().unwrap();
     let config = patched.join(format!("bin/python{}-config", t.minor));
-    let flags = |args: &[&str]| -> Vec<String> {
-        run_ok(Command::new(&config).args(args))
-            .split_whitespace()
-            .map(String::from)
-            .collect()
-    };
+    let flags = |args: &[&str]| pyfreeze_tests::python_config(&config, args);
     let exe = dir.path().join("reinit");
     run_ok(
         Command::new("gcc")

@@ -518,12 +518,12 @@ fn layout_matches_each_version_headers() {
     }
 }
 
-fn layout_matches_the_headers(python: &Path) {
-    let tmp = tempfile::tempdir().unwrap();
-    let app = tmp.path().join("app");
+/// `pyfreeze freeze` of an app of one module, `module`.py, for `python`, into `tmp`/out (returned).
+fn freeze_one_module(python: &Path, tmp: &Path, module: &str) -> PathBuf {
+    let app = tmp.join("app");
     std::fs::create_dir_all(&app).unwrap();
-    std::fs::write(app.join("m.py"), "x = 1\n").unwrap();
-    let out = tmp.path().join("out");
+    std::fs::write(app.join(format!("{module}.py")), "x = 1\n").unwrap();
+    let out = tmp.join("out");
     run_ok(
         Command::new(pyfreeze_tests::pyfreeze_bin())
             .args(["freeze", "-q", "--python"])
@@ -533,6 +533,12 @@ fn layout_matches_the_headers(python: &Path) {
             .arg("--out")
             .arg(&out),
     );
+    out
+}
+
+fn layout_matches_the_headers(python: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = freeze_one_module(python, tmp.path(), "m");
     let include = run_ok(Command::new(python).args([
         "-I",
         "-c",
@@ -588,26 +594,9 @@ fn the_embedders_audit_hooks_outlive_the_runtimes() {
     for minor in [10, 11, 12, 13] {
         let python = python(minor);
         let tmp = tempfile::tempdir().unwrap();
-        let app = tmp.path().join("app");
-        std::fs::create_dir_all(&app).unwrap();
-        std::fs::write(app.join("hooked.py"), "x = 1\n").unwrap();
-        let out = tmp.path().join("out");
-        run_ok(
-            Command::new(pyfreeze_tests::pyfreeze_bin())
-                .args(["freeze", "-q", "--python"])
-                .arg(&python)
-                .arg("--root")
-                .arg(&app)
-                .arg("--out")
-                .arg(&out),
-        );
+        let out = freeze_one_module(&python, tmp.path(), "hooked");
         let config = PathBuf::from(format!("{}-config", python.display()));
-        let flags = |args: &[&str]| -> Vec<String> {
-            run_ok(Command::new(&config).args(args))
-                .split_whitespace()
-                .map(String::from)
-                .collect()
-        };
+        let flags = |args: &[&str]| pyfreeze_tests::python_config(&config, args);
         let exe = tmp.path().join("audit_hooks");
         let mut cc = Command::new("cc");
         cc.arg(repo().join("tests/support/audit_hooks.c"));

@@ -328,6 +328,14 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The flags that `pythonX.Y-config` (`config`, a path) prints for `args`, split into words.
+pub fn python_config(config: &Path, args: &[&str]) -> Vec<String> {
+    run_ok(Command::new(config).args(args))
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
 /// Every file under `dir` with its bytes, by `/`-separated relative path.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(dir: &Path, rel: &str, out: &mut BTreeMap<String, Vec<u8>>) {
