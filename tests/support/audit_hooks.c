@@ -2,9 +2,11 @@
    unlinks from the interpreter runtime's list once its work is done (pyfreeze_audit.c): one
    hook registered before pyfreeze_install() (ahead of the runtime's in the list), one after
    (behind it). Two rounds of Py_Initialize()/Py_FinalizeEx() (hooks are dropped at
-   finalisation: each round registers all three again). Each round prints, after an import of
-   a frozen module and one `sys.audit("embedder.check")`: the runtime's report of its hook, the
-   loader of the module, and how many times each embedder hook saw the check event. */
+   finalisation: each round registers all three again), then a third that calls
+   pyfreeze_install() after Py_Initialize() (no hook: the runtime activates at once). Each
+   round prints, after an import of a frozen module and one `sys.audit("embedder.check")`: the
+   runtime's report of its hook, the loader of the module, and how many times each embedder
+   hook saw the check event. */
 #include <Python.h>
 #include <string.h>
 
@@ -23,14 +25,19 @@ static int embedder_hook(const char *event, PyObject *args, void *data)
 int main(void)
 {
     static int first = 0, second = 1;
-    for (int round = 1; round <= 2; round++) {
+    for (int round = 1; round <= 3; round++) {
         seen[0] = seen[1] = 0;
-        if (PySys_AddAuditHook(embedder_hook, &first) < 0 || pyfreeze_install() < 0 ||
+        int late = round == 3;
+        if (PySys_AddAuditHook(embedder_hook, &first) < 0 || (!late && pyfreeze_install() < 0) ||
             PySys_AddAuditHook(embedder_hook, &second) < 0) {
             fprintf(stderr, "audit_hooks: set-up failed\n");
             return 1;
         }
         Py_Initialize();
+        if (late && pyfreeze_install() < 0) {
+            fprintf(stderr, "audit_hooks: pyfreeze_install() after Py_Initialize() failed\n");
+            return 1;
+        }
         char code[512];
         snprintf(code, sizeof code,
                  "import sys, _pyfreeze, hooked\n"

@@ -1368,8 +1368,12 @@ int pyfreeze_install(void)
 #else
     PyImport_FrozenModules = (const struct _frozen *)pyfreeze_frozen_modules;
 #endif
-    if (Py_IsInitialized())
-        return is_active() ? 0 : activate();
+    if (Py_IsInitialized()) {
+        if (is_active())
+            return 0;
+        hook_state = "none"; /* (a previous initialisation's hook is gone with it) */
+        return activate();
+    }
     hooks_ordered = 0;
     /* Hooks are dropped by Py_Finalize(), so each initialisation needs this call. */
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
