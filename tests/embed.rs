@@ -539,11 +539,13 @@ fn freeze_one_module(python: &Path, tmp: &Path, module: &str) -> PathBuf {
 fn layout_matches_the_headers(python: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let out = freeze_one_module(python, tmp.path(), "m");
-    let include = run_ok(Command::new(python).args([
+    let asked = run_ok(Command::new(python).args([
         "-I",
         "-c",
-        "import sysconfig; print(sysconfig.get_paths()['include'])",
+        "import sys, sysconfig; print(sysconfig.get_paths()['include']); print(sys.version_info[1])",
     ]));
+    let (include, minor) = asked.trim().split_once('\n').unwrap();
+    let minor: u32 = minor.parse().unwrap();
     // The audit-hook half is core code over CPython's internal headers: it must compile, and
     // reference nothing of libpython but what every libpython exports.
     for file in ["pyfreeze_runtime", "pyfreeze_audit"] {
@@ -554,7 +556,7 @@ fn layout_matches_the_headers(python: &Path) {
                 .args((file == "pyfreeze_audit").then_some("-Wextra"))
                 .arg("-o")
                 .arg(&object)
-                .arg(format!("-I{}", include.trim()))
+                .arg(format!("-I{}", include))
                 .arg(format!("-I{}", out.display()))
                 .arg(out.join(format!("{file}.c"))),
         );
@@ -567,11 +569,6 @@ fn layout_matches_the_headers(python: &Path) {
     );
     let mut undefined: Vec<&str> = undefined.lines().collect();
     undefined.retain(|s| !matches!(*s, "realloc" | "strlen" | "strncmp"));
-    let minor: u32 = python
-        .to_str()
-        .and_then(|p| p.rsplit("python3.").next())
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
     let expected: &[&str] = match minor {
         10 => &["Py_GetVersion", "_PyRuntime"],
         11 => &["Py_Version", "_PyRuntime"],

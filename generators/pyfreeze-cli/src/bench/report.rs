@@ -102,20 +102,19 @@ fn shown_ratio(
 }
 
 fn instructions_json(counts: &BTreeMap<ConfigId, Counts>) -> Value {
-    let results: serde_json::Map<String, Value> =
-        counts
-            .iter()
-            .map(|(id, c)| {
-                let mut r = json!({"startup": c.startup, "imports": c.imports});
-                r[format!("startup_{}", ConfigId::REFERENCE.ratio_key())] = json!(
-                    instructions_ratio(counts, |c| c.startup, *id, ConfigId::REFERENCE).map(round3)
-                );
-                r[format!("imports_{}", ConfigId::REFERENCE.ratio_key())] = json!(
-                    instructions_ratio(counts, |c| c.imports, *id, ConfigId::REFERENCE).map(round3)
-                );
-                (id.as_str().to_string(), r)
-            })
-            .collect();
+    let key = ConfigId::REFERENCE.ratio_key();
+    let results: serde_json::Map<String, Value> = counts
+        .iter()
+        .map(|(&id, c)| {
+            let ratio = |f: fn(&Counts) -> u64| {
+                json!(instructions_ratio(counts, f, id, ConfigId::REFERENCE).map(round3))
+            };
+            let mut r = json!({"startup": c.startup, "imports": c.imports});
+            r[format!("startup_{key}")] = ratio(|c| c.startup);
+            r[format!("imports_{key}")] = ratio(|c| c.imports);
+            (id.as_str().to_string(), r)
+        })
+        .collect();
     json!({
         "tool": "valgrind --tool=callgrind",
         "what": "instructions of one run each: the start-up workload's whole process, and the import loop (a run importing the list less a run importing nothing)",
