@@ -197,6 +197,48 @@ if get_code is not None:
         sum(map(tuples_left_tracked, served)),
         sum(tuples_left_tracked(marshal.loads(marshal.dumps(c))) for c in served),
     ]
+def cached_unlike_importlib():
+    """Table modules whose __cached__ or spec.cached is not what importlib computes from the
+    origin (`_get_cached`, as for a source file); with `sys.pycache_prefix` set or no cache
+    tag, a new spec's too (the fast path must give way to importlib there)."""
+    external = sys.modules["_frozen_importlib_external"]
+    missing = object()
+    bad = []
+    checked = 0
+    for name in loaders:
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if spec is None or not isinstance(spec.loader, type(loaders[name])) or spec.name != name:
+            continue  # an alias (3.13's collections.abc) or a module that replaced itself
+        checked += 1
+        want = external._get_cached(spec.origin) if spec.has_location else missing
+        got = [getattr(module, "__cached__", missing), spec.cached if spec.has_location else missing]
+        if got != [want, want]:
+            bad.append("%s: %r, spec %r, importlib %r" % (name, got[0], got[1], want))
+    # A new spec: made with its cached value (the fast path), unless the prefix or the tag
+    # asks for importlib's general computation, which then gives the value when asked.
+    for attr, value in ((None, None), ("pycache_prefix", "/pyfreeze-cache-prefix"), ("cache_tag", None)):
+        owner = sys if attr == "pycache_prefix" else sys.implementation
+        saved = getattr(owner, attr or "cache_tag")
+        if attr:
+            setattr(owner, attr, value)
+        try:
+            spec = importlib._bootstrap._find_spec("json.decoder", json.__path__)
+            made_with = vars(spec).get("_cached")
+            want = external._get_cached(spec.origin)
+            if (
+                spec.cached != want
+                or made_with != (None if attr else want)
+                or type(spec.loader) is not type(loaders["json.decoder"])
+            ):
+                bad.append("%s=%r: spec %r (made with %r), importlib %r" % (attr, value, spec.cached, made_with, want))
+        finally:
+            if attr:
+                setattr(owner, attr, saved)
+    return [checked, bad]
+
+
+checks["cached_unlike_importlib"] = cached_unlike_importlib()
 checks["reload"] = reload_check("json.decoder")
 checks["json_file"] = json.__file__
 checks["json_path"] = json.__path__

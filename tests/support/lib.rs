@@ -446,6 +446,15 @@ pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'
         serde_json::json!([]),
         "{label}: sources unlike their files"
     );
+    // `__cached__` and `spec.cached` are importlib's value from the origin, whether the
+    // table's fast path computed them or importlib (with a cache prefix, without a tag).
+    let cached = &report["checks"]["cached_unlike_importlib"];
+    assert!(cached[0].as_u64().unwrap() > 400, "{label}: {cached}");
+    assert_eq!(
+        cached[1],
+        serde_json::json!([]),
+        "{label}: __cached__ unlike importlib's"
+    );
     let imports = report["imports"]
         .as_object()
         .expect("imports in the report");
