@@ -437,24 +437,19 @@ const BOOTSTRAP: &[&str] = &[
 /// that nothing came from a source file, and that the importlib features work.
 pub fn assert_frozen_report(report: &serde_json::Value, e: &FrozenExpectations<'_>) {
     let label = e.label;
+    // A check that reports [how many modules it looked at, what it found wrong]: over 400
+    // modules, nothing wrong.
+    let nothing_wrong = |check: &str, what: &str| {
+        let found = &report["checks"][check];
+        assert!(found[0].as_u64().unwrap() > 400, "{label}: {check} {found}");
+        assert_eq!(found[1], serde_json::json!([]), "{label}: {what}");
+    };
     // Every embedded source that has a file on disk (the stdlib's) reads back as the file's
     // bytes through the table's accessor, compressed in the table or not.
-    let sources = &report["checks"]["sources_unlike_files"];
-    assert!(sources[0].as_u64().unwrap() > 400, "{label}: {sources}");
-    assert_eq!(
-        sources[1],
-        serde_json::json!([]),
-        "{label}: sources unlike their files"
-    );
+    nothing_wrong("sources_unlike_files", "sources unlike their files");
     // `__cached__` and `spec.cached` are importlib's value from the origin, whether the
     // table's fast path computed them or importlib (with a cache prefix, without a tag).
-    let cached = &report["checks"]["cached_unlike_importlib"];
-    assert!(cached[0].as_u64().unwrap() > 400, "{label}: {cached}");
-    assert_eq!(
-        cached[1],
-        serde_json::json!([]),
-        "{label}: __cached__ unlike importlib's"
-    );
+    nothing_wrong("cached_unlike_importlib", "__cached__ unlike importlib's");
     let imports = report["imports"]
         .as_object()
         .expect("imports in the report");
