@@ -197,6 +197,8 @@ if get_code is not None:
         sum(map(tuples_left_tracked, served)),
         sum(tuples_left_tracked(marshal.loads(marshal.dumps(c))) for c in served),
     ]
+
+
 def cached_unlike_importlib():
     """Table modules whose __cached__ or spec.cached is not what importlib computes from the
     origin (`_get_cached`, as for a source file); with `sys.pycache_prefix` set or no cache
@@ -217,10 +219,10 @@ def cached_unlike_importlib():
             bad.append("%s: %r, spec %r, importlib %r" % (name, got[0], got[1], want))
     # A new spec: made with its cached value (the fast path), unless the prefix or the tag
     # asks for importlib's general computation, which then gives the value when asked.
-    for attr, value in ((None, None), ("pycache_prefix", "/pyfreeze-cache-prefix"), ("cache_tag", None)):
-        owner = sys if attr == "pycache_prefix" else sys.implementation
-        saved = getattr(owner, attr or "cache_tag")
-        if attr:
+    cases = ((None, None, None), (sys, "pycache_prefix", "/pyfreeze-cache-prefix"), (sys.implementation, "cache_tag", None))
+    for owner, attr, value in cases:
+        saved = getattr(owner, attr) if owner else None
+        if owner:
             setattr(owner, attr, value)
         try:
             spec = importlib._bootstrap._find_spec("json.decoder", json.__path__)
@@ -228,12 +230,12 @@ def cached_unlike_importlib():
             want = external._get_cached(spec.origin)
             if (
                 spec.cached != want
-                or made_with != (None if attr else want)
+                or made_with != (None if owner else want)
                 or type(spec.loader) is not type(loaders["json.decoder"])
             ):
                 bad.append("%s=%r: spec %r (made with %r), importlib %r" % (attr, value, spec.cached, made_with, want))
         finally:
-            if attr:
+            if owner:
                 setattr(owner, attr, saved)
     return [checked, bad]
 

@@ -54,8 +54,8 @@ def _dirname(path):
 
 def _cached(origin):
     """`cache_from_source(origin)`, what importlib's `spec.cached` computes for a table
-    module, in the case every table module is in (an absolute origin `DIR/NAME.py`, no `-O`,
-    no `sys.pycache_prefix`), or None to leave it to importlib. importlib's general path
+    module, in the case every table module is in (an origin `DIR/NAME.py`, no `-O`, no
+    `sys.pycache_prefix`), or None to leave it to importlib. importlib's general path
     handling costs more than the rest of the spec (about 18,000 instructions a module).
     (The patched CPython's `_frozen_ext_cached` in `_bootstrap.py` is the same.)"""
     if sys.flags.optimize or sys.pycache_prefix is not None or not origin.endswith(".py"):
@@ -65,6 +65,14 @@ def _cached(origin):
     if tag is None or not head or head[-1] == "/" or tail == ".py":
         return None
     return f"{head}/__pycache__/{tail[:-3]}.{tag}.pyc"
+
+
+def _set_location(module, spec):
+    """`__file__` and `__cached__`, as importlib's `_init_module_attrs` sets them."""
+    module.__file__ = spec.origin
+    cached = spec.cached
+    if cached is not None:
+        module.__cached__ = cached
 
 
 def _make_spec(name, flags, origin, pack=None):
@@ -290,10 +298,7 @@ class PyfreezeLoader(_bootstrap.FrozenImporter):
         if not spec.has_location:
             return None
         module = type(sys)(spec.name)
-        module.__file__ = spec.origin
-        cached = spec.cached
-        if cached is not None:
-            module.__cached__ = cached
+        _set_location(module, spec)
         return module
 
     def exec_module(self, module):
@@ -849,10 +854,7 @@ def _fix_up(name, module, flags, origin):
     module.__spec__ = spec
     module.__loader__ = spec.loader
     if spec.has_location:
-        module.__file__ = origin
-        cached = spec.cached
-        if cached is not None:
-            module.__cached__ = cached
+        _set_location(module, spec)
     if spec.submodule_search_locations is not None:
         module.__path__ = spec.submodule_search_locations
 

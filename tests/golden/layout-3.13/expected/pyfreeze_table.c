@@ -9,7 +9,7 @@ extern const unsigned char pyfreeze_m_pkg_e0ce1a7f_code[];
 extern const unsigned char pyfreeze_m_pkg_e0ce1a7f_source[];
 
 const struct pyfreeze_module pyfreeze_modules[] = {
-    {.name = "_pyfreeze_runtime", .origin = "<pyfreeze>/_pyfreeze_runtime.py", .code = pyfreeze_m__pyfreeze_runtime_1c4d391f_code, .source = pyfreeze_m__pyfreeze_runtime_1c4d391f_source, .code_size = N, .source_size = 10972, .flags = 0 | PYFREEZE_SOURCE_DEFLATE, .resources_start = 0, .resources_count = 0},
+    {.name = "_pyfreeze_runtime", .origin = "<pyfreeze>/_pyfreeze_runtime.py", .code = pyfreeze_m__pyfreeze_runtime_1c4d391f_code, .source = pyfreeze_m__pyfreeze_runtime_1c4d391f_source, .code_size = N, .source_size = 10987, .flags = 0 | PYFREEZE_SOURCE_DEFLATE, .resources_start = 0, .resources_count = 0},
     {.name = "m", .origin = "/golden/m.py", .code = pyfreeze_m_m_62c66a7a_code, .source = pyfreeze_m_m_62c66a7a_source, .code_size = N, .source_size = 6, .flags = 0, .resources_start = 0, .resources_count = 0},
     {.name = "pkg", .origin = "/golden/pkg/__init__.py", .code = pyfreeze_m_pkg_e0ce1a7f_code, .source = pyfreeze_m_pkg_e0ce1a7f_source, .code_size = N, .source_size = 0, .flags = PYFREEZE_PACKAGE, .resources_start = 0, .resources_count = 0},
     {0}
